@@ -1,0 +1,121 @@
+"""CloudEvents 1.0 in Kafka binary mode: the event's JSON is the record value, its attributes are
+`ce_*` headers, the key is the registry's key. `decode` refuses a malformed record with a
+`DecodeError` that names the header or field at fault; it never returns a half-valid event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import orjson
+from pydantic import ValidationError
+
+from .base import Event
+from .topics import BY_NAME, topic_for
+from .upcasting import current_revision, upcast
+
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/json"
+Headers = list[tuple[str, bytes]]
+
+
+class DecodeError(ValueError):
+    """A record that is not a valid event of its topic. `field` names the header or payload field."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class KafkaRecord:
+    topic: str
+    key: bytes
+    value: bytes
+    headers: Headers = field(default_factory=list)
+
+
+def headers_for(event: Event, source: str) -> Headers:
+    etype = type(event).EVENT_TYPE
+    hdrs: Headers = [
+        ("ce_specversion", SPECVERSION.encode()),
+        ("ce_id", str(event.event_id).encode()),
+        ("ce_source", source.encode()),
+        ("ce_type", type(event).qualified_type().encode()),
+        ("ce_time", event.occurred_at.isoformat().replace("+00:00", "Z").encode()),
+        ("ce_dataschema", f"urn:werkplek:schema:{topic_for(event).name}".encode()),
+        ("ce_schemarevision", str(current_revision(etype)).encode()),
+        ("content-type", CONTENT_TYPE.encode()),
+    ]
+    subject = event.subject()
+    if subject is not None:
+        hdrs.append(("ce_subject", subject.encode()))
+    return hdrs
+
+
+def encode(event: Event, *, source: str) -> KafkaRecord:
+    """Turn an event into the record to produce: topic and key from the registry."""
+    spec = topic_for(event)
+    return KafkaRecord(spec.name, spec.key_of(event).encode(), event.model_dump_json().encode(), headers_for(event, source))
+
+
+def _header_map(headers: Headers | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in headers or ():
+        try:
+            out[k] = (v or b"").decode()
+        except UnicodeDecodeError:
+            raise DecodeError(k, "header is not UTF-8") from None
+    return out
+
+
+def _require(hdrs: dict[str, str], name: str) -> str:
+    value = hdrs.get(name)
+    if not value:
+        raise DecodeError(name, "required CloudEvents header is missing")
+    return value
+
+
+def decode(topic: str, value: bytes | None, headers: Headers | None) -> Event:
+    """Decode one record of `topic` into its event, upcasting older schema revisions."""
+    spec = BY_NAME.get(topic)
+    if spec is None:
+        raise DecodeError("topic", f"{topic!r} is not in the topic registry")
+    hdrs = _header_map(headers)
+    if _require(hdrs, "ce_specversion") != SPECVERSION:
+        raise DecodeError("ce_specversion", f"expected {SPECVERSION}, got {hdrs['ce_specversion']!r}")
+    ce_id = _require(hdrs, "ce_id")
+    _require(hdrs, "ce_source")
+    ce_type = _require(hdrs, "ce_type")
+    if ce_type != spec.event.qualified_type():
+        raise DecodeError("ce_type", f"{ce_type!r} does not belong on {topic} (expects {spec.event.qualified_type()})")
+    ctype = hdrs.get("content-type", CONTENT_TYPE)
+    if not ctype.startswith(CONTENT_TYPE):
+        raise DecodeError("content-type", f"expected {CONTENT_TYPE}, got {ctype!r}")
+    if not value:
+        raise DecodeError("value", "record has no payload")
+    event = _validate(spec.event, value, hdrs.get("ce_schemarevision", "1"))
+    if str(event.event_id) != ce_id:
+        raise DecodeError("ce_id", f"header {ce_id!r} differs from payload event_id {event.event_id}")
+    return event
+
+
+def _validate(cls: type[Event], value: bytes, revision_text: str) -> Event:
+    try:
+        revision = int(revision_text)
+    except ValueError:
+        raise DecodeError("ce_schemarevision", f"not a number: {revision_text!r}") from None
+    try:
+        if revision >= current_revision(cls.EVENT_TYPE):
+            return cls.model_validate_json(value)
+        payload = orjson.loads(value)
+        if not isinstance(payload, dict):
+            raise DecodeError("value", "payload is not a JSON object")
+        return cls.model_validate(upcast(cls.EVENT_TYPE, revision, payload))
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError("value", f"not valid JSON: {exc}") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "value"
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise DecodeError(loc, f"{err['msg']}{more}") from None

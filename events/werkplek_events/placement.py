@@ -1,0 +1,199 @@
+"""Events of placement logging: the registry (programmes, enrolments, workplaces, mentors, placements)
+and the students' time ledger. Durations are whole minutes, so sums are exact."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, time
+from decimal import Decimal
+from typing import Annotated, ClassVar
+
+from pydantic import Field, model_validator
+
+from .base import AcademicYear, AwareDatetime, Event, Id, Minutes, Model, Text
+from .vocabulary import (
+    AcquiredAt,
+    ActivityKind,
+    AgeBand,
+    EnrolmentEndReason,
+    EnrolmentStatus,
+    LearningEnvironment,
+    Level,
+    OutcomeKind,
+    PlacementEndReason,
+    PlacementForm,
+)
+
+Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=7, decimal_places=6)]
+Scale = Annotated[int, Field(ge=1, le=5)]
+
+
+class StatusThresholds(Model):
+    """Status of a student = confirmed hours ÷ pro-rata target to date (see hour accounting).
+    Below `at_risk_below` the student is at risk, below `behind_below` behind."""
+
+    at_risk_below: Share = Decimal("0.9")
+    behind_below: Share = Decimal("0.7")
+
+
+class ProgrammeRegistered(Event):
+    EVENT_TYPE: ClassVar[str] = "placement.programme.registered"
+
+    programme_id: Id
+    institution_id: Id
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    level: Level
+    ects: Annotated[int, Field(ge=1, le=400)]
+    hours_per_ects: Annotated[int, Field(ge=25, le=30)] = 27
+    phases: Annotated[int, Field(ge=1, le=6)]
+    required_share: Share | None = None  # graduaat: 1/3 by decree when not given
+    dual_min_share: Share | None = None
+    thresholds: StatusThresholds = StatusThresholds()
+
+
+class StudentEnrolled(Event):
+    EVENT_TYPE: ClassVar[str] = "placement.student.enrolled"
+
+    student_id: Id
+    programme_id: Id
+    institution_id: Id
+    academic_year: AcademicYear
+    phase: Annotated[int, Field(ge=1, le=6)]
+    status: EnrolmentStatus
+    age_band: AgeBand
+    dual_track: bool = False
+
+
+class EnrolmentEnded(Event):
+    EVENT_TYPE: ClassVar[str] = "placement.enrolment.ended"
+
+    student_id: Id
+    programme_id: Id
+    academic_year: AcademicYear
+    ended_on: date
+    reason: EnrolmentEndReason
+
+
+class WorkplaceRegistered(Event):
+    EVENT_TYPE: ClassVar[str] = "placement.workplace.registered"
+
+    workplace_id: Id
+    institution_id: Id
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    sector: Annotated[str, Field(min_length=1, max_length=100)]
+    environment: LearningEnvironment
+
+
+class MentorRegistered(Event):
+    EVENT_TYPE: ClassVar[str] = "placement.mentor.registered"
+
+    mentor_id: Id
+    workplace_id: Id
+    institution_id: Id
+    trained: bool
+    webhook_source: Id | None = None  # the sending tool this mentor is bound to, if any
+
+
+class ContinuumPosition(Model):
+    """Where a placement sits on the six continuum dimensions, 1 (left pole) … 5 (right pole)."""
+
+    learning_environment: Scale  # simulated/realistic … real/authentic workplace
+    extent: Scale  # limited … extensive share of WPL
+    engagement: Scale  # little engagement … far-reaching co-creation
+    transfer: Scale  # applying what was learned … acquiring new competences at work
+    integration: Scale  # limited … strong alignment with the curriculum
+    target_group: Scale  # limited … very broad access
+
+
+class LearningOutcome(Model):
+    outcome_id: Id
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    kind: OutcomeKind
+    acquired_at: AcquiredAt
+
+
+class LearningAgreement(Model):
+    """Which outcomes are acquired at the workplace and which at the institution (co-creation)."""
+
+    outcomes: Annotated[list[LearningOutcome], Field(max_length=200)] = []
+    signed_by_institution_at: AwareDatetime | None = None
+    signed_by_workplace_at: AwareDatetime | None = None
+
+
+class _PlacementTerms(Event):
+    placement_id: Id
+    student_id: Id
+    mentor_id: Id
+    start_date: date
+    end_date: date
+    planned_minutes: Minutes
+    form: PlacementForm
+    continuum: ContinuumPosition
+    learning_agreement: LearningAgreement
+
+    @model_validator(mode="after")
+    def _period(self) -> _PlacementTerms:
+        if self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+class PlacementAgreed(_PlacementTerms):
+    EVENT_TYPE: ClassVar[str] = "placement.placement.agreed"
+
+    programme_id: Id
+    institution_id: Id
+    workplace_id: Id
+    academic_year: AcademicYear
+    phase: Annotated[int, Field(ge=1, le=6)]
+
+
+class PlacementAmended(_PlacementTerms):
+    """Carries the complete new terms, so a consumer never needs the amendment history."""
+
+    EVENT_TYPE: ClassVar[str] = "placement.placement.amended"
+
+    reason: Text | None = None
+
+
+class PlacementEnded(Event):
+    EVENT_TYPE: ClassVar[str] = "placement.placement.ended"
+
+    placement_id: Id
+    student_id: Id
+    ended_on: date
+    reason: PlacementEndReason
+
+
+class _EntryFacts(Event):
+    entry_id: uuid.UUID  # client-generated (UUIDv7); one entry however often the phone resends it
+    student_id: Id
+    placement_id: Id
+    revision: Annotated[int, Field(ge=1)]
+    work_date: date
+    start_time: time | None = None
+    end_time: time | None = None
+    duration_minutes: Annotated[int, Field(gt=0, le=24 * 60)]
+    activity: ActivityKind
+    outcome_ids: Annotated[list[Id], Field(max_length=50)] = []
+    description: Text = ""
+
+
+class TimeEntryLogged(_EntryFacts):
+    EVENT_TYPE: ClassVar[str] = "placement.time_entry.logged"
+
+
+class TimeEntryCorrected(_EntryFacts):
+    """A correction is a new revision of the entry, never an update in place."""
+
+    EVENT_TYPE: ClassVar[str] = "placement.time_entry.corrected"
+
+
+class TimeEntryWithdrawn(Event):
+    EVENT_TYPE: ClassVar[str] = "placement.time_entry.withdrawn"
+
+    entry_id: uuid.UUID
+    student_id: Id
+    placement_id: Id
+    revision: Annotated[int, Field(ge=1)]
+    reason: Text | None = None

@@ -1,0 +1,67 @@
+"""Events of funding reports. Reports carry no personal data: counts (suppressed below the
+threshold), ratios and pseudonymous trajectory ids only. A report is a list of sections of rows,
+so an export renders any section (one sheet each) without knowing its meaning."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, ClassVar
+
+from pydantic import Field
+
+from .base import AcademicYear, AwareDatetime, Event, Id, Model
+from .vocabulary import ReportScope
+
+
+class ReportCell(Model):
+    """One figure. `suppressed` cells have no value: a count below the threshold, or derivable from one."""
+
+    value: Decimal | None = None
+    suppressed: bool = False
+
+
+class ReportRow(Model):
+    label: Annotated[str, Field(max_length=200)]
+    cells: dict[str, ReportCell]
+
+
+class ReportSection(Model):
+    name: Annotated[str, Field(max_length=100)]
+    columns: list[str]
+    rows: list[ReportRow]
+
+
+class Watermark(Model):
+    """The inputs a report reflects: the newest input event time, and the next offset per partition."""
+
+    last_event_time: AwareDatetime | None = None
+    offsets: dict[str, int] = {}
+
+
+class _Report(Event):
+    report_id: Id
+    scope: ReportScope
+    institution_id: Id
+    programme_id: Id | None = None  # None for an institution roll-up
+    academic_year: AcademicYear
+    version: Annotated[int, Field(ge=1)]
+    generated_at: AwareDatetime
+    watermark: Watermark
+    sections: list[ReportSection]
+
+    def subject(self) -> str | None:
+        return self.report_id
+
+
+class FundingReportPublished(_Report):
+    EVENT_TYPE: ClassVar[str] = "reporting.funding_report.published"
+
+
+class FundingReportSnapshotted(_Report):
+    """An "as of" report: published once on the snapshot topic and never changed afterwards."""
+
+    EVENT_TYPE: ClassVar[str] = "reporting.funding_report.snapshotted"
+
+    snapshot_id: Id
+    as_of: date

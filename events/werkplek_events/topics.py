@@ -1,0 +1,98 @@
+"""The topic registry: the single source for topic creation, KafkaTopic manifests and AsyncAPI.
+
+One event type per topic, named `<domain>.<entity>.<event>.v<N>`. Everything whose order matters per
+student is keyed by `student_id` and shares one partition count, so a faust agent can co-partition them.
+Reference data and latest-state topics are compacted; event topics keep everything (retention -1), so
+a rebuild can start from the beginning. Each consumed topic has a `.dlq` companion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from . import accounting, feedback, placement, reporting
+from .base import Event
+
+STUDENT_PARTITIONS = 8
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    event: type[Event]
+    key_fields: tuple[str, ...]
+    partitions: int = STUDENT_PARTITIONS
+    cleanup: Literal["delete", "compact"] = "delete"
+    consumed: bool = True
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.event.EVENT_TYPE}.v{self.event.VERSION}"
+
+    @property
+    def dlq(self) -> str | None:
+        return f"{self.name}.dlq" if self.consumed else None
+
+    def key_of(self, event: Event) -> str:
+        return ":".join(str(getattr(event, f)) for f in self.key_fields)
+
+    def configs(self) -> dict[str, str]:
+        """Broker-side topic configs; compacted topics clean aggressively so readers see latest state."""
+        if self.cleanup == "compact":
+            return {"cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.1", "segment.ms": "3600000"}
+        return {"cleanup.policy": "delete", "retention.ms": "-1"}
+
+
+STUDENT = ("student_id",)
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(placement.ProgrammeRegistered, ("programme_id",), 1, "compact",
+              description="A programme with its study load and required workplace share (latest state)."),
+    TopicSpec(placement.StudentEnrolled, STUDENT, description="A student's enrolment in a programme, phase and year."),
+    TopicSpec(placement.EnrolmentEnded, STUDENT, description="An enrolment ended: graduated, dropped out, transferred."),
+    TopicSpec(placement.WorkplaceRegistered, ("workplace_id",), 1, "compact",
+              description="A workplace and its learning environment (latest state)."),
+    TopicSpec(placement.MentorRegistered, ("mentor_id",), 1, "compact",
+              description="A workplace mentor, trained or not, and the webhook source bound to them (latest state)."),
+    TopicSpec(placement.PlacementAgreed, STUDENT, description="A placement with its continuum and learning agreement."),
+    TopicSpec(placement.PlacementAmended, STUDENT, description="New complete terms of a placement."),
+    TopicSpec(placement.PlacementEnded, STUDENT, description="A placement ended."),
+    TopicSpec(placement.TimeEntryLogged, STUDENT, description="A student logged workplace time."),
+    TopicSpec(placement.TimeEntryCorrected, STUDENT, description="A new revision of a time entry."),
+    TopicSpec(placement.TimeEntryWithdrawn, STUDENT, description="A time entry was withdrawn by its student."),
+    TopicSpec(feedback.TimeEntryConfirmed, STUDENT, description="A mentor confirmed a time entry."),
+    TopicSpec(feedback.TimeEntryRejected, STUDENT, description="A mentor rejected a time entry, with a reason."),
+    TopicSpec(feedback.TimeEntryDecisionReversed, STUDENT, description="A mentor reversed a confirmation or rejection."),
+    TopicSpec(feedback.AssessmentRecorded, STUDENT, description="A mentor assessed learning outcomes."),
+    TopicSpec(feedback.LearningAgreementSigned, STUDENT, description="One party signed a learning agreement."),
+    TopicSpec(feedback.ConfirmationRequested, ("mentor_id",),
+              description="Entries await a mentor's confirmation (link or outbound webhook)."),
+    TopicSpec(feedback.OutcomeProgressUpdated, STUDENT, cleanup="compact",
+              description="A student's learning-outcome progress (latest state)."),
+    TopicSpec(accounting.ShareUpdated, STUDENT, cleanup="compact",
+              description="A student's real workplace share (latest state)."),
+    TopicSpec(accounting.StudentRiskStatusChanged, STUDENT,
+              description="A student's status worsened (at risk, behind) or recovered."),
+    TopicSpec(reporting.FundingReportPublished, ("report_id",), 4, "compact", consumed=False,
+              description="The latest funding report per programme and academic year, or per institution."),
+    TopicSpec(reporting.FundingReportSnapshotted, ("snapshot_id",), 4, consumed=False,
+              description="An immutable 'as of' funding report."),
+)
+
+BY_NAME: dict[str, TopicSpec] = {t.name: t for t in TOPICS}
+BY_EVENT: dict[type[Event], TopicSpec] = {t.event: t for t in TOPICS}
+BY_TYPE: dict[str, TopicSpec] = {t.event.qualified_type(): t for t in TOPICS}
+
+
+def topic_for(event: Event | type[Event]) -> TopicSpec:
+    cls = event if isinstance(event, type) else type(event)
+    try:
+        return BY_EVENT[cls]
+    except KeyError:
+        raise KeyError(f"{cls.__name__} has no topic in the registry") from None
+
+
+def all_topic_names() -> list[str]:
+    """Every topic the system needs, DLQs included."""
+    names = [t.name for t in TOPICS]
+    return names + [t.dlq for t in TOPICS if t.dlq]

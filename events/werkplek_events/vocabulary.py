@@ -1,0 +1,122 @@
+"""The closed vocabularies of the domain (../shared/DOMAIN.md). Values are stable wire strings."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Level(StrEnum):
+    GRADUAAT = "graduaat"  # EQF 5, 90-120 ECTS: one third work-based learning by decree
+    PROFESSIONAL_BACHELOR = "professional_bachelor"
+    BACHELOR_AFTER_BACHELOR = "bachelor_after_bachelor"
+    POSTGRADUATE = "postgraduate"
+    MICROCREDENTIAL = "microcredential"
+
+
+class EnrolmentStatus(StrEnum):
+    REGULAR = "regular"
+    WORKING_STUDENT = "working_student"
+    SIDE_ENTRANT = "side_entrant"
+    OTHER = "other"
+
+
+class AgeBand(StrEnum):
+    UNDER_21 = "under_21"
+    FROM_21_TO_25 = "21_to_25"
+    OVER_25 = "over_25"  # the "25+" target group
+
+
+class EnrolmentEndReason(StrEnum):
+    GRADUATED = "graduated"
+    DROPPED_OUT = "dropped_out"
+    TRANSFERRED = "transferred"
+
+
+class LearningEnvironment(StrEnum):
+    SIMULATED = "simulated"
+    REALISTIC = "realistic"
+    AUTHENTIC = "authentic"
+
+
+class PlacementForm(StrEnum):
+    INTERNSHIP = "internship"
+    PROJECT = "project"
+    DUAL = "dual"
+    SIMULATED = "simulated"
+    JOB_SHADOWING = "job_shadowing"
+    OTHER = "other"
+
+
+class PlacementEndReason(StrEnum):
+    COMPLETED = "completed"
+    TERMINATED_EARLY = "terminated_early"
+    CANCELLED = "cancelled"
+
+
+class OutcomeKind(StrEnum):
+    KNOWLEDGE = "knowledge"
+    SKILL = "skill"
+    ATTITUDE = "attitude"
+
+
+class AcquiredAt(StrEnum):
+    WORKPLACE = "workplace"
+    INSTITUTION = "institution"
+
+
+class ActivityKind(StrEnum):
+    WORK = "work"
+    TRAINING = "training"
+    PROJECT_WORK = "project_work"
+    MEETING = "meeting"
+    REFLECTION = "reflection"
+    OTHER = "other"
+
+
+class RejectionReason(StrEnum):
+    NOT_WORKED = "not_worked"
+    WRONG_HOURS = "wrong_hours"
+    WRONG_DATE = "wrong_date"
+    NOT_AT_WORKPLACE = "not_at_workplace"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
+
+
+class Decision(StrEnum):
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+class AssessmentLevel(StrEnum):
+    """The documented four-step scale; `achieved` and `exceeds` count as reached."""
+
+    NOT_YET = "not_yet"
+    DEVELOPING = "developing"
+    ACHIEVED = "achieved"
+    EXCEEDS = "exceeds"
+
+
+class AssessmentMoment(StrEnum):
+    MID_TERM = "mid_term"
+    FINAL = "final"
+
+
+class SigningParty(StrEnum):
+    INSTITUTION = "institution"
+    WORKPLACE = "workplace"
+
+
+class ShareStatus(StrEnum):
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    BEHIND = "behind"
+
+
+class ConfirmationChannel(StrEnum):
+    WEBHOOK = "webhook"
+    LINK = "link"
+
+
+class ReportScope(StrEnum):
+    PROGRAMME = "programme"
+    INSTITUTION = "institution"

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Stops everything infra/up.sh started. Leaves the data folder in place.
+source "$(dirname "$0")/lib.sh"
+bash "$ROOT/infra/kafka/kafka.sh" down
+bash "$ROOT/infra/postgres/postgres.sh" down

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what is missing, idempotently: system packages, the Kafka jars, the Python virtualenv.
+source "$(dirname "$0")/lib.sh"
+mkdir -p "$DATA"
+
+need_apt=()
+command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
+command -v mvn  >/dev/null || need_apt+=(maven)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v promtool >/dev/null || need_apt+=(prometheus)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || die "missing system packages: ${need_apt[*]}" "sudo apt-get install -y ${need_apt[*]}"
+  say "installing ${need_apt[*]} from Debian's packages (first run only)"
+  # The Debian package starts its own services; ours run from infra/, so keep the package from starting them.
+  [ -e /usr/sbin/policy-rc.d ] || { printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1; }
+  ( apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need_apt[@]}" ) \
+    >"$DATA/apt.log" 2>&1 || { tail -20 "$DATA/apt.log" >&2; die "apt-get failed (log: $DATA/apt.log)" "check that Debian's package mirror is reachable"; }
+  if [ -n "${made_policy:-}" ]; then rm -f /usr/sbin/policy-rc.d; fi
+fi
+
+bash "$ROOT/infra/kafka/kafka.sh" install
+
+stamp="$VENV/.stamp-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  command -v python3 >/dev/null || die "python3 is missing" "apt-get install -y python3 python3-venv"
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "Python 3.11 or newer is needed ($(python3 -V) found)" "install python3.11"
+  say "creating the Python virtualenv in .venv (first run only)"
+  [ -x "$PY" ] || python3 -m venv "$VENV"
+  ( "$PY" -m pip install -q --upgrade pip && "$PY" -m pip install -q -e "$ROOT[dev]" ) >"$DATA/pip.log" 2>&1 \
+    || { tail -20 "$DATA/pip.log" >&2; die "pip could not install the dependencies (log: $DATA/pip.log)" "check that PyPI is reachable"; }
+  rm -f "$VENV"/.stamp-*; touch "$stamp"
+fi

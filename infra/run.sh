@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make run`: installs what is missing, starts the stack and every service in infra/Procfile, then
+# shows a live status line. Ctrl-C stops the services; the stack keeps running (make infra-down).
+source "$(dirname "$0")/lib.sh"
+bash "$ROOT/infra/up.sh"
+LOGS="$DATA/logs"; mkdir -p "$LOGS"
+pids=()
+stop_services() {
+  trap - INT TERM EXIT
+  echo; say "stopping services"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  say "services stopped; the stack is still up (make infra-down stops it)"
+}
+trap stop_services INT TERM EXIT
+export PATH="$VENV/bin:$PATH"
+while IFS= read -r line; do
+  [[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
+  name="${line%%:*}"; cmd="${line#*:}"
+  ( cd "$ROOT" && exec bash -c "exec $cmd" ) >>"$LOGS/$name.log" 2>&1 &
+  pids+=($!)
+  say "started $name (pid $!, log $LOGS/$name.log)"
+done < "$ROOT/infra/Procfile"
+[ ${#pids[@]} -gt 0 ] || say "no services yet: the stack runs with its topics"
+say "live status (Ctrl-C to stop):"
+"$PY" -m werkplek_common.cli status --watch 2

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# One line per part of the stack; exit 1 when any part is down.
+source "$(dirname "$0")/lib.sh"
+rc=0
+bash "$ROOT/infra/postgres/postgres.sh" status || rc=1
+bash "$ROOT/infra/kafka/kafka.sh" status || rc=1
+exit $rc

@@ -1,0 +1,104 @@
+"""Operator commands for the local stack: `topics` (create from the registry), `migrate`, `status`.
+
+    python -m werkplek_common.cli topics | migrate | status [--watch SECONDS]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer
+from werkplek_events import all_topic_names
+
+from .db import discover, migrate
+from .kafka import ensure_topics
+from .settings import CommonSettings
+
+
+async def cmd_topics(cfg: CommonSettings) -> int:
+    result = await ensure_topics(cfg.kafka_bootstrap)
+    counts = {k: sum(1 for v in result.values() if v == k) for k in ("created", "updated", "unchanged")}
+    print(f"topics: {len(result)} in registry; " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    return 0
+
+
+async def cmd_migrate(cfg: CommonSettings) -> int:
+    applied = await migrate(cfg.pg_dsn, cfg.migrations_root)
+    print(f"migrations: {len(applied)} applied" + (f" ({', '.join(applied)})" if applied else ", schema up to date"))
+    return 0
+
+
+async def _kafka_status(cfg: CommonSettings) -> str:
+    consumer = AIOKafkaConsumer(bootstrap_servers=cfg.kafka_bootstrap, request_timeout_ms=3000)
+    try:
+        await asyncio.wait_for(consumer.start(), 5)
+    except Exception:
+        return "kafka DOWN"
+    try:
+        present = set(await consumer.topics())
+        wanted = all_topic_names()
+        parts = [tp for t in wanted if t in present for tp in _partitions(consumer, t)]
+        ends = await consumer.end_offsets(parts) if parts else {}
+        return f"kafka up, topics {sum(t in present for t in wanted)}/{len(wanted)}, {sum(ends.values())} events"
+    finally:
+        await consumer.stop()
+
+
+def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list:
+    from aiokafka import TopicPartition
+
+    return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+
+
+async def _pg_status(cfg: CommonSettings) -> str:
+    try:
+        conn = await asyncio.wait_for(asyncpg.connect(cfg.pg_dsn), 5)
+    except Exception:
+        return "postgres DOWN"
+    try:
+        applied = await conn.fetchval("SELECT count(*) FROM schema_migrations")
+        backlog = await conn.fetchval("SELECT count(*) FROM outbox")
+        return f"postgres up, migrations {applied}/{len(discover(cfg.migrations_root))}, outbox backlog {backlog}"
+    except asyncpg.UndefinedTableError:
+        return "postgres up, migrations not applied"
+    finally:
+        await conn.close()
+
+
+async def cmd_status(cfg: CommonSettings, watch: float) -> int:
+    while True:
+        kafka, pg = await asyncio.gather(_kafka_status(cfg), _pg_status(cfg))
+        line = f"{time.strftime('%H:%M:%S')}  {kafka} | {pg}"
+        if not watch:
+            print(line)
+            return 0 if "DOWN" not in line else 1
+        print("\r" + line.ljust(110), end="", flush=True, file=sys.stdout)
+        await asyncio.sleep(watch)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="werkplek-stack")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("topics", help="create or reconcile every topic of the registry (idempotent)")
+    sub.add_parser("migrate", help="apply pending SQL migrations (each once)")
+    status = sub.add_parser("status", help="one status line of the stack")
+    status.add_argument("--watch", type=float, default=0, help="refresh every N seconds")
+    args = parser.parse_args(argv)
+    cfg = CommonSettings()
+    if args.cmd == "topics":
+        return asyncio.run(cmd_topics(cfg))
+    if args.cmd == "migrate":
+        return asyncio.run(cmd_migrate(cfg))
+    try:
+        return asyncio.run(cmd_status(cfg, args.watch))
+    except KeyboardInterrupt:
+        print()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""PostgreSQL: the connection pool and the migration runner.
+
+Migrations are plain SQL files `services/<service>/migrations/NNNN_name.sql`, applied once each in
+version order per service, each in its own transaction, under an advisory lock so two processes
+starting together do not race. An applied file whose text changed is an error, not a silent skip."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_LOCK_ID = 0x77657270  # 'werp': one advisory lock for all migration runs
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=30)
+    assert pool is not None
+    return pool
+
+
+@dataclass(frozen=True)
+class Migration:
+    service: str
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+class MigrationError(RuntimeError):
+    pass
+
+
+def discover(root: Path) -> list[Migration]:
+    """Every migration under `root/<service>/migrations/`, ordered by service then version."""
+    found = []
+    for path in sorted(root.glob("*/migrations/*.sql")):
+        m = _FILE.match(path.name)
+        if not m:
+            raise MigrationError(f"{path}: migration files are named NNNN_lower_snake.sql")
+        found.append(Migration(path.parent.parent.name, int(m[1]), m[2], path.read_text()))
+    return sorted(found, key=lambda x: (x.service != "common", x.service, x.version))
+
+
+_LEDGER = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  service text NOT NULL, version int NOT NULL, name text NOT NULL, checksum text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (service, version))
+"""
+
+
+async def migrate(dsn: str, root: Path) -> list[str]:
+    """Apply every pending migration; returns the ones applied (empty when already up to date)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
+        await conn.execute(_LEDGER)
+        rows = await conn.fetch("SELECT service, version, checksum FROM schema_migrations")
+        applied = {(r["service"], r["version"]): r["checksum"] for r in rows}
+        done = []
+        for mig in discover(root):
+            if (mig.service, mig.version) in applied:
+                if applied[(mig.service, mig.version)] != mig.checksum:
+                    raise MigrationError(f"{mig.service}/{mig.version:04d}_{mig.name}.sql changed after it was applied;"
+                                         " add a new migration instead of editing an applied one")
+                continue
+            async with conn.transaction():
+                await conn.execute(mig.sql)
+                await conn.execute("INSERT INTO schema_migrations(service, version, name, checksum) VALUES ($1,$2,$3,$4)",
+                                   mig.service, mig.version, mig.name, mig.checksum)
+            done.append(f"{mig.service}/{mig.version:04d}_{mig.name}")
+        return done
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+        await conn.close()

@@ -1,0 +1,164 @@
+"""Kafka helpers: topic creation from the registry, a producer of events, and a consumer loop that
+decodes with the contract's codec and sends what it cannot decode (or apply) to the topic's DLQ,
+so the partition keeps flowing. Delivery is at-least-once: offsets are committed after handling."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from werkplek_events import BY_NAME, TOPICS, DecodeError, Event, KafkaRecord, TopicSpec, decode, encode
+
+from .metrics import DLQ_RECORDS, EVENTS_PRODUCED
+
+log = logging.getLogger(__name__)
+
+
+def _wanted(specs: Iterable[TopicSpec]) -> dict[str, tuple[int, dict[str, str]]]:
+    """Every topic with its partitions and configs; a DLQ has the partitions of its topic."""
+    out: dict[str, tuple[int, dict[str, str]]] = {}
+    for spec in specs:
+        out[spec.name] = (spec.partitions, spec.configs())
+        if spec.dlq:
+            out[spec.dlq] = (spec.partitions, {"cleanup.policy": "delete", "retention.ms": "-1"})
+    return out
+
+
+async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec] = TOPICS) -> dict[str, str]:
+    """Create missing topics, raise partition counts and reconcile configs. Idempotent.
+    Returns what happened per topic: created / updated / unchanged."""
+    wanted = _wanted(specs)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="werkplek-topics")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(n, p, 1, topic_configs=c) for n, (p, c) in wanted.items() if n not in existing]
+        if missing:
+            await admin.create_topics(missing)
+        result = {t.name: "created" for t in missing}
+        for name in sorted(set(wanted) & existing):
+            result[name] = await _reconcile(admin, name, *wanted[name])
+        return result
+    finally:
+        await admin.close()
+
+
+async def _reconcile(admin: AIOKafkaAdminClient, name: str, partitions: int, configs: dict[str, str]) -> str:
+    changed = False
+    described = await admin.describe_topics([name])
+    if len(described[0]["partitions"]) < partitions:
+        await admin.create_partitions({name: NewPartitions(partitions)})
+        changed = True
+    resource = ConfigResource(ConfigResourceType.TOPIC, name)
+    response = (await admin.describe_configs([resource]))[0]
+    current = {e[0]: e[1] for e in response.resources[0][4]}
+    if any(current.get(k) != v for k, v in configs.items()):
+        await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, name, configs)])
+        changed = True
+    return "updated" if changed else "unchanged"
+
+
+def new_producer(bootstrap: str, client_id: str, **overrides: object) -> AIOKafkaProducer:
+    """Idempotent producer, acks from all in-sync replicas: a sent event is not lost by the broker."""
+    opts: dict[str, object] = {"acks": "all", "enable_idempotence": True, "linger_ms": 5, "compression_type": None}
+    opts.update(overrides)
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=client_id, **opts)  # type: ignore[arg-type]
+
+
+async def send_record(producer: AIOKafkaProducer, record: KafkaRecord) -> asyncio.Future[object]:
+    """Queue one record; await the returned future for the broker's acknowledgement."""
+    fut = await producer.send(record.topic, record.value, key=record.key, headers=record.headers)
+    EVENTS_PRODUCED.labels(record.topic).inc()
+    return fut
+
+
+async def publish(producer: AIOKafkaProducer, events: Sequence[Event], *, source: str) -> None:
+    """Produce events and wait until the broker has acknowledged every one of them."""
+    futures = [await send_record(producer, encode(e, source=source)) for e in events]
+    await asyncio.gather(*futures)
+
+
+class PoisonRecord(Exception):
+    """Raised by a handler for a record that decodes but breaks the contract; it goes to the DLQ."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def dlq_record(rec: ConsumerRecord, error: Exception, consumer: str) -> KafkaRecord:
+    """The DLQ copy of a record: same key, value and headers, plus the error and where it came from."""
+    field = getattr(error, "field", "")
+    extra = [
+        ("dlq_error", str(error).encode()),
+        ("dlq_error_type", type(error).__name__.encode()),
+        ("dlq_field", str(field).encode()),
+        ("dlq_source_topic", rec.topic.encode()),
+        ("dlq_source_partition", str(rec.partition).encode()),
+        ("dlq_source_offset", str(rec.offset).encode()),
+        ("dlq_consumer", consumer.encode()),
+        ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
+    ]
+    spec = BY_NAME.get(rec.topic)
+    target = spec.dlq if spec and spec.dlq else f"{rec.topic}.dlq"
+    return KafkaRecord(target, rec.key or b"", rec.value or b"", [*list(rec.headers or ()), *extra])
+
+
+async def send_to_dlq(producer: AIOKafkaProducer, rec: ConsumerRecord, error: Exception, consumer: str) -> None:
+    dead = dlq_record(rec, error, consumer)
+    await (await send_record(producer, dead))
+    DLQ_RECORDS.labels(rec.topic, consumer).inc()
+    log.warning("record sent to DLQ", extra={"fields": {"topic": rec.topic, "partition": rec.partition,
+                                                         "offset": rec.offset, "error": str(error)}})
+
+
+Handler = Callable[[Event, ConsumerRecord], Awaitable[None]]
+
+
+class EventConsumer:
+    """Consumes registry topics, decodes each record, hands events to `handler` and commits after
+    each batch. Undecodable records and `PoisonRecord`s go to the DLQ; any other handler error stops
+    the loop uncommitted, so the batch is redelivered (handlers must be idempotent by event_id)."""
+
+    def __init__(self, bootstrap: str, group_id: str, topics: Sequence[str], handler: Handler, *,
+                 name: str, producer: AIOKafkaProducer, on_batch: Callable[[], Awaitable[None]] | None = None,
+                 max_records: int = 500) -> None:
+        self.consumer = AIOKafkaConsumer(
+            *topics, bootstrap_servers=bootstrap, group_id=group_id, client_id=name,
+            enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed",
+        )
+        self.handler, self.name, self.producer = handler, name, producer
+        self.on_batch, self.max_records = on_batch, max_records
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.consumer.start()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        await self.consumer.stop()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            batches = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
+            if not batches:
+                continue
+            for records in batches.values():
+                for rec in records:
+                    await self._handle(rec)
+            if self.on_batch:
+                await self.on_batch()
+            await self.consumer.commit()
+
+    async def _handle(self, rec: ConsumerRecord) -> None:
+        try:
+            event = decode(rec.topic, rec.value, rec.headers)
+            await self.handler(event, rec)
+        except (DecodeError, PoisonRecord) as exc:
+            await send_to_dlq(self.producer, rec, exc, self.name)

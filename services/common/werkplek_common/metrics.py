@@ -1,0 +1,27 @@
+"""Metrics shared by every service. Names follow `werkplek_<thing>_<unit>[_total]`; labels never
+carry a student (or any other per-person) id."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+DLQ_RECORDS = Counter(
+    "werkplek_dlq_records_total", "Records sent to a dead-letter topic because they could not be decoded or applied",
+    ["topic", "consumer"],
+)
+EVENTS_PRODUCED = Counter("werkplek_events_produced_total", "Events produced to Kafka", ["topic"])
+OUTBOX_BACKLOG = Gauge("werkplek_outbox_backlog_events", "Outbox rows not yet published", ["producer"])
+OUTBOX_RELAY_LAG = Gauge(
+    "werkplek_outbox_relay_lag_seconds", "Age of the oldest unpublished outbox row", ["producer"],
+)
+OUTBOX_PUBLISHED = Counter("werkplek_outbox_published_total", "Outbox rows published", ["producer"])
+OUTBOX_BATCH_SECONDS = Histogram(
+    "werkplek_outbox_batch_duration_seconds", "Time to publish one outbox batch", ["producer"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+def serve_metrics(port: int) -> None:
+    """Expose /metrics on its own port, for workers that have no HTTP app of their own."""
+    if port:
+        start_http_server(port, addr="0.0.0.0")  # noqa: S104 - scraped from inside the cluster

@@ -1,0 +1,125 @@
+"""Transactional outbox: no dual writes. `stage` adds events to the outbox inside the caller's
+transaction; `OutboxRelay` publishes them in id order and deletes them in the same transaction
+(`FOR UPDATE SKIP LOCKED`, batched). While Kafka is down rows stay and the relay retries; when it
+returns the relay catches up. Only the relay holding the producer's advisory lock publishes, so
+per-key order is kept. A crash between the broker's ack and the commit republishes a batch: consumers
+dedupe by event_id."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import zlib
+from collections.abc import Sequence
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from werkplek_events import Event, KafkaRecord, encode
+
+from .kafka import send_record
+from .metrics import OUTBOX_BACKLOG, OUTBOX_BATCH_SECONDS, OUTBOX_PUBLISHED, OUTBOX_RELAY_LAG
+
+log = logging.getLogger(__name__)
+CHANNEL = "werkplek_outbox"
+
+
+async def stage(conn: asyncpg.Connection, events: Sequence[Event], *, producer: str, source: str) -> None:
+    """Add events to the outbox; call inside the transaction that stores what they describe."""
+    rows = []
+    for event in events:
+        rec = encode(event, source=source)
+        headers = json.dumps([[k, v.decode()] for k, v in rec.headers])
+        rows.append((producer, rec.topic, rec.key, rec.value, headers, event.event_id))
+    await conn.executemany(
+        "INSERT INTO outbox(producer, topic, key, value, headers, event_id) VALUES ($1,$2,$3,$4,$5::jsonb,$6)", rows)
+    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, producer)
+
+
+class OutboxRelay:
+    def __init__(self, pool: asyncpg.Pool, kafka: AIOKafkaProducer, producer: str, *,
+                 batch_size: int = 1000, idle_poll_s: float = 0.5) -> None:
+        self.pool, self.kafka, self.producer = pool, kafka, producer
+        self.batch_size, self.idle_poll_s = batch_size, idle_poll_s
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._lock_id = zlib.crc32(f"outbox:{producer}".encode())
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Hold the producer's advisory lock, then publish until stopped."""
+        async with self.pool.acquire() as listen:
+            while not await listen.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_id):
+                if await self._sleep(2.0):
+                    return
+            await listen.add_listener(CHANNEL, self._on_notify)
+            try:
+                await self._loop()
+            finally:
+                await listen.remove_listener(CHANNEL, self._on_notify)
+                await listen.execute("SELECT pg_advisory_unlock($1)", self._lock_id)
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        if payload == self.producer:
+            self._wake.set()
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Wait for a notification, the stop signal or the timeout; True when stopping."""
+        try:
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        except TimeoutError:
+            pass
+        self._wake.clear()
+        return self._stop.is_set()
+
+    async def _loop(self) -> None:
+        backoff = 0.1
+        while not self._stop.is_set():
+            try:
+                published = await self.publish_batch()
+                backoff = 0.1
+            except Exception as exc:  # broker or database unreachable: the rows stay, retry with backoff
+                log.warning("outbox relay cannot publish; will retry", extra={"fields": {"error": repr(exc)}})
+                published, backoff = 0, min(backoff * 2, 5.0)
+                if await self._sleep(backoff):
+                    return
+                continue
+            if published < self.batch_size and await self._sleep(self.idle_poll_s):
+                return
+
+    async def publish_batch(self) -> int:
+        """Publish one batch in id order and delete it, in one transaction. Returns rows published."""
+        started = time.perf_counter()
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT id, topic, key, value, headers, created_at FROM outbox WHERE producer = $1"
+                " ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED", self.producer, self.batch_size)
+            await self._observe(conn, rows)
+            if not rows:
+                return 0
+            futures = [await send_record(self.kafka, KafkaRecord(r["topic"], r["key"], r["value"], _headers(r["headers"])))
+                       for r in rows]
+            await asyncio.gather(*futures)
+            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+        OUTBOX_PUBLISHED.labels(self.producer).inc(len(rows))
+        OUTBOX_BATCH_SECONDS.labels(self.producer).observe(time.perf_counter() - started)
+        return len(rows)
+
+    async def _observe(self, conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -> None:
+        if len(rows) < self.batch_size:
+            OUTBOX_BACKLOG.labels(self.producer).set(len(rows))
+        else:
+            OUTBOX_BACKLOG.labels(self.producer).set(
+                await conn.fetchval("SELECT count(*) FROM outbox WHERE producer = $1", self.producer))
+        oldest = rows[0]["created_at"].timestamp() if rows else None
+        OUTBOX_RELAY_LAG.labels(self.producer).set(time.time() - oldest if oldest else 0)
+
+
+def _headers(raw: str | list[list[str]]) -> list[tuple[str, bytes]]:
+    items = json.loads(raw) if isinstance(raw, str) else raw
+    return [(k, v.encode()) for k, v in items]
+

@@ -1,0 +1,85 @@
+"""The stack scripts: `infra-up` twice is harmless, `infra-down` leaves no process behind, and a
+taken port or an old Java stops the script with a message naming cause and fix."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from werkplek_common.settings import REPO_ROOT
+
+INFRA = REPO_ROOT / "infra"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def own_stack(stack):
+    """A second stack in its own data folder on free ports; the test stack is left alone."""
+    data = REPO_ROOT / ".data" / f"lifecycle-{uuid.uuid4().hex[:8]}"
+    kafka, ctrl, pg = _free_port(), _free_port(), _free_port()
+    env = {**os.environ, "WERKPLEK_DATA": str(data), "WERKPLEK_KAFKA_PORT": str(kafka),
+           "WERKPLEK_KAFKA_CONTROLLER_PORT": str(ctrl), "WERKPLEK_PG_PORT": str(pg)}
+    for var in ("WERKPLEK_KAFKA_BOOTSTRAP", "WERKPLEK_PG_DSN"):
+        env.pop(var, None)
+    yield env, data
+    subprocess.run(["bash", str(INFRA / "down.sh")], env=env, capture_output=True, check=False)
+    subprocess.run(["rm", "-rf", str(data)], check=False)
+
+
+def _run(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", str(INFRA / script)], env=env, capture_output=True, text=True, timeout=240)
+
+
+def _processes_using(data: Path) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if str(data) in line and "ps -eo" not in line]
+
+
+def test_up_twice_then_down_leaves_nothing(own_stack):
+    env, data = own_stack
+    first = _run("up.sh", env)
+    assert first.returncode == 0, first.stderr
+    second = _run("up.sh", env)
+    assert second.returncode == 0, second.stderr
+    assert "already running" in second.stderr
+    assert "0 created" in second.stdout and "0 applied" in second.stdout
+    status = _run("status.sh", env)
+    assert status.returncode == 0 and "kafka: up" in status.stdout and "postgres: up" in status.stdout
+    assert _processes_using(data)
+    down = _run("down.sh", env)
+    assert down.returncode == 0, down.stderr
+    assert _processes_using(data) == []
+    assert _run("status.sh", env).returncode == 1
+
+
+def test_a_taken_port_is_named_with_its_fix(own_stack):
+    env, _ = own_stack
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", int(env["WERKPLEK_KAFKA_PORT"])))
+        squatter.listen()
+        result = subprocess.run(["bash", str(INFRA / "kafka" / "kafka.sh"), "up"], env=env,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"port {env['WERKPLEK_KAFKA_PORT']}" in result.stderr and "already taken" in result.stderr
+    assert "fix:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_old_java_is_refused_with_its_fix(own_stack, tmp_path):
+    env, _ = own_stack
+    fake = tmp_path / "java"
+    fake.write_text('#!/bin/sh\necho \'openjdk version "11.0.2"\' >&2\n')
+    fake.chmod(0o755)
+    env = {**env, "PATH": f"{tmp_path}:{env['PATH']}"}
+    result = subprocess.run(["bash", str(INFRA / "kafka" / "kafka.sh"), "up"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "Java 11 found" in result.stderr and "fix:" in result.stderr
