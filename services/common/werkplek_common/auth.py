@@ -1,0 +1,93 @@
+"""OIDC bearer tokens: JWTs verified against a JWKS (file for the dev identity provider, URL for an
+institution's IdP), with issuer, audience and expiry required. Algorithms are fixed here, never
+taken from the token, so `alg=none` or an HMAC-with-public-key token is refused."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jwt
+from fastapi import Request
+
+from .problems import Problem, problem_type
+
+ALGORITHMS = ["RS256", "ES256"]
+ROLE_CLAIM = "werkplek_role"
+INSTITUTION_CLAIM = "werkplek_institution"
+
+
+class Role(StrEnum):
+    STUDENT = "student"
+    COORDINATOR = "coordinator"
+    MENTOR = "mentor"
+    FUNDING = "funding"
+    OPS = "ops"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str  # the student id for students, the mentor id for mentors, a staff id otherwise
+    role: Role
+    institution_id: str | None
+
+
+class TokenVerifier:
+    def __init__(self, *, issuer: str, audience: str, jwks_file: Path | None = None, jwks_url: str | None = None,
+                 leeway_s: int = 30) -> None:
+        if not (jwks_file or jwks_url):
+            raise ValueError("configure a JWKS: a file (dev identity provider) or the IdP's JWKS URL")
+        self.issuer, self.audience, self.leeway = issuer, audience, leeway_s
+        self._url_client = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+        self._keys = jwt.PyJWKSet.from_dict(json.loads(jwks_file.read_text())) if jwks_file else None
+
+    def _key_for(self, token: str) -> Any:
+        if self._url_client:
+            return self._url_client.get_signing_key_from_jwt(token).key
+        kid = jwt.get_unverified_header(token).get("kid")
+        assert self._keys is not None
+        for key in self._keys.keys:
+            if key.key_id == kid:
+                return key.key
+        raise jwt.InvalidTokenError("unknown signing key")
+
+    def verify(self, token: str) -> Principal:
+        claims = jwt.decode(token, self._key_for(token), algorithms=ALGORITHMS, audience=self.audience,
+                            issuer=self.issuer, leeway=self.leeway,
+                            options={"require": ["exp", "iat", "iss", "aud", "sub"]})
+        try:
+            role = Role(claims.get(ROLE_CLAIM))
+        except ValueError:
+            raise jwt.InvalidTokenError("token has no known role") from None
+        institution = claims.get(INSTITUTION_CLAIM)
+        if role is Role.COORDINATOR and not institution:
+            raise jwt.InvalidTokenError("a coordinator token must name its institution")
+        return Principal(str(claims["sub"]), role, institution)
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, "Not authenticated", detail, type_=problem_type("unauthenticated"),
+                   headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+def authenticate(verifier: TokenVerifier, request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthorized("send a bearer token in the Authorization header")
+    try:
+        return verifier.verify(token.strip())
+    except jwt.ExpiredSignatureError:
+        raise _unauthorized("the token has expired") from None
+    except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
+        raise _unauthorized(f"the token is not valid: {exc}") from None
+
+
+def require_role(principal: Principal, *roles: Role) -> Principal:
+    if principal.role not in roles:
+        raise Problem(403, "Forbidden", f"this needs the role {' or '.join(r.value for r in roles)}",
+                      type_=problem_type("forbidden"))
+    return principal
