@@ -56,7 +56,8 @@ def headers_for(event: Event, source: str) -> Headers:
 def encode(event: Event, *, source: str) -> KafkaRecord:
     """Turn an event into the record to produce: topic and key from the registry."""
     spec = topic_for(event)
-    return KafkaRecord(spec.name, spec.key_of(event).encode(), event.model_dump_json().encode(), headers_for(event, source))
+    value = event.model_dump_json().encode()
+    return KafkaRecord(spec.name, spec.key_of(event).encode(), value, headers_for(event, source))
 
 
 def _header_map(headers: Headers | None) -> dict[str, str]:

@@ -14,8 +14,11 @@ Payload = dict[str, Any]
 _UPCASTERS: dict[tuple[str, int], Callable[[Payload], Payload]] = {}
 
 
-def upcaster(event_type: str, from_version: int) -> Callable[[Callable[[Payload], Payload]], Callable[[Payload], Payload]]:
-    def register(fn: Callable[[Payload], Payload]) -> Callable[[Payload], Payload]:
+Upcaster = Callable[[Payload], Payload]
+
+
+def upcaster(event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    def register(fn: Upcaster) -> Upcaster:
         _UPCASTERS[(event_type, from_version)] = fn
         return fn
 

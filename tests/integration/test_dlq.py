@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+
 from werkplek_common.kafka import EventConsumer, PoisonRecord, send_record
 from werkplek_events import KafkaRecord, StudentEnrolled, encode, topic_for
 
@@ -20,7 +21,8 @@ async def test_poison_records_go_to_the_dlq_and_the_partition_flows(stack, produ
     student = f"dlq-{uuid.uuid4().hex[:8]}"
     topic = topic_for(StudentEnrolled).name
     good_before, good_after, contract_breaker = _enrolment(student), _enrolment(student), _enrolment(student, 6)
-    undecodable = KafkaRecord(topic, student.encode(), b'{"not": "an enrolment"', encode(good_before, source="/t").headers)
+    headers = encode(good_before, source="/t").headers
+    undecodable = KafkaRecord(topic, student.encode(), b'{"not": "an enrolment"', headers)
     for rec in (encode(good_before, source="/t"), undecodable, encode(contract_breaker, source="/t"),
                 encode(good_after, source="/t")):
         await send_record(producer, rec)

@@ -59,7 +59,7 @@ class TokenVerifier:
                             issuer=self.issuer, leeway=self.leeway,
                             options={"require": ["exp", "iat", "iss", "aud", "sub"]})
         try:
-            role = Role(claims.get(ROLE_CLAIM))
+            role = Role(str(claims.get(ROLE_CLAIM)))
         except ValueError:
             raise jwt.InvalidTokenError("token has no known role") from None
         institution = claims.get(INSTITUTION_CLAIM)

@@ -71,12 +71,13 @@ async def migrate(dsn: str, root: Path) -> list[str]:
         for mig in discover(root):
             if (mig.service, mig.version) in applied:
                 if applied[(mig.service, mig.version)] != mig.checksum:
-                    raise MigrationError(f"{mig.service}/{mig.version:04d}_{mig.name}.sql changed after it was applied;"
-                                         " add a new migration instead of editing an applied one")
+                    raise MigrationError(f"{mig.service}/{mig.version:04d}_{mig.name}.sql changed after it was"
+                                         " applied; add a new migration instead of editing an applied one")
                 continue
             async with conn.transaction():
                 await conn.execute(mig.sql)
-                await conn.execute("INSERT INTO schema_migrations(service, version, name, checksum) VALUES ($1,$2,$3,$4)",
+                await conn.execute("INSERT INTO schema_migrations(service, version, name, checksum)"
+                                   " VALUES ($1, $2, $3, $4)",
                                    mig.service, mig.version, mig.name, mig.checksum)
             done.append(f"{mig.service}/{mig.version:04d}_{mig.name}")
         return done

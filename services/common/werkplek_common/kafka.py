@@ -67,7 +67,7 @@ def new_producer(bootstrap: str, client_id: str, **overrides: object) -> AIOKafk
     """Idempotent producer, acks from all in-sync replicas: a sent event is not lost by the broker."""
     opts: dict[str, object] = {"acks": "all", "enable_idempotence": True, "linger_ms": 5, "compression_type": None}
     opts.update(overrides)
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=client_id, **opts)  # type: ignore[arg-type]
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=client_id, **opts)
 
 
 async def send_record(producer: AIOKafkaProducer, record: KafkaRecord) -> asyncio.Future[object]:

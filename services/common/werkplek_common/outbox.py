@@ -101,8 +101,8 @@ class OutboxRelay:
             await self._observe(conn, rows)
             if not rows:
                 return 0
-            futures = [await send_record(self.kafka, KafkaRecord(r["topic"], r["key"], r["value"], _headers(r["headers"])))
-                       for r in rows]
+            records = [KafkaRecord(r["topic"], r["key"], r["value"], _headers(r["headers"])) for r in rows]
+            futures = [await send_record(self.kafka, rec) for rec in records]
             await asyncio.gather(*futures)
             await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
         OUTBOX_PUBLISHED.labels(self.producer).inc(len(rows))
