@@ -4,7 +4,9 @@
 source "$(dirname "$0")/testenv.sh"
 bash "$ROOT/infra/install.sh"
 bash "$ROOT/infra/down.sh" >/dev/null 2>&1 || true
-rm -rf "$DATA/kafka/data" "$DATA/postgres"   # every run starts from empty topics and an empty database
+# every run starts from empty topics and an empty database
+rm -rf "$DATA/kafka/data"
+bash "$ROOT/infra/postgres/postgres.sh" wipe
 trap 'bash "$ROOT/infra/down.sh"' EXIT
 bash "$ROOT/infra/up.sh"
 "$PY" -m pytest "$@"

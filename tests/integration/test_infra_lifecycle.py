@@ -32,6 +32,7 @@ def own_stack(stack):
         env.pop(var, None)
     yield env, data
     subprocess.run(["bash", str(INFRA / "down.sh")], env=env, capture_output=True, check=False)
+    subprocess.run(["bash", str(INFRA / "postgres" / "postgres.sh"), "wipe"], env=env, capture_output=True, check=False)
     subprocess.run(["rm", "-rf", str(data)], check=False)
 
 
@@ -40,8 +41,10 @@ def _run(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def _processes_using(data: Path) -> list[str]:
+    """Processes whose command line names the stack's folders (PostgreSQL's may live behind a symlink)."""
+    marks = {str(data), str((data / "postgres").resolve())}
     out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
-    return [line for line in out.splitlines() if str(data) in line and "ps -eo" not in line]
+    return [line for line in out.splitlines() if any(m in line for m in marks) and "ps -eo" not in line]
 
 
 def test_up_twice_then_down_leaves_nothing(own_stack):
