@@ -19,6 +19,8 @@ class ReportCell(Model):
 
     value: Decimal | None = None
     suppressed: bool = False
+    # A code from a closed vocabulary (e.g. why a dual-learning criterion fails), never free text.
+    reason: Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_]+$")] | None = None
 
 
 class ReportRow(Model):

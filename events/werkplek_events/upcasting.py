@@ -2,7 +2,7 @@
 
 Register with `@upcaster("placement.time_entry.logged", from_version=1)`: the function takes the
 decoded JSON object of that version and returns the object of the next version. Version numbers here
-are the *minor* schema revisions carried in the `ce_schemaversion` header within one topic version.
+are the *minor* schema revisions carried in the `ce_schemarevision` header within one topic version.
 """
 
 from __future__ import annotations
