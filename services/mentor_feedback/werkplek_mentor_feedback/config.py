@@ -1,0 +1,44 @@
+"""Settings of mentor feedback. Fields are prefixed `mentor_` so their environment variables
+(WERKPLEK_MENTOR_...) cannot collide with another service's; nothing else reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from werkplek_common.devidp import DEV_AUDIENCE, DEV_ISSUER
+from werkplek_common.settings import CommonSettings
+
+
+class MentorFeedbackSettings(CommonSettings):
+    mentor_api_host: str = "127.0.0.1"
+    mentor_api_port: int = 8002
+    mentor_public_base_url: str = "http://127.0.0.1:8002"  # where mentors open confirmation links
+    mentor_webhook_tolerance_s: int = 300  # Standard Webhooks: ±5 minutes
+    # Sources whose secrets are generated on first use under data_dir (local dev and the simulators).
+    mentor_dev_sources: tuple[str, ...] = ("sim-tool-1", "sim-tool-2", "sim-tool-3")
+    mentor_link_secret: str | None = None  # HMAC key of confirmation links; generated under data_dir if unset
+    mentor_link_ttl_s: int = 72 * 3600
+    # Batching: every `batch_interval_s` the worker groups each mentor's pending entries that are older
+    # than `batch_min_age_s` (so a day's entries travel together) into one confirmation request; an
+    # entry still pending is requested again after `rerequest_after_s`.
+    mentor_batch_interval_s: float = 60.0
+    mentor_batch_min_age_s: int = 300
+    mentor_rerequest_after_s: int = 72 * 3600
+    mentor_batch_max_entries: int = 500
+    # Outbound webhooks: backoff base * 2^(attempt-1) with full jitter, capped; Retry-After wins.
+    mentor_outbound_base_delay_s: float = 5.0
+    mentor_outbound_max_delay_s: float = 3600.0
+    mentor_outbound_max_attempts: int = 10
+    mentor_outbound_timeout_s: float = 10.0
+    mentor_outbound_poll_s: float = 1.0
+    mentor_consumer_group: str = "mentor-feedback"
+    mentor_oidc_issuer: str = DEV_ISSUER
+    mentor_oidc_audience: str = DEV_AUDIENCE
+    mentor_oidc_jwks_url: str | None = None  # the institution's IdP; the dev IdP's JWKS file when unset
+    mentor_progress_app_id: str = "werkplek-outcome-progress"
+    mentor_progress_web_port: int = 6067
+    mentor_simulator_rate_per_s: float = 2.0
+
+    @property
+    def mentor_secrets_dir(self) -> Path:
+        return self.data_dir / "mentor_feedback"

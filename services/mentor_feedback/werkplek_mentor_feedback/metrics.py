@@ -1,0 +1,23 @@
+"""Metrics of mentor feedback. Labels are kinds and results, never a mentor, student or source id."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+WEBHOOKS = Counter("werkplek_mentor_webhooks_received_total",
+                   "Inbound mentor webhooks by payload kind and result (accepted, bad_signature, "
+                   "stale_timestamp, replay, forbidden, malformed, unknown_reference, conflict)", ["kind", "result"])
+WEBHOOK_SECONDS = Histogram("werkplek_mentor_webhook_duration_seconds", "Time to verify and apply one webhook",
+                            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+DECISIONS = Counter("werkplek_mentor_entry_decisions_total", "Time-entry decisions applied, by decision and channel",
+                    ["decision", "channel"])
+ASSESSMENTS = Counter("werkplek_mentor_assessments_recorded_total", "Assessments recorded, by moment", ["moment"])
+ASSESSED_OUTCOMES = Counter("werkplek_mentor_outcomes_assessed_total", "Outcome assessments recorded, by level",
+                            ["level"])
+CONFIRMATION_REQUESTS = Counter("werkplek_mentor_confirmation_requests_total",
+                                "Confirmation requests formed, by channel", ["channel"])
+LINK_VISITS = Counter("werkplek_mentor_link_requests_total", "Confirmation-link requests by result "
+                      "(shown, applied, used, expired, tampered)", ["result"])
+OUTBOUND = Counter("werkplek_mentor_outbound_deliveries_total",
+                   "Outbound webhook attempts by result (delivered, retry, failed, disabled)", ["result"])
+PROGRESS_UPDATES = Counter("werkplek_outcome_progress_updates_total", "Outcome-progress versions emitted")

@@ -1,0 +1,131 @@
+"""The webhook payloads mentors' tools send, following the Standard Webhooks envelope
+`{"type": ..., "timestamp": ..., "data": {...}}`. Strict: unknown fields are refused, so a typo in a
+field name is reported instead of silently ignored."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from werkplek_events.base import AwareDatetime, Id, Text
+from werkplek_events.vocabulary import AssessmentLevel, AssessmentMoment, OutcomeKind, RejectionReason
+
+
+class Kind(StrEnum):
+    HOURS_CONFIRMED = "hours.confirmed"
+    HOURS_REJECTED = "hours.rejected"
+    HOURS_DECISION_REVERSED = "hours.decision_reversed"
+    ASSESSMENT_RECORDED = "assessment.recorded"
+    AGREEMENT_SIGNED = "learning_agreement.signed"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EntryRef(Strict):
+    entry_id: uuid.UUID
+    revision: Annotated[int, Field(ge=1)] | None = None  # the revision the mentor saw; current if omitted
+
+
+class RejectedEntry(EntryRef):
+    reason: RejectionReason
+    comment: Annotated[str, Field(min_length=1, max_length=500)]  # a rejection always explains itself
+
+
+class ReversedEntry(Strict):
+    entry_id: uuid.UUID
+    comment: Text = ""
+
+
+Entries = Annotated[list[EntryRef], Field(min_length=1, max_length=500)]
+
+
+class HoursConfirmed(Strict):
+    mentor_id: Id
+    entries: Entries
+
+    @model_validator(mode="after")
+    def _distinct(self) -> HoursConfirmed:
+        _require_distinct([e.entry_id for e in self.entries])
+        return self
+
+
+class HoursRejected(Strict):
+    mentor_id: Id
+    entries: Annotated[list[RejectedEntry], Field(min_length=1, max_length=500)]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> HoursRejected:
+        _require_distinct([e.entry_id for e in self.entries])
+        return self
+
+
+class HoursDecisionReversed(Strict):
+    mentor_id: Id
+    entries: Annotated[list[ReversedEntry], Field(min_length=1, max_length=500)]
+
+
+class AssessedOutcome(Strict):
+    outcome_id: Id
+    kind: OutcomeKind
+    level: AssessmentLevel
+    comment: Text = ""
+
+
+class AssessmentPayload(Strict):
+    mentor_id: Id
+    assessment_id: Id
+    placement_id: Id
+    moment: AssessmentMoment
+    assessed_on: date
+    outcomes: Annotated[list[AssessedOutcome], Field(min_length=1, max_length=200)]
+
+
+class AgreementSigned(Strict):
+    mentor_id: Id
+    placement_id: Id
+    signed_at: AwareDatetime
+
+
+def _require_distinct(ids: list[uuid.UUID]) -> None:
+    if len(set(ids)) != len(ids):
+        raise ValueError("an entry may appear only once per message")
+
+
+Payload = HoursConfirmed | HoursRejected | HoursDecisionReversed | AssessmentPayload | AgreementSigned
+MODELS: dict[Kind, type[Strict]] = {
+    Kind.HOURS_CONFIRMED: HoursConfirmed, Kind.HOURS_REJECTED: HoursRejected,
+    Kind.HOURS_DECISION_REVERSED: HoursDecisionReversed, Kind.ASSESSMENT_RECORDED: AssessmentPayload,
+    Kind.AGREEMENT_SIGNED: AgreementSigned,
+}
+
+
+class Malformed(Exception):
+    """The body is not a valid message; `errors` name each field at fault."""
+
+    def __init__(self, status: int, errors: list[dict[str, str]], kind: str = "unknown") -> None:
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        self.status, self.errors, self.kind = status, errors, kind
+
+
+def parse(doc: Any) -> tuple[Kind, Payload]:
+    """Validate the envelope and its data; raises `Malformed` (422) naming the fields."""
+    if not isinstance(doc, dict):
+        raise Malformed(422, [{"field": "body", "message": "must be a JSON object"}])
+    try:
+        kind = Kind(str(doc.get("type")))
+    except ValueError:
+        allowed = ", ".join(k.value for k in Kind)
+        raise Malformed(422, [{"field": "type", "message": f"must be one of {allowed}"}]) from None
+    if not isinstance(doc.get("data"), dict):
+        raise Malformed(422, [{"field": "data", "message": "must be a JSON object"}], kind)
+    try:
+        return kind, MODELS[kind].model_validate(doc["data"])  # type: ignore[return-value]
+    except ValidationError as exc:
+        errors = [{"field": ".".join(["data", *(str(p) for p in e["loc"])]), "message": e["msg"]}
+                  for e in exc.errors()]
+        raise Malformed(422, errors, kind) from None

@@ -1,0 +1,91 @@
+"""Keeps the facts mentor feedback judges messages on (mentors, placements, time entries) from the
+placement-logging topics. Idempotent by event_id; order between topics is not guaranteed, so each
+upsert keeps the newest terms (by occurred_at) or the highest entry revision."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+from aiokafka import ConsumerRecord
+from werkplek_events import (
+    Event,
+    MentorRegistered,
+    PlacementAgreed,
+    PlacementAmended,
+    PlacementEnded,
+    TimeEntryCorrected,
+    TimeEntryLogged,
+    TimeEntryWithdrawn,
+    topic_for,
+)
+
+CONSUMED = (MentorRegistered, PlacementAgreed, PlacementAmended, PlacementEnded, TimeEntryLogged,
+            TimeEntryCorrected, TimeEntryWithdrawn)
+TOPICS = [topic_for(c).name for c in CONSUMED]
+
+
+class Projection:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def handle(self, event: Event, _rec: ConsumerRecord | None = None) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = await conn.fetchval("INSERT INTO mf_applied_events(event_id) VALUES ($1)"
+                                        " ON CONFLICT DO NOTHING RETURNING true", event.event_id)
+            if fresh:
+                await apply_event(conn, event)
+
+
+async def apply_event(conn: asyncpg.Connection, event: Event) -> None:
+    if isinstance(event, MentorRegistered):
+        await save_mentor(conn, event)
+    elif isinstance(event, PlacementAgreed | PlacementAmended):
+        await save_placement(conn, event)
+    elif isinstance(event, PlacementEnded):
+        await conn.execute("UPDATE mf_placements SET ended_on = $2 WHERE placement_id = $1",
+                           event.placement_id, event.ended_on)
+    elif isinstance(event, TimeEntryLogged | TimeEntryCorrected):
+        await save_entry(conn, event)
+    elif isinstance(event, TimeEntryWithdrawn):
+        await withdraw_entry(conn, event)
+
+
+async def save_mentor(conn: asyncpg.Connection, e: MentorRegistered) -> None:
+    await conn.execute(
+        "INSERT INTO mf_mentors(mentor_id, workplace_id, institution_id, trained, webhook_source, registered_at)"
+        " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (mentor_id) DO UPDATE SET workplace_id = $2, institution_id = $3,"
+        " trained = $4, webhook_source = $5, registered_at = $6 WHERE mf_mentors.registered_at <= $6",
+        e.mentor_id, e.workplace_id, e.institution_id, e.trained, e.webhook_source, e.occurred_at)
+
+
+async def save_placement(conn: asyncpg.Connection, e: PlacementAgreed | PlacementAmended) -> None:
+    outcomes = json.dumps([{"outcome_id": o.outcome_id, "kind": o.kind.value} for o in e.learning_agreement.outcomes])
+    institution = e.institution_id if isinstance(e, PlacementAgreed) else None
+    await conn.execute(
+        "INSERT INTO mf_placements(placement_id, student_id, mentor_id, institution_id, outcomes, terms_at)"
+        " VALUES ($1,$2,$3,$4,$5::jsonb,$6) ON CONFLICT (placement_id) DO UPDATE SET"
+        " institution_id = COALESCE($4, mf_placements.institution_id),"
+        " student_id = CASE WHEN mf_placements.terms_at <= $6 THEN $2 ELSE mf_placements.student_id END,"
+        " mentor_id = CASE WHEN mf_placements.terms_at <= $6 THEN $3 ELSE mf_placements.mentor_id END,"
+        " outcomes = CASE WHEN mf_placements.terms_at <= $6 THEN $5::jsonb ELSE mf_placements.outcomes END,"
+        " terms_at = GREATEST(mf_placements.terms_at, $6)",
+        e.placement_id, e.student_id, e.mentor_id, institution, outcomes, e.occurred_at)
+
+
+async def save_entry(conn: asyncpg.Connection, e: TimeEntryLogged | TimeEntryCorrected) -> None:
+    await conn.execute(
+        "INSERT INTO mf_entries(entry_id, student_id, placement_id, revision, work_date, minutes, activity,"
+        " description, logged_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (entry_id) DO UPDATE SET"
+        " placement_id = $3, revision = $4, work_date = $5, minutes = $6, activity = $7, description = $8,"
+        " logged_at = $9 WHERE mf_entries.revision < $4 OR mf_entries.work_date IS NULL",
+        e.entry_id, e.student_id, e.placement_id, e.revision, e.work_date, e.duration_minutes, e.activity.value,
+        e.description, e.occurred_at)
+
+
+async def withdraw_entry(conn: asyncpg.Connection, e: TimeEntryWithdrawn) -> None:
+    """A withdrawal can overtake the entry it withdraws; then it leaves a placeholder without facts."""
+    await conn.execute(
+        "INSERT INTO mf_entries(entry_id, student_id, placement_id, revision, withdrawn, logged_at)"
+        " VALUES ($1,$2,$3,$4,true,$5) ON CONFLICT (entry_id) DO UPDATE SET withdrawn = true",
+        e.entry_id, e.student_id, e.placement_id, e.revision, e.occurred_at)
