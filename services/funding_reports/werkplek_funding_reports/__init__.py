@@ -1,0 +1,1 @@
+"""werkplek funding reports service."""

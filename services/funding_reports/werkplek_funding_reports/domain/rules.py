@@ -1,0 +1,73 @@
+"""Share rules: the programme's required share (graduaat ⅓), on course, reached, bands, quartiles.
+
+Real shares are judged on exact minutes (confirmed ÷ study load) so a student one minute short of ⅓
+has not reached it. Projected shares exist only as published, rounded to 4 places, so the threshold
+is rounded the same way: a projection of 0.3333 is on course for ⅓."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+
+from werkplek_events.vocabulary import Level
+
+from .records import ShareFacts
+
+THIRD = Fraction(1, 3)
+PLACES = Decimal("0.0001")
+BAND_EDGES = (Fraction(1, 10), Fraction(1, 5), THIRD, Fraction(1, 2))
+BAND_LABELS = ("<10%", "10% to <20%", "20% to <1/3", "1/3 to <50%", ">=50%")
+
+
+def required_share(level: Level, given: Decimal | None) -> Fraction | None:
+    """The programme's own figure, else ⅓ for graduaat by decree, else no requirement."""
+    if given is not None:
+        return Fraction(given)
+    return THIRD if level == Level.GRADUAAT else None
+
+
+def to_places(value: Fraction) -> Decimal:
+    """A rational as published: 4 places, half-even."""
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(PLACES, ROUND_HALF_EVEN)
+
+
+def real_fraction(share: ShareFacts) -> Fraction:
+    if share.study_load_minutes == 0:
+        return Fraction(share.real_share)
+    return Fraction(share.confirmed_minutes, share.study_load_minutes)
+
+
+def reached(share: ShareFacts, required: Fraction) -> bool:
+    """Confirmed minutes alone reach the required share (exact)."""
+    return real_fraction(share) >= required
+
+
+def on_course(share: ShareFacts, required: Fraction) -> bool:
+    """Hour accounting's judgement when it gave one (it owns the projection), else the projection."""
+    if share.on_course_flag is not None:
+        return share.on_course_flag
+    return share.projected_share >= to_places(required)
+
+
+def band(value: Fraction, edges: tuple[Fraction, ...] = BAND_EDGES) -> int:
+    """Index into BAND_LABELS: the number of edges at or below the value."""
+    return sum(1 for edge in edges if value >= edge)
+
+
+def projected_band(share: ShareFacts) -> int:
+    return band(Fraction(share.projected_share), tuple(Fraction(to_places(e)) for e in BAND_EDGES))
+
+
+def quartiles(values: list[Decimal]) -> tuple[Decimal, Decimal, Decimal]:
+    """Q1, median, Q3 by linear interpolation between order statistics (inclusive method)."""
+    ordered = sorted(values)
+    return tuple(_quantile(ordered, Fraction(q, 4)) for q in (1, 2, 3))  # type: ignore[return-value]
+
+
+def _quantile(ordered: list[Decimal], p: Fraction) -> Decimal:
+    pos = (len(ordered) - 1) * p
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    frac = pos - low
+    value = Fraction(ordered[low]) + (Fraction(ordered[high]) - Fraction(ordered[low])) * frac
+    return to_places(value)

@@ -1,0 +1,64 @@
+"""Reading whole topics: every partition assigned by hand (no group membership), from the beginning
+to the end offsets seen at the start. Used to rebuild the cohort and to read reports without
+committing anything."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+OnRecord = Callable[[ConsumerRecord], Awaitable[None]]
+
+
+async def open_reader(bootstrap: str, topics: Sequence[str], *, client_id: str,
+                      group_id: str | None = None) -> AIOKafkaConsumer:
+    """A started consumer on all partitions of `topics`, at their beginning. With a `group_id` it can
+    commit (for lag and bookkeeping) but takes no part in rebalancing: each reader sees everything."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, client_id=client_id,
+                                enable_auto_commit=False, auto_offset_reset="earliest",
+                                isolation_level="read_committed")
+    parts = await partitions(bootstrap, topics)
+    await consumer.start()
+    try:
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+    except BaseException:
+        await consumer.stop()
+        raise
+    return consumer
+
+
+async def partitions(bootstrap: str, topics: Sequence[str]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="werkplek-reports-meta")
+    await admin.start()
+    try:
+        described = {t["topic"]: t for t in await admin.describe_topics(list(topics))}
+    finally:
+        await admin.close()
+    missing = [t for t in topics if t not in described or described[t]["error_code"] or not described[t]["partitions"]]
+    if missing:
+        raise LookupError(f"topics not found on {bootstrap}: {', '.join(missing)}")
+    return [TopicPartition(t, p["partition"]) for t in topics for p in described[t]["partitions"]]
+
+
+async def read_to_end(consumer: AIOKafkaConsumer, on_record: OnRecord, *, timeout: float = 300.0,
+                      progress: Callable[[int], None] | None = None) -> int:
+    """Hand every record up to the end offsets of now to `on_record`; the number of records read."""
+    parts = list(consumer.assignment())
+    end = await consumer.end_offsets(parts)
+    pending = {tp for tp in parts if await consumer.position(tp) < end[tp]}
+    deadline, n = time.monotonic() + timeout, 0
+    while pending:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not at the end of {len(pending)} partitions after {timeout}s")
+        for records in (await consumer.getmany(timeout_ms=200, max_records=5000)).values():
+            for rec in records:
+                await on_record(rec)
+            n += len(records)
+        pending = {tp for tp in pending if await consumer.position(tp) < end[tp]}
+        if progress:
+            progress(n)
+    return n
