@@ -11,7 +11,8 @@ import sys
 import time
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from werkplek_events import all_topic_names
 
 from .db import discover, migrate
@@ -33,25 +34,24 @@ async def cmd_migrate(cfg: CommonSettings) -> int:
 
 
 async def _kafka_status(cfg: CommonSettings) -> str:
-    consumer = AIOKafkaConsumer(bootstrap_servers=cfg.kafka_bootstrap, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=cfg.kafka_bootstrap, request_timeout_ms=3000)
     try:
-        await asyncio.wait_for(consumer.start(), 5)
+        await asyncio.wait_for(admin.start(), 5)
     except Exception:
         return "kafka DOWN"
+    consumer = AIOKafkaConsumer(bootstrap_servers=cfg.kafka_bootstrap, request_timeout_ms=3000)
     try:
-        present = set(await consumer.topics())
         wanted = all_topic_names()
-        parts = [tp for t in wanted if t in present for tp in _partitions(consumer, t)]
+        present = [t for t in await admin.list_topics() if t in set(wanted)]
+        described = await admin.describe_topics(present) if present else []
+        parts = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
+        await consumer.start()
+        consumer.assign(parts)  # end_offsets needs metadata for the partitions: assigning fetches it
         ends = await consumer.end_offsets(parts) if parts else {}
-        return f"kafka up, topics {sum(t in present for t in wanted)}/{len(wanted)}, {sum(ends.values())} events"
+        return f"kafka up, topics {len(present)}/{len(wanted)}, {sum(ends.values())} events"
     finally:
         await consumer.stop()
-
-
-def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list:
-    from aiokafka import TopicPartition
-
-    return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        await admin.close()
 
 
 async def _pg_status(cfg: CommonSettings) -> str:
