@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Stops everything infra/up.sh started. Leaves the data folder in place.
 source "$(dirname "$0")/lib.sh"
+bash "$ROOT/infra/prometheus/prometheus.sh" down
 bash "$ROOT/infra/kafka/kafka.sh" down
 bash "$ROOT/infra/postgres/postgres.sh" down

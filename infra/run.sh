@@ -3,6 +3,7 @@
 # shows a live status line. Ctrl-C stops the services; the stack keeps running (make infra-down).
 source "$(dirname "$0")/lib.sh"
 bash "$ROOT/infra/up.sh"
+bash "$ROOT/infra/prometheus/prometheus.sh" up
 LOGS="$DATA/logs"; mkdir -p "$LOGS"
 pids=()
 stop_services() {

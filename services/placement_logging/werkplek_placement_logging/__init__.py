@@ -1,0 +1,1 @@
+"""werkplek placement logging service."""

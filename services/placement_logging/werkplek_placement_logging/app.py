@@ -1,0 +1,99 @@
+"""The placement logging API: wiring only (settings, pool, verifier, routers, OpenAPI 3.1)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI
+from werkplek_common.auth import TokenVerifier
+from werkplek_common.db import create_pool
+from werkplek_common.devidp import ensure_keys
+from werkplek_common.http import create_app
+from werkplek_common.metrics import OUTBOX_BACKLOG, OUTBOX_RELAY_LAG
+
+from . import routes_entries, routes_registry, routes_shares
+from .config import SERVICE, Settings
+from .ledger import Ledger
+from .registry import Registry
+from .schemas import BatchIn, EntryIn
+from .security import Authenticator
+
+
+def verifier_for(cfg: Settings) -> TokenVerifier:
+    if cfg.oidc_jwks_url:
+        return TokenVerifier(issuer=cfg.oidc_issuer, audience=cfg.oidc_audience, jwks_url=cfg.oidc_jwks_url)
+    jwks = cfg.oidc_jwks_file or ensure_keys(cfg.data_dir)
+    return TokenVerifier(issuer=cfg.oidc_issuer, audience=cfg.oidc_audience, jwks_file=jwks)
+
+
+async def _watch_outbox(app: FastAPI, cfg: Settings) -> None:
+    """Backlog and lag of this service's outbox on the API's /metrics too (the relay runs in the worker)."""
+    while True:
+        with contextlib.suppress(Exception):
+            row = await app.state.ledger.pool.fetchrow(
+                "SELECT count(*) AS n, min(created_at) AS oldest, now() AS now FROM outbox WHERE producer = $1",
+                cfg.outbox_producer)
+            OUTBOX_BACKLOG.labels(cfg.outbox_producer).set(row["n"])
+            lag = (row["now"] - row["oldest"]).total_seconds() if row["oldest"] else 0.0
+            OUTBOX_RELAY_LAG.labels(cfg.outbox_producer).set(lag)
+        await asyncio.sleep(cfg.backlog_refresh_s)
+
+
+def build(cfg: Settings | None = None) -> FastAPI:
+    cfg = cfg or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await create_pool(cfg.pg_dsn, min_size=cfg.pool_min, max_size=cfg.pool_max)
+        app.state.ledger = Ledger(pool, cfg.outbox_producer, cfg.event_source, ZoneInfo(cfg.timezone),
+                                  timedelta(seconds=cfg.clock_skew_s))
+        app.state.registry = Registry(pool, cfg.outbox_producer, cfg.event_source)
+        watcher = asyncio.create_task(_watch_outbox(app, cfg))
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            await pool.close()
+
+    async def ready() -> None:
+        await app.state.ledger.pool.fetchval("SELECT 1")
+
+    app = create_app(SERVICE, title="werkplek placement logging", version="1.0.0", ready=ready, lifespan=lifespan,
+                     description="The registry of placements (coordinators) and the students' time-logging API. "
+                                 "Errors are RFC 9457 problem documents naming every field at fault.")
+    app.state.auth = Authenticator(verifier_for(cfg))
+    app.state.settings = cfg
+    for router in (routes_registry.router, routes_entries.router, routes_shares.router):
+        app.include_router(router)
+    _document_raw_bodies(app)
+    return app
+
+
+def _document_raw_bodies(app: FastAPI) -> None:
+    """The POST routes read raw JSON (for the Idempotency-Key fingerprint); put their body schemas in
+    the OpenAPI document by hand."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        doc = original()
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        for model in (EntryIn, BatchIn):
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(schema.pop("$defs", {}))
+            schemas[model.__name__] = schema
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create() -> FastAPI:
+    """Factory for `uvicorn --factory` (several workers)."""
+    return build()

@@ -1,0 +1,31 @@
+"""Settings of placement logging (env prefix WERKPLEK_, like every service). Defaults point at the dev
+identity provider; production sets oidc_issuer, oidc_audience and oidc_jwks_url."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from werkplek_common.devidp import DEV_AUDIENCE, DEV_ISSUER
+from werkplek_common.settings import CommonSettings
+
+SERVICE = "placement_logging"
+
+
+class Settings(CommonSettings):
+    api_host: str = "127.0.0.1"
+    api_port: int = 8001
+    api_workers: int = 1  # >1 splits /metrics per process; use for throughput only
+    pool_min: int = 2
+    pool_max: int = 10
+    oidc_issuer: str = DEV_ISSUER
+    oidc_audience: str = DEV_AUDIENCE
+    oidc_jwks_url: str | None = None
+    oidc_jwks_file: Path | None = None  # default: the dev IdP's JWKS under data_dir
+    timezone: str = "Europe/Brussels"  # where students work: "today" and times of day are local
+    clock_skew_s: int = 300  # a phone's clock may run ahead this much before "in the future" applies
+    max_batch: int = 500
+    outbox_producer: str = SERVICE
+    event_source: str = "/werkplek/placement-logging"
+    decisions_group: str = "placement_logging-decisions"
+    worker_metrics_port: int = 0  # 0: no /metrics listener for the worker
+    backlog_refresh_s: float = 5.0

@@ -1,0 +1,197 @@
+"""Use cases of the time ledger: log entries (one or a batch), correct an entry, withdraw an entry.
+Each runs in one transaction that stores the facts and stages their events (no dual write)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import orjson
+from werkplek_common.problems import Problem, problem_type
+from werkplek_events import TimeEntryCorrected, TimeEntryLogged, TimeEntryWithdrawn
+
+from . import domain
+from . import ledger_sql as sql
+from .domain import Draft, Facts, Verdict, Violation
+from .metrics import ENTRIES_ACCEPTED, ENTRIES_REFUSED, IDEMPOTENT_REPLAYS
+from .replies import Idem, Reply, in_flight, invalid, replay
+
+
+@dataclass(frozen=True)
+class Ledger:
+    pool: asyncpg.Pool
+    producer: str
+    source: str
+    tz: ZoneInfo
+    skew: timedelta
+
+    def local(self, now: datetime) -> datetime:
+        return now.astimezone(self.tz).replace(tzinfo=None)
+
+
+Render = Callable[[list[Verdict], dict[uuid.UUID, tuple[dict[str, Any], int]]], Reply]
+
+
+def entry_doc(facts: Facts, revision: int, status: str, logged_at: datetime, updated_at: datetime) -> dict[str, Any]:
+    return {"entry_id": facts.entry_id, "placement_id": facts.placement_id, "revision": revision,
+            "work_date": facts.work_date, "start_time": facts.start_time, "end_time": facts.end_time,
+            "duration_minutes": facts.duration_minutes, "activity": facts.activity,
+            "outcome_ids": list(facts.outcome_ids), "description": facts.description, "status": status,
+            "logged_at": logged_at, "updated_at": updated_at}
+
+
+def row_facts(row: asyncpg.Record) -> Facts:
+    return Facts(row["entry_id"], row["placement_id"], row["work_date"], row["start_time"], row["end_time"],
+                 row["duration_minutes"], row["activity"], tuple(row["outcome_ids"]), row["description"])
+
+
+def row_doc(row: asyncpg.Record) -> dict[str, Any]:
+    return entry_doc(row_facts(row), row["revision"], domain.status_of(row["decision"], row["withdrawn"]),
+                     row["logged_at"], row["updated_at"])
+
+
+def logged_event(facts: Facts, student_id: str, now: datetime) -> TimeEntryLogged:
+    return TimeEntryLogged(entry_id=facts.entry_id, student_id=student_id, placement_id=facts.placement_id,
+                           revision=1, work_date=facts.work_date, start_time=facts.start_time,
+                           end_time=facts.end_time, duration_minutes=facts.duration_minutes,
+                           activity=facts.activity, outcome_ids=list(facts.outcome_ids),
+                           description=facts.description, occurred_at=now)
+
+
+def _count(verdicts: Sequence[Verdict]) -> None:
+    for v in verdicts:
+        if v.kind == domain.CREATED:
+            ENTRIES_ACCEPTED.labels("logged").inc()
+        elif v.kind == domain.DUPLICATE:
+            ENTRIES_ACCEPTED.labels("duplicate").inc()
+        elif v.kind == domain.CONFLICT:
+            ENTRIES_REFUSED.labels("entry_id_taken").inc()
+        else:
+            for reason in {x.reason for x in v.violations}:
+                ENTRIES_REFUSED.labels(reason).inc()
+
+
+async def log_entries(ledger: Ledger, student_id: str, items: Sequence[Draft | list[Violation]], idem: Idem,
+                      render: Render, route: str) -> tuple[Reply, bool]:
+    """Returns the reply and whether it was replayed from the Idempotency-Key store. A reply with an
+    error status stores nothing at all (the transaction rolls back, the key is free again)."""
+    for attempt in (1, 2):
+        try:
+            return await _log_once(ledger, student_id, items, idem, render, route)
+        except _Refused as refused:
+            return refused.reply, False
+        except asyncpg.UniqueViolationError:
+            if attempt == 2:  # pragma: no cover - needs two races in a row
+                raise Problem(409, "Conflicting concurrent request", "retry", type_=problem_type("conflict"),
+                              headers={"Retry-After": "1"}) from None
+    raise AssertionError("unreachable")
+
+
+async def _log_once(ledger: Ledger, student_id: str, items: Sequence[Draft | list[Violation]], idem: Idem,
+                    render: Render, route: str) -> tuple[Reply, bool]:
+    async with ledger.pool.acquire() as conn, conn.transaction():
+        head = await sql.lock(conn, student_id, student_id, idem.key)
+        if not head["got"]:
+            raise in_flight()
+        if head["fingerprint"] is not None:
+            IDEMPOTENT_REPLAYS.labels(route).inc()
+            return replay(head, idem), True
+        drafts = [i for i in items if isinstance(i, Draft)]
+        placements, day, existing = await sql.read_context(
+            conn, student_id, [d.placement_id for d in drafts], [d.work_date for d in drafts],
+            [d.entry_id for d in drafts])
+        now = head["now"]
+        verdicts = domain.judge(items, placements, day, existing, student_id, ledger.local(now), ledger.skew)
+        created = [v.facts for v in verdicts if v.facts is not None]
+        docs = {f.entry_id: (entry_doc(f, 1, domain.PENDING, now, now), 1) for f in created}
+        duplicates = [v.entry_id for v in verdicts if v.kind == domain.DUPLICATE and v.entry_id not in docs]
+        if duplicates:
+            rows = await conn.fetch(f"SELECT {sql.ENTRY_COLUMNS} FROM pl_entry WHERE entry_id = ANY($1::uuid[])",  # noqa: S608
+                                    duplicates)
+            docs.update({r["entry_id"]: (row_doc(r), r["version"]) for r in rows})
+        reply = render(verdicts, docs)
+        _count(verdicts)
+        if reply.status >= 400:
+            raise _Refused(reply)
+        events = [logged_event(f, student_id, now) for f in created]
+        columns = sql.facts_columns(created, [e.event_id for e in events], [1] * len(created), "logged")
+        stored = (student_id, idem.key, idem.fingerprint, reply.status, orjson.dumps(reply.headers).decode(),
+                  reply.body)
+        await sql.write(conn, student_id, columns, events, producer=ledger.producer, source=ledger.source,
+                        replay=stored)
+        return reply, False
+
+
+class _Refused(Exception):
+    """Leaves the transaction (so it rolls back) carrying the rendered problem reply."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+async def _locked_entry(conn: asyncpg.Connection, student_id: str, entry_id: uuid.UUID,
+                        if_match: str | None) -> tuple[asyncpg.Record, datetime]:
+    now = await conn.fetchval("SELECT now() FROM (SELECT pg_advisory_xact_lock($1)) l", sql.student_lock(student_id))
+    row = await sql.fetch_entry(conn, student_id, entry_id)
+    if row is None:
+        raise Problem(404, "No such entry", "you have no entry with this id", type_=problem_type("not-found"))
+    if if_match is not None and not domain.etag_matches(if_match, row["version"]):
+        raise Problem(412, "The entry has changed", f"its current ETag is {domain.etag(row['version'])}; "
+                      "read it again and resend the change", type_=problem_type("precondition-failed"),
+                      headers={"ETag": domain.etag(row["version"])})
+    reason = domain.refuse_change(row["decision"], row["withdrawn"])
+    if reason:
+        raise Problem(409, "The entry cannot be changed", reason, type_=problem_type("entry-immutable"),
+                      reason=("confirmed" if row["decision"] == domain.CONFIRMED and not row["withdrawn"]
+                              else "withdrawn"))
+    return row, now
+
+
+def precondition_required() -> Problem:
+    return Problem(428, "If-Match is required", "send the entry's ETag in If-Match, so a change made "
+                   "meanwhile (on another phone, or by the mentor) is not overwritten",
+                   type_=problem_type("precondition-required"),
+                   errors=[{"field": "header.If-Match", "message": "required"}])
+
+
+async def correct_entry(ledger: Ledger, student_id: str, entry_id: uuid.UUID, changes: dict[str, Any],
+                        if_match: str | None) -> tuple[dict[str, Any], int]:
+    """A correction is a new revision (TimeEntryCorrected); it needs the mentor's decision anew."""
+    if if_match is None:
+        raise precondition_required()
+    async with ledger.pool.acquire() as conn, conn.transaction():
+        row, now = await _locked_entry(conn, student_id, entry_id, if_match)
+        draft = domain.patched(row_facts(row), changes)
+        placements, day, _ = await sql.read_context(conn, student_id, [draft.placement_id], [draft.work_date], [])
+        facts, errors = domain.validate(draft, placements.get(draft.placement_id), student_id, day,
+                                        ledger.local(now), ledger.skew)
+        if facts is None:
+            for reason in {e.reason for e in errors}:
+                ENTRIES_REFUSED.labels(reason).inc()
+            raise invalid(errors, "The correction is not valid")
+        revision = row["revision"] + 1
+        event = TimeEntryCorrected(**logged_event(facts, student_id, now).model_dump(
+            exclude={"event_id", "revision"}), revision=revision)
+        columns = sql.facts_columns([facts], [event.event_id], [revision], "corrected")
+        await sql.write(conn, student_id, columns, [event], producer=ledger.producer, source=ledger.source,
+                        replay=None)
+    ENTRIES_ACCEPTED.labels("corrected").inc()
+    return entry_doc(facts, revision, domain.PENDING, row["logged_at"], now), row["version"] + 1
+
+
+async def withdraw_entry(ledger: Ledger, student_id: str, entry_id: uuid.UUID,
+                         if_match: str | None) -> tuple[dict[str, Any], int]:
+    async with ledger.pool.acquire() as conn, conn.transaction():
+        row, now = await _locked_entry(conn, student_id, entry_id, if_match)
+        event = TimeEntryWithdrawn(entry_id=entry_id, student_id=student_id, placement_id=row["placement_id"],
+                                   revision=row["revision"] + 1, occurred_at=now)
+        updated = await sql.mark_withdrawn(conn, row, event, producer=ledger.producer, source=ledger.source)
+    ENTRIES_ACCEPTED.labels("withdrawn").inc()
+    return entry_doc(row_facts(row), row["revision"] + 1, domain.WITHDRAWN, row["logged_at"], updated), \
+        row["version"] + 1

@@ -1,0 +1,14 @@
+"""Metrics of placement logging (no per-student label, ever)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+ENTRIES_ACCEPTED = Counter("werkplek_time_entries_accepted_total", "Time entries stored, by kind",
+                           ["kind"])  # logged / duplicate / corrected / withdrawn
+ENTRIES_REFUSED = Counter("werkplek_time_entries_refused_total", "Time entries refused, by reason", ["reason"])
+REGISTRY_CHANGES = Counter("werkplek_registry_changes_total", "Registry objects stored, by kind", ["kind"])
+DECISIONS_APPLIED = Counter("werkplek_entry_decisions_applied_total", "Mentor decisions applied to entries",
+                            ["kind", "effect"])  # effect: applied / stale / duplicate / unknown_entry
+IDEMPOTENT_REPLAYS = Counter("werkplek_idempotent_replays_total", "POSTs answered from the Idempotency-Key store",
+                             ["route"])

@@ -1,0 +1,80 @@
+"""A student's real workplace share, as hour accounting computed it (table share_read_model, which
+hour accounting owns and fills). Until it exists, or for a student it has not computed yet, the
+answer is a 404 problem saying so: never a made-up value. Also the student's own placements."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import asyncpg
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
+from werkplek_common.auth import Principal
+from werkplek_common.problems import Problem, problem_type
+from werkplek_events.base import Id
+
+from .registry_store import decode_cursor, encode_cursor, stored_doc
+from .replies import dumps
+from .routes_registry import Coordinator
+from .schemas import SharePage, StoredPage
+from .security import student
+
+router = APIRouter(prefix="/v1", tags=["shares"])
+Student = Annotated[Principal, Depends(student)]
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+def _not_computed(detail: str) -> Problem:
+    return Problem(404, "The share has not been computed yet", detail, type_=problem_type("share-not-computed"))
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.ledger.pool
+    return pool
+
+
+@router.get("/me/share", responses={200: {"description": "the ShareUpdated document of hour accounting"},
+                                    404: PROBLEM})
+async def my_share(request: Request, who: Student) -> Response:
+    try:
+        row = await _pool(request).fetchrow("SELECT body, version FROM share_read_model WHERE student_id = $1",
+                                            who.subject)
+    except asyncpg.UndefinedTableError:
+        raise _not_computed("hour accounting has not computed any share yet") from None
+    if row is None:
+        raise _not_computed("hour accounting has not computed your share yet; it follows your confirmed hours")
+    body = row["body"] if isinstance(row["body"], str) else dumps(row["body"]).decode()
+    return Response(body, media_type="application/json", headers={"ETag": f'"{row["version"]}"'})
+
+
+_SHARES = """
+SELECT s.student_id, s.programme_id, s.version, s.status, s.real_share, s.body, s.updated_at
+FROM share_read_model s
+WHERE s.student_id > $2 AND ($3::text IS NULL OR s.programme_id = $3)
+  AND EXISTS (SELECT 1 FROM pl_enrolment e WHERE e.student_id = s.student_id AND e.institution_id = $1)
+ORDER BY s.student_id LIMIT $4
+"""
+
+
+@router.get("/shares", response_model=SharePage, responses={404: PROBLEM})
+async def institution_shares(request: Request, who: Coordinator, programme_id: Id | None = None,
+                             cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Response:
+    """Shares of the institution's students, keyset-paginated by student id."""
+    after = decode_cursor(cursor) or ""
+    try:
+        rows = await _pool(request).fetch(_SHARES, who.institution_id, after, programme_id, limit + 1)
+    except asyncpg.UndefinedTableError:
+        raise _not_computed("hour accounting has not computed any share yet") from None
+    items: list[dict[str, Any]] = [
+        {**dict(r), "body": orjson.loads(r["body"]) if isinstance(r["body"], str) else r["body"]}
+        for r in rows[:limit]]
+    nxt = encode_cursor(items[-1]["student_id"]) if len(rows) > limit else None
+    return Response(dumps({"items": items, "next_cursor": nxt}), media_type="application/json")
+
+
+@router.get("/me/placements", response_model=StoredPage, tags=["time entries"])
+async def my_placements(request: Request, who: Student) -> Response:
+    rows = await _pool(request).fetch("SELECT * FROM pl_placement WHERE student_id = $1 ORDER BY id LIMIT 1000",
+                                      who.subject)
+    return Response(dumps({"items": [stored_doc(r) for r in rows], "next_cursor": None}),
+                    media_type="application/json")

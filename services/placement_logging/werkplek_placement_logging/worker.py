@@ -1,0 +1,76 @@
+"""The worker process: the outbox relay (events of the API to Kafka), the consumer of mentor
+decisions, and the clean-up of old Idempotency-Key records. Kafka may be down at start: it waits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from werkplek_common.db import create_pool
+from werkplek_common.kafka import EventConsumer, new_producer
+from werkplek_common.metrics import serve_metrics
+from werkplek_common.outbox import OutboxRelay
+
+from . import decisions
+from .config import SERVICE, Settings
+
+log = logging.getLogger(__name__)
+IDEMPOTENCY_TTL = "7 days"  # longer than a phone stays offline; after it, entry_id dedupe still holds
+
+
+async def _started_producer(cfg: Settings, stop: asyncio.Event) -> AIOKafkaProducer | None:
+    delay = 0.5
+    while not stop.is_set():
+        producer = new_producer(cfg.kafka_bootstrap, f"{SERVICE}-relay")
+        try:
+            await producer.start()
+            return producer
+        except Exception as exc:
+            log.warning("kafka unreachable; retrying", extra={"fields": {"error": repr(exc)}})
+            await producer.stop()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 10)
+    return None
+
+
+async def _expire_keys(pool: asyncpg.Pool, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(Exception):
+            await pool.execute("DELETE FROM pl_idempotency WHERE created_at < now() - $1::interval", IDEMPOTENCY_TTL)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 600)
+
+
+async def run(cfg: Settings, stop: asyncio.Event) -> None:
+    pool = await create_pool(cfg.pg_dsn, min_size=2, max_size=4)
+    producer = await _started_producer(cfg, stop)
+    if producer is None:
+        await pool.close()
+        return
+    relay = OutboxRelay(pool, producer, cfg.outbox_producer)
+    consumer = EventConsumer(cfg.kafka_bootstrap, cfg.decisions_group, decisions.TOPICS, decisions.handler(pool),
+                             name=f"{SERVICE}-decisions", producer=producer)
+    await consumer.start()
+    tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run()),
+             asyncio.create_task(_expire_keys(pool, stop))]
+    log.info("worker running", extra={"fields": {"producer": cfg.outbox_producer}})
+    await stop.wait()
+    relay.stop()
+    await consumer.stop()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await producer.stop()
+    await pool.close()
+
+
+async def main(cfg: Settings) -> None:
+    serve_metrics(cfg.worker_metrics_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await run(cfg, stop)

@@ -1,0 +1,42 @@
+"""The worker consumes mentor decisions from Kafka into the ledger (idempotent by event_id: the same
+record twice changes nothing) and relays the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from werkplek_common.kafka import publish
+from werkplek_events import TimeEntryConfirmed
+from werkplek_placement_logging import worker
+from werkplek_placement_logging.config import Settings
+
+from tests.support import eventually
+
+from .conftest import entry, idem
+
+
+async def test_worker_applies_a_confirmation_once(api, cohort, pg, producer, stack):
+    body = entry(cohort.placement, cohort.start)
+    r = await api.post("/v1/me/entries", json=body, headers={**cohort.student_auth, **idem()})
+    assert r.status_code == 201
+    cfg = Settings(outbox_producer=f"pl-worker-{uuid.uuid4().hex[:8]}",
+                   decisions_group=f"pl-worker-test-{uuid.uuid4().hex[:8]}")
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(cfg, stop))
+    confirmed = TimeEntryConfirmed(entry_id=body["entry_id"], student_id=cohort.student,
+                                   placement_id=cohort.placement, mentor_id=cohort.mentor, entry_revision=1)
+    try:
+        await publish(producer, [confirmed, confirmed], source="/test")  # redelivered
+
+        async def applied() -> bool:
+            got = await api.get(f"/v1/me/entries/{body['entry_id']}", headers=cohort.student_auth)
+            return got.json()["status"] == "confirmed"
+        await eventually(applied, timeout=60, what="confirmation applied")
+        rows = await pg.fetchval("SELECT count(*) FROM pl_entry_decision WHERE entry_id = $1::uuid", body["entry_id"])
+        assert rows == 1
+        version = (await api.get(f"/v1/me/entries/{body['entry_id']}", headers=cohort.student_auth)).headers["etag"]
+        assert version == '"2"'  # one change, not two
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
