@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -31,18 +33,38 @@ def paths(data_dir: Path) -> tuple[Path, Path]:
 
 
 def ensure_keys(data_dir: Path) -> Path:
-    """Create the key pair and JWKS once; returns the JWKS path."""
+    """Create the key pair and JWKS once; returns the JWKS path. Both files are written to temporary
+    names and moved into place (JWKS last), so processes starting together never see a half pair."""
     private, jwks = paths(data_dir)
     if private.exists() and jwks.exists():
         return jwks
     private.parent.mkdir(parents=True, exist_ok=True)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    private.write_bytes(pem)
-    private.chmod(0o600)
     public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    jwks.write_text(json.dumps({"keys": [{**public, "kid": KID, "use": "sig", "alg": "RS256"}]}, indent=2))
+    doc = json.dumps({"keys": [{**public, "kid": KID, "use": "sig", "alg": "RS256"}]}, indent=2)
+    tmp = private.parent / f".tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    (tmp.with_suffix(".pem")).write_bytes(pem)
+    tmp.with_suffix(".pem").chmod(0o600)
+    tmp.with_suffix(".json").write_text(doc)
+    try:
+        os.link(tmp.with_suffix(".pem"), private)  # fails if another process won the race: keep theirs
+        os.replace(tmp.with_suffix(".json"), jwks)
+    except FileExistsError:
+        _wait_for(jwks)
+    finally:
+        for leftover in (tmp.with_suffix(".pem"), tmp.with_suffix(".json")):
+            leftover.unlink(missing_ok=True)
     return jwks
+
+
+def _wait_for(path: Path, seconds: float = 10.0) -> None:
+    """The process that created the private key writes the JWKS right after; wait for it."""
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{path} did not appear; remove {path.parent} and retry")
+        time.sleep(0.01)
 
 
 def mint(data_dir: Path, *, role: Role, sub: str, institution: str | None = None, ttl_s: int = 3600,
