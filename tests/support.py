@@ -7,7 +7,8 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 POLL_S = 0.05  # poll interval of `eventually`; the deadline, not this, bounds a wait
 
@@ -39,3 +40,37 @@ async def eventually(check: Callable[[], Awaitable[bool]], *, timeout: float = 3
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not met within {timeout}s")
         await asyncio.sleep(POLL_S)
+
+
+async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
+    """The next offset of every partition of `topics` (partitions looked up with the admin client:
+    a bare consumer has no metadata for topics it is not assigned)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="werkplek-tests")
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    parts = [TopicPartition(t["topic"], p["partition"]) for t in described if not t["error_code"]
+             for p in t["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        consumer.assign(parts)
+        return dict(await consumer.end_offsets(parts))
+    finally:
+        await consumer.stop()
+
+
+async def start_groups_at_end(bootstrap: str, groups: list[str], topics: list[str]) -> None:
+    """Commit the current end offsets for fresh consumer groups, so a test's consumer sees only what
+    the test produces, however much earlier runs left on the shared broker."""
+    ends = await end_offsets(bootstrap, topics)
+    for group in groups:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            consumer.assign(list(ends))
+            await consumer.commit({tp: end for tp, end in ends.items() if end > 0})
+        finally:
+            await consumer.stop()

@@ -119,21 +119,26 @@ async def send_to_dlq(producer: AIOKafkaProducer, rec: ConsumerRecord, error: Ex
 
 
 Handler = Callable[[Event, ConsumerRecord], Awaitable[None]]
+BatchHandler = Callable[[list[tuple[Event, ConsumerRecord]]], Awaitable[None]]
 
 
 class EventConsumer:
-    """Consumes registry topics, decodes each record, hands events to `handler` and commits after
-    each batch. Undecodable records and `PoisonRecord`s go to the DLQ; any other handler error stops
-    the loop uncommitted, so the batch is redelivered (handlers must be idempotent by event_id)."""
+    """Consumes registry topics, decodes each record, hands events to `handler` (one at a time) or
+    `batch_handler` (every decoded record of a fetch at once, so a projection can store a batch in
+    one transaction) and commits after each fetch. Undecodable records and `PoisonRecord`s go to the
+    DLQ; any other handler error stops the loop uncommitted, so the fetch is redelivered (handlers must
+    be idempotent by event_id)."""
 
-    def __init__(self, bootstrap: str, group_id: str, topics: Sequence[str], handler: Handler, *,
-                 name: str, producer: AIOKafkaProducer, on_batch: Callable[[], Awaitable[None]] | None = None,
-                 max_records: int = 500) -> None:
+    def __init__(self, bootstrap: str, group_id: str, topics: Sequence[str], handler: Handler | None = None, *,
+                 name: str, producer: AIOKafkaProducer, batch_handler: BatchHandler | None = None,
+                 on_batch: Callable[[], Awaitable[None]] | None = None, max_records: int = 500) -> None:
+        if (handler is None) == (batch_handler is None):
+            raise ValueError("give exactly one of handler and batch_handler")
         self.consumer = AIOKafkaConsumer(
             *topics, bootstrap_servers=bootstrap, group_id=group_id, client_id=name,
             enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed",
         )
-        self.handler, self.name, self.producer = handler, name, producer
+        self.handler, self.batch_handler, self.name, self.producer = handler, batch_handler, name, producer
         self.on_batch, self.max_records = on_batch, max_records
         self._stopping = asyncio.Event()
 
@@ -149,7 +154,10 @@ class EventConsumer:
             batches = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
             if not batches:
                 continue
-            for records in batches.values():
+            records = [rec for recs in batches.values() for rec in recs]
+            if self.batch_handler:
+                await self._handle_batch(records)
+            else:
                 for rec in records:
                     await self._handle(rec)
             if self.on_batch:
@@ -157,8 +165,20 @@ class EventConsumer:
             await self.consumer.commit()
 
     async def _handle(self, rec: ConsumerRecord) -> None:
+        assert self.handler is not None
         try:
             event = decode(rec.topic, rec.value, rec.headers)
             await self.handler(event, rec)
         except (DecodeError, PoisonRecord) as exc:
             await send_to_dlq(self.producer, rec, exc, self.name)
+
+    async def _handle_batch(self, records: list[ConsumerRecord]) -> None:
+        assert self.batch_handler is not None
+        decoded = []
+        for rec in records:
+            try:
+                decoded.append((decode(rec.topic, rec.value, rec.headers), rec))
+            except DecodeError as exc:
+                await send_to_dlq(self.producer, rec, exc, self.name)
+        if decoded:
+            await self.batch_handler(decoded)

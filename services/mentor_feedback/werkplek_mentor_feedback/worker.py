@@ -35,8 +35,9 @@ async def run_worker(cfg: MentorFeedbackSettings) -> None:
     await producer.start()
     if cfg.mentor_dev_sources:
         await ensure_dev_sources(pool, cfg.mentor_secrets_dir, cfg.mentor_dev_sources)
-    consumer = EventConsumer(cfg.kafka_bootstrap, cfg.mentor_consumer_group, TOPICS, Projection(pool).handle,
-                             name=f"{SERVICE}-projection", producer=producer)
+    consumer = EventConsumer(cfg.kafka_bootstrap, cfg.mentor_consumer_group, TOPICS,
+                             batch_handler=Projection(pool).handle_batch, name=f"{SERVICE}-projection",
+                             producer=producer, max_records=2000)
     await consumer.start()
     relay = OutboxRelay(pool, producer, SERVICE)
     async with httpx.AsyncClient(follow_redirects=False) as client:

@@ -10,7 +10,7 @@ from werkplek_common.kafka import EventConsumer, publish
 from werkplek_events import TimeEntryWithdrawn
 from werkplek_mentor_feedback.projection import TOPICS, Projection
 
-from tests.support import eventually
+from tests.support import eventually, start_groups_at_end
 from tests.unit.mentor_feedback import factories as f
 
 
@@ -19,10 +19,13 @@ async def test_projection_consumes_placement_logging_topics_idempotently(stack, 
     logged, withdrawn_first = f.entry(student, pl), f.entry(student, pl)
     withdrawal = TimeEntryWithdrawn(entry_id=withdrawn_first.entry_id, student_id=student, placement_id=pl, revision=1)
     events = [f.mentor(mentor, "src-x"), f.placement(pl, student, mentor), logged, withdrawal, withdrawn_first]
-    await publish(producer, events + events[:3], source="/test")  # some records twice
-    consumer = EventConsumer(stack.kafka_bootstrap, f"test-{uuid.uuid4()}", TOPICS, Projection(pool).handle,
-                             name="mf-projection-test", producer=producer)
+    group = f"test-{uuid.uuid4()}"
+    await start_groups_at_end(stack.kafka_bootstrap, [group], TOPICS)  # only this test's records
+    consumer = EventConsumer(stack.kafka_bootstrap, group, TOPICS,
+                             batch_handler=Projection(pool).handle_batch, name="mf-projection-test",
+                             producer=producer, max_records=2000)
     await consumer.start()
+    await publish(producer, events + events[:3], source="/test")  # some records twice
     task = asyncio.create_task(consumer.run())
     try:
         async def arrived() -> bool:
