@@ -4,6 +4,7 @@ committing anything."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -45,13 +46,14 @@ async def partitions(bootstrap: str, topics: Sequence[str]) -> list[TopicPartiti
 
 
 async def read_to_end(consumer: AIOKafkaConsumer, on_record: OnRecord, *, timeout: float = 300.0,
-                      progress: Callable[[int], None] | None = None) -> int:
-    """Hand every record up to the end offsets of now to `on_record`; the number of records read."""
+                      progress: Callable[[int], None] | None = None, stop: asyncio.Event | None = None) -> int:
+    """Hand every record up to the end offsets of now to `on_record`; the number of records read.
+    A set `stop` ends the read early (a worker told to stop during its start-up replay)."""
     parts = list(consumer.assignment())
     end = await consumer.end_offsets(parts)
     pending = {tp for tp in parts if await consumer.position(tp) < end[tp]}
     deadline, n = time.monotonic() + timeout, 0
-    while pending:
+    while pending and not (stop and stop.is_set()):
         if time.monotonic() > deadline:
             raise TimeoutError(f"not at the end of {len(pending)} partitions after {timeout}s")
         for records in (await consumer.getmany(timeout_ms=200, max_records=5000)).values():

@@ -64,7 +64,9 @@ class ReportWorker:
         started = time.monotonic()
         for tp in consumer.assignment():
             self.committed[tp] = await consumer.committed(tp) or 0
-        n = await read_to_end(consumer, self.handle, timeout=3600)
+        n = await read_to_end(consumer, self.handle, timeout=3600, stop=self._stop)
+        if self._stop.is_set():
+            return
         self.dirty = dict.fromkeys((k for k in self.cohort.reports if self.cfg.wants(k.institution_id)), None)
         self.caught_up.set()
         log.info("cohort rebuilt", extra={"fields": {"records": n, "reports": len(self.dirty),
