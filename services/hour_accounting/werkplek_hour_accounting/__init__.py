@@ -1,0 +1,1 @@
+"""werkplek hour accounting service."""

@@ -1,0 +1,19 @@
+"""Hour accounting's settings (env prefix WERKPLEK_, like every service); nothing else reads os.environ."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from werkplek_common.settings import CommonSettings
+
+
+class AccountingSettings(CommonSettings):
+    metrics_port: int = 9102
+    accounting_app_id: str = "werkplek-hour-accounting"  # the consumer group (KEDA scales on its lag)
+    accounting_outbox_producer: str = "hour_accounting"  # outbox rows this worker's relay publishes
+    accounting_as_of: date | None = None  # fixed "today" for tests and replays; None: the UTC date
+    accounting_batch_max: int = 20_000  # records per getmany: one transaction and one evaluation per student
+    accounting_fetch_wait_ms: int = 50  # max wait to fill a batch: bounds the added latency
+    accounting_hot_students: int = 10_000  # decoded states kept in memory; the rest stay as bytes
+    accounting_session_timeout_s: float = 10.0  # how long a crashed worker's partitions stay taken
+    accounting_stats_interval_s: float = 15.0  # how often the students-by-status gauge is refreshed

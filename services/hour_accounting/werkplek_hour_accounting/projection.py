@@ -1,0 +1,195 @@
+"""Hour accounting's functional core, part 2: the figures of one student on a given day. Pure.
+
+Rules (../shared/DOMAIN.md, "Numbers and rules the software computes"), all in whole minutes and exact
+fractions; rounding (half-even, 4 places) happens only when an event is built (`outputs.py`):
+- study load = ECTS × hours per ECTS × 60; a phase's load = study load ÷ phases;
+- an entry counts for the decision on its *current* revision: a confirmation of an older revision
+  does not confirm a corrected entry (the correction is pending again);
+- **real share** = confirmed minutes ÷ study load; per phase: confirmed minutes of that phase's
+  placements ÷ the phase's load;
+- **target to date** of a placement = its planned minutes spread evenly over its calendar days
+  (start and end inclusive), summed over the days up to `as_of`; a placement ended early keeps only
+  the planned minutes of the days before it ended; an ended enrolment stops the clock at its end;
+- **projected share** = (confirmed + planned minutes of the days still ahead) ÷ study load;
+- **status** = confirmed minutes ÷ target to date against the programme's thresholds (below
+  `behind_below`: behind; below `at_risk_below`: at risk; else, or with no target yet, on track);
+- graduaat (or any programme with a required share): on course when projected ≥ required (⅓ by decree);
+- dual track: the share builds up when phase 1 has a share and no later phase (up to the current one,
+  counted by its projected share) falls below the one before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from itertools import pairwise
+
+from werkplek_events.vocabulary import ShareStatus
+
+from .domain import Decisions, Entry, Placement, Programme, StudentState
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    confirmed: int = 0
+    pending: int = 0
+    rejected: int = 0
+
+    def add(self, kind: str, minutes: int) -> Tally:
+        return Tally(self.confirmed + minutes * (kind == "confirmed"), self.pending + minutes * (kind == "pending"),
+                     self.rejected + minutes * (kind == "rejected"))
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    programme_id: str
+    academic_year: str
+    as_of: date
+    overall: Tally
+    per_placement: dict[str, Tally]
+    per_phase: dict[int, Tally]
+    per_year: dict[str, Tally]
+    planned_minutes: int
+    study_load_minutes: int
+    phase_load_minutes: int
+    target_to_date_minutes: int
+    real_share: Fraction
+    projected_share: Fraction
+    phase_shares: dict[int, Fraction]
+    status: ShareStatus
+    on_course_for_required_share: bool | None
+    build_up_ok: bool | None
+    held: int  # facts waiting for what they refer to
+
+
+def _net(counts: dict[int, int], reversals: int) -> dict[int, int]:
+    """Reversals undo the most recent decisions first: they are taken from the highest revisions."""
+    out = {}
+    for rev in sorted(counts, reverse=True):
+        taken = min(counts[rev], reversals)
+        reversals -= taken
+        out[rev] = counts[rev] - taken
+    return out
+
+
+def entry_decision(entry: Entry, decisions: Decisions | None) -> str:
+    """confirmed / rejected / pending for the entry's current revision. Both at once breaks the
+    reversal rule (out of order it cannot be told which came last): counted as pending, not confirmed."""
+    if decisions is None:
+        return "pending"
+    if not (decisions.reversed_confirmed or decisions.reversed_rejected):  # the common case, without sorting
+        confirmed = decisions.confirmed.get(entry.revision, 0) > 0
+        rejected = decisions.rejected.get(entry.revision, 0) > 0
+        return "pending" if confirmed == rejected else "confirmed" if confirmed else "rejected"
+    confirmed = _net(decisions.confirmed, decisions.reversed_confirmed).get(entry.revision, 0) > 0
+    rejected = _net(decisions.rejected, decisions.reversed_rejected).get(entry.revision, 0) > 0
+    if confirmed != rejected:
+        return "confirmed" if confirmed else "rejected"
+    return "pending"
+
+
+def _days(first: date, last: date) -> int:
+    return max(0, (last - first).days + 1)
+
+
+def placement_plan(p: Placement, as_of: date) -> tuple[Fraction, Fraction]:
+    """(planned minutes it will have had, target to date), pro rata per calendar day."""
+    if p.start is None or p.end is None:
+        return Fraction(0), Fraction(0)
+    total = _days(p.start, p.end)
+    last = p.end if p.ended_on is None else min(p.end, p.ended_on)
+    per_day = Fraction(p.planned_minutes, total)
+    return per_day * _days(p.start, last), per_day * _days(p.start, min(as_of, last))
+
+
+def _held(state: StudentState) -> int:
+    known = {k for k, e in state.entries.items() if e.revision and _agreed(state, e.placement_id)}
+    waiting_decisions = sum(1 for k in state.decisions if k not in known)
+    waiting_entries = sum(1 for e in state.entries.values() if e.revision and not _agreed(state, e.placement_id))
+    return waiting_decisions + waiting_entries
+
+
+def _agreed(state: StudentState, placement_id: str) -> bool:
+    p = state.placements.get(placement_id)
+    return p is not None and p.phase is not None and p.academic_year is not None
+
+
+_KINDS = ("confirmed", "pending", "rejected")
+
+
+def _tallies(state: StudentState) -> tuple[Tally, dict[str, Tally], dict[int, Tally], dict[str, Tally]]:
+    """Minutes by decision, overall and per placement / phase / year. Summed per placement in plain
+    ints first (this runs for every student of every batch), then rolled up."""
+    sums: dict[str, list[int]] = {}
+    for key, entry in state.entries.items():
+        if not entry.active or not _agreed(state, entry.placement_id):
+            continue  # withdrawn, or held until its placement is agreed
+        kind = _KINDS.index(entry_decision(entry, state.decisions.get(key)))
+        sums.setdefault(entry.placement_id, [0, 0, 0])[kind] += entry.minutes
+    overall = Tally()
+    per_pl: dict[str, Tally] = {}
+    per_ph: dict[int, Tally] = {}
+    per_yr: dict[str, Tally] = {}
+    for pid, (c, pe, r) in sums.items():
+        p = state.placements[pid]
+        assert p.phase is not None and p.academic_year is not None
+        per_pl[pid] = Tally(c, pe, r)
+        per_ph[p.phase] = _plus(per_ph.get(p.phase, Tally()), per_pl[pid])
+        per_yr[p.academic_year] = _plus(per_yr.get(p.academic_year, Tally()), per_pl[pid])
+        overall = _plus(overall, per_pl[pid])
+    return overall, per_pl, per_ph, per_yr
+
+
+def _plus(a: Tally, b: Tally) -> Tally:
+    return Tally(a.confirmed + b.confirmed, a.pending + b.pending, a.rejected + b.rejected)
+
+
+def status_of(confirmed: int, target: int, programme: Programme) -> ShareStatus:
+    if target <= 0:
+        return ShareStatus.ON_TRACK
+    ratio = Fraction(confirmed, target)
+    if ratio < programme.behind_below:
+        return ShareStatus.BEHIND
+    if ratio < programme.at_risk_below:
+        return ShareStatus.AT_RISK
+    return ShareStatus.ON_TRACK
+
+
+def _build_up_ok(shares: dict[int, Fraction], current_phase: int) -> bool:
+    seq = [shares.get(ph, Fraction(0)) for ph in range(1, current_phase + 1)]
+    return seq[0] > 0 and all(a <= b for a, b in pairwise(seq))
+
+
+def figures(state: StudentState, programme: Programme, as_of: date) -> Figures | None:
+    """The student's figures on `as_of`; None while the student has no enrolment (held)."""
+    enrolment = state.current_enrolment()
+    if enrolment is None:
+        return None
+    ended = state.enrolment_ended.get(enrolment.academic_year)
+    clock = as_of if ended is None else min(as_of, ended)
+    overall, per_pl, per_ph, per_yr = _tallies(state)
+    planned = target = Fraction(0)
+    ahead_by_phase: dict[int, Fraction] = {}
+    for p in state.placements.values():
+        if p.phase is None:
+            continue
+        have, to_date = placement_plan(p, clock)
+        planned, target = planned + have, target + to_date
+        ahead_by_phase[p.phase] = ahead_by_phase.get(p.phase, Fraction(0)) + have - to_date
+    load, phase_load = programme.study_load_minutes, programme.phase_load_minutes
+    projected = (overall.confirmed + sum(ahead_by_phase.values(), Fraction(0))) / load
+    phase_shares = {ph: Fraction(per_ph.get(ph, Tally()).confirmed, phase_load)
+                    for ph in range(1, programme.phases + 1)}
+    target_minutes = round(target)
+    required = programme.required_share
+    build_up = None
+    if enrolment.dual_track:
+        current = min(enrolment.phase, programme.phases)
+        ahead = ahead_by_phase.get(current, Fraction(0)) / phase_load
+        build_up = _build_up_ok({**phase_shares, current: phase_shares[current] + ahead}, current)
+    return Figures(
+        enrolment.programme_id, enrolment.academic_year, as_of, overall, per_pl, per_ph, per_yr,
+        round(planned), load, phase_load, target_minutes, Fraction(overall.confirmed, load), projected,
+        phase_shares, status_of(overall.confirmed, target_minutes, programme),
+        None if required is None else projected >= required, build_up, _held(state))

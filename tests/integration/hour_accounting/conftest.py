@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from werkplek_common.settings import CommonSettings
+
+from .support import WorkerProcess, start_group_at_end
+
+
+@pytest.fixture
+async def app_id(stack: CommonSettings, pg: asyncpg.Connection) -> str:
+    app = f"test-ha-{uuid.uuid4().hex[:10]}"
+    await start_group_at_end(stack.kafka_bootstrap, pg, app)
+    return app
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    started: list[WorkerProcess] = []
+
+    def start(app: str, command: str = "worker") -> WorkerProcess:
+        proc = WorkerProcess(app, tmp_path, command).start()
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()

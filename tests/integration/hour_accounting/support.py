@@ -1,0 +1,102 @@
+"""Run the accounting worker as a real subprocess (so it can be killed with -9) with its own consumer
+group and outbox producer, its stored offsets placed at the current end of the topics so it skips what
+earlier tests produced, and a fixed `as_of` day."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from werkplek_hour_accounting import statecodec
+from werkplek_hour_accounting.domain import Emitted
+from werkplek_hour_accounting.service import input_partitions
+
+from tests.unit.hour_accounting.builders import AS_OF
+
+
+async def end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
+    tps = await input_partitions(bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    await asyncio.sleep(0)  # aiokafka 0.14: stop() right after start() raises CancelledError otherwise
+    try:
+        return dict(await consumer.end_offsets(tps))
+    finally:
+        await consumer.stop()
+
+
+async def start_group_at_end(bootstrap: str, pg: asyncpg.Connection, app_id: str) -> None:
+    """The worker's truth is its stored offsets (ha_offsets), not Kafka's committed ones."""
+    ends = await end_offsets(bootstrap)
+    await pg.executemany("INSERT INTO ha_offsets (consumer_group, topic, partition, next_offset)"
+                         " VALUES ($1, $2, $3, $4)", [(app_id, tp.topic, tp.partition, n) for tp, n in ends.items()])
+
+
+class WorkerProcess:
+    def __init__(self, app_id: str, log_dir: Path, command: str = "worker") -> None:
+        self.app_id, self.command = app_id, command
+        self.log = log_dir / f"{app_id}-{uuid.uuid4().hex[:6]}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        env = {**os.environ, "WERKPLEK_ACCOUNTING_APP_ID": self.app_id, "WERKPLEK_ACCOUNTING_AS_OF": AS_OF.isoformat(),
+               "WERKPLEK_ACCOUNTING_OUTBOX_PRODUCER": self.app_id, "WERKPLEK_METRICS_PORT": "0",
+               "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "WARNING"}
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "werkplek_hour_accounting", self.command],
+                                         env=env, stdout=out, stderr=subprocess.STDOUT)
+        return self
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+    def wait(self, timeout: float) -> int:
+        assert self.proc is not None
+        return self.proc.wait(timeout)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+async def read_model(pg: asyncpg.Connection, students: list[str]) -> dict[str, dict[str, Any]]:
+    rows = await pg.fetch("SELECT student_id, version, status, real_share, body::text AS body, event_id"
+                          " FROM share_read_model WHERE student_id = ANY($1)", students)
+    return {r["student_id"]: dict(r) for r in rows}
+
+
+async def caught_up(pg: asyncpg.Connection, app_id: str, ends: dict[TopicPartition, int]) -> bool:
+    """True when the worker has committed every input partition up to `ends` (its stored offsets)."""
+    rows = await pg.fetch("SELECT topic, partition, next_offset FROM ha_offsets WHERE consumer_group = $1", app_id)
+    stored = {TopicPartition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+    return all(stored.get(tp, 0) >= end for tp, end in ends.items())
+
+
+async def emitted(pg: asyncpg.Connection, app_id: str, students: list[str]) -> dict[str, Emitted]:
+    """What this group's worker last committed for each student (its stored state): the test stack is
+    shared, and another run's worker may account the same records and write the shared read model."""
+    rows = await pg.fetch("SELECT student_id, state FROM ha_student_state WHERE consumer_group = $1"
+                          " AND student_id = ANY($2)", app_id, students)
+    out = {}
+    for r in rows:
+        state = statecodec.load(r["student_id"], r["state"])
+        if state.emitted is not None:
+            out[r["student_id"]] = state.emitted
+    return out
