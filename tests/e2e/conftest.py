@@ -1,0 +1,134 @@
+"""End-to-end fixtures: the real services as real processes against the test stack (`make pytest`
+exports its env). Everything that could meet another run on the shared broker or database is unique
+per session: HTTP ports, consumer groups (positioned at the current end of every topic, so
+leftovers are neither replayed nor sent to a DLQ again), the placement outbox's producer name, the
+webhook source, and the institution (the report worker reports on it alone). The services live for
+this package only: left running, the mentor worker's relay would race later tests over the shared
+`mentor_feedback` outbox rows. Logs go to .data/test/e2e-logs/<session>-<service>.log and are shown
+when a test fails."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from werkplek_common.devidp import ensure_keys
+from werkplek_common.settings import CommonSettings
+
+from tests.e2e.processes import Probe, ServiceProcess, log_says, stop_all, wait_ready
+from tests.e2e.stack import (
+    Stack,
+    free_port,
+    group_joined,
+    http_ready,
+    new_secret,
+    register_source,
+    start_accounting_at_end,
+    start_groups_at_end,
+)
+
+STARTUP_S = 60.0
+KEEP_LOGS_S = 24 * 3600  # older e2e logs are removed when a session starts
+RUNNING: list[ServiceProcess] = []  # of this session, for the failure report
+
+
+def services(stack: Stack, cfg: CommonSettings, log_dir: Path) -> list[ServiceProcess]:
+    kafka = cfg.kafka_bootstrap
+    common = {"WERKPLEK_KAFKA_BOOTSTRAP": kafka, "WERKPLEK_PG_DSN": cfg.pg_dsn, "WERKPLEK_DATA_DIR": str(cfg.data_dir),
+              "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "INFO", "WERKPLEK_METRICS_PORT": "0"}
+    placement = {**common, "WERKPLEK_API_PORT": stack.placement_url.rsplit(":", 1)[1],
+                 "WERKPLEK_OUTBOX_PRODUCER": stack.placement_producer,
+                 "WERKPLEK_DECISIONS_GROUP": stack.placement_group, "WERKPLEK_WORKER_METRICS_PORT": "0"}
+    mentor = {**common, "WERKPLEK_MENTOR_API_PORT": stack.mentor_url.rsplit(":", 1)[1],
+              "WERKPLEK_MENTOR_PUBLIC_BASE_URL": stack.mentor_url, "WERKPLEK_MENTOR_CONSUMER_GROUP": stack.mentor_group,
+              "WERKPLEK_MENTOR_DEV_SOURCES": "[]",
+              # no confirmation requests for anybody's pending entries on the shared database
+              "WERKPLEK_MENTOR_BATCH_MIN_AGE_S": str(10**9), "WERKPLEK_MENTOR_BATCH_INTERVAL_S": "3600"}
+    accounting = {**common, "WERKPLEK_ACCOUNTING_APP_ID": stack.accounting_group,
+                  "WERKPLEK_ACCOUNTING_OUTBOX_PRODUCER": stack.accounting_group}
+    reports = {**common, "WERKPLEK_REPORTS_GROUP_ID": stack.reports_group, "WERKPLEK_REPORTS_METRICS_PORT": "0",
+               "WERKPLEK_REPORTS_INSTITUTIONS": json.dumps([stack.institution]),
+               "WERKPLEK_REPORTS_SNAPSHOT_EVERY": "never"}
+    specs: list[tuple[str, list[str], dict[str, str], Probe]] = [
+        ("placement_api", ["werkplek_placement_logging", "api"], placement, http_ready(stack.placement_url)),
+        ("placement_worker", ["werkplek_placement_logging", "worker"], placement,
+         group_joined(stack.placement_group, kafka)),
+        ("mentor_api", ["werkplek_mentor_feedback", "api"], mentor, http_ready(stack.mentor_url)),
+        ("mentor_worker", ["werkplek_mentor_feedback", "worker"], mentor, group_joined(stack.mentor_group, kafka)),
+        ("hour_accounting", ["werkplek_hour_accounting", "worker"], accounting,
+         group_joined(stack.accounting_group, kafka)),
+        ("funding_reports", ["werkplek_funding_reports", "worker"], reports, log_says("cohort rebuilt")),
+    ]
+    return [ServiceProcess(name, argv, env, probe, log_dir / f"{stack.tag}-{name}.log")
+            for name, argv, env, probe in specs]
+
+
+def prune_logs(log_dir: Path) -> None:
+    if log_dir.is_dir():
+        for old in log_dir.glob("*.log"):
+            if time.time() - old.stat().st_mtime > KEEP_LOGS_S:
+                old.unlink(missing_ok=True)
+
+
+def kafka_groups(stack: Stack) -> list[str]:
+    """The groups that keep their offsets in Kafka (hour accounting keeps its own in PostgreSQL)."""
+    return [stack.placement_group, stack.mentor_group, stack.reports_group]
+
+
+async def clean_up(cfg: CommonSettings, stack: Stack) -> None:
+    """Remove what only this session used: undelivered outbox rows of its producers, hour
+    accounting's state and offsets of its group, and the webhook source's secret."""
+    conn = await asyncpg.connect(cfg.pg_dsn)
+    try:
+        await conn.execute("DELETE FROM outbox WHERE producer = ANY($1::text[])",
+                           [stack.placement_producer, stack.accounting_group])
+        await conn.execute("DELETE FROM ha_student_state WHERE consumer_group = $1", stack.accounting_group)
+        await conn.execute("DELETE FROM ha_offsets WHERE consumer_group = $1", stack.accounting_group)
+        await conn.execute("DELETE FROM mf_source_secrets WHERE source_id = $1", stack.source_id)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="package")
+async def e2e(stack: CommonSettings) -> AsyncIterator[Stack]:
+    """The six service processes, ready; stopped and cleaned up after the last e2e test."""
+    tag = uuid.uuid4().hex[:8]
+    running = Stack(tag, f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}", f"e2e-inst-{tag}",
+                    f"e2e-tool-{tag}", new_secret(), stack.data_dir, stack.kafka_bootstrap, stack.pg_dsn, {})
+    prune_logs(stack.data_dir / "e2e-logs")
+    ensure_keys(stack.data_dir)  # once, here: two APIs creating the dev IdP's keys at once could mismatch them
+    procs = services(running, stack, stack.data_dir / "e2e-logs")
+    await start_groups_at_end(stack.kafka_bootstrap, kafka_groups(running))
+    await start_accounting_at_end(stack.kafka_bootstrap, stack.pg_dsn, running.accounting_group)
+    await register_source(stack.pg_dsn, running.source_id, running.source_secret)
+    RUNNING[:] = procs
+    try:
+        for p in procs:
+            p.start()
+        running.ready_s.update(await wait_ready(procs, STARTUP_S))
+        print(f"\ne2e services ready after (s): {running.ready_s}")
+        yield running
+    finally:
+        started = time.monotonic()
+        codes = await asyncio.to_thread(stop_all, procs)
+        print(f"\ne2e services stopped in {time.monotonic() - started:.1f}s, exit codes {codes}")
+        await clean_up(stack, running)
+    assert all(code is not None for code in codes.values()), f"processes left running: {codes}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failing end-to-end test shows the tail of each service's log."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.failed and call.when in ("setup", "call"):
+        for service in RUNNING:
+            code = service.exited()
+            state = "running" if code is None else f"exited {code}"
+            report.sections.append((f"log of {service.name} ({state}, {service.log_path})", service.tail()))

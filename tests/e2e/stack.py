@@ -1,0 +1,132 @@
+"""The running stack as the tests see it, and the Kafka side of starting it: fresh consumer groups
+positioned at the current end of every topic, and the readiness probes of the services."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+from aiokafka.admin import AIOKafkaAdminClient
+from werkplek_events import TOPICS, topic_for
+from werkplek_hour_accounting.domain import STUDENT_EVENTS
+from werkplek_mentor_feedback.sources import add_secret
+
+from tests import support
+from tests.e2e.processes import Probe, ServiceProcess
+
+
+@dataclass(frozen=True)
+class Stack:
+    tag: str
+    placement_url: str
+    mentor_url: str
+    institution: str
+    source_id: str
+    source_secret: str
+    data_dir: Path
+    bootstrap: str
+    pg_dsn: str
+    ready_s: dict[str, float]
+
+    # names of this session's consumer groups and outbox producers (unique: the tag)
+    @property
+    def placement_group(self) -> str:
+        return f"e2e-pl-decisions-{self.tag}"
+
+    @property
+    def mentor_group(self) -> str:
+        return f"e2e-mf-{self.tag}"
+
+    @property
+    def accounting_group(self) -> str:
+        return f"e2e-ha-{self.tag}"
+
+    @property
+    def reports_group(self) -> str:
+        return f"e2e-fr-{self.tag}"
+
+    @property
+    def placement_producer(self) -> str:
+        return f"e2e-pl-{self.tag}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret, as a mentor's tool would be given one."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+async def start_groups_at_end(bootstrap: str, groups: list[str]) -> None:
+    """Every registry topic, for each fresh group: the services see only what this session produces."""
+    await support.start_groups_at_end(bootstrap, groups, [t.name for t in TOPICS])
+
+
+async def start_accounting_at_end(bootstrap: str, pg_dsn: str, group: str) -> None:
+    """Hour accounting keeps its offsets in PostgreSQL (ha_offsets), not in Kafka: a fresh group
+    without rows there would account every student on the broker again, and republish their shares."""
+    ends = await support.end_offsets(bootstrap, [topic_for(e).name for e in STUDENT_EVENTS])
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.executemany("INSERT INTO ha_offsets (consumer_group, topic, partition, next_offset)"
+                               " VALUES ($1, $2, $3, $4)", [(group, t.topic, t.partition, n) for t, n in ends.items()])
+    finally:
+        await conn.close()
+
+
+async def backlog(bootstrap: str, group: str) -> int:
+    """Records on the broker that `group` has not committed yet: when the e2e flow is slow, this
+    tells whether the service is busy with what other sessions publish on the shared broker."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="werkplek-e2e")
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    ends = await support.end_offsets(bootstrap, sorted({tp.topic for tp in committed}))
+    return sum(max(0, end - committed[tp].offset) for tp, end in ends.items() if tp in committed)
+
+
+def group_joined(group: str, bootstrap: str) -> Probe:
+    """Probe: the group is stable with a member, so the worker consumes now (its offsets were set
+    beforehand, so nothing is lost before this; the probe only keeps the timings honest)."""
+    async def probe(_service: ServiceProcess) -> bool:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="werkplek-e2e-probe")
+        await admin.start()
+        try:
+            doc = (await admin.describe_consumer_groups([group]))[0].to_object()["groups"][0]
+        finally:
+            await admin.close()
+        return bool(doc["state"] == "Stable" and doc["members"])
+
+    return probe
+
+
+def http_ready(url: str) -> Probe:
+    async def probe(_service: ServiceProcess) -> bool:
+        try:
+            async with httpx.AsyncClient(timeout=1) as client:
+                return (await client.get(f"{url}/readyz")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    return probe
+
+
+async def register_source(pg_dsn: str, source_id: str, secret: str) -> None:
+    """The mentors' tool as an operator registers it (`python -m werkplek_mentor_feedback sources add`)."""
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await add_secret(conn, source_id, secret)
+    finally:
+        await conn.close()

@@ -1,0 +1,97 @@
+"""Issue 6, end to end on the real broker: hours logged through the placement API and confirmed
+through a mentor's webhook change the programme's funding report on
+reporting.funding_report.published.v1 within seconds.
+
+Six students of one fresh programme, so the cohort figures are not suppressed (counts below 5 are).
+The figures that must change are the quartiles of the real share: ratios over six students, exact,
+and visible. The bands are not: all six share one band, so showing it would reveal the empty ones."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+import httpx
+from aiokafka import ConsumerRecord
+from werkplek_events import DecodeError, FundingReportPublished, decode, topic_for
+from werkplek_events.reporting import ReportCell
+
+from tests.e2e.flow import Coordinator, confirm_hours, log_hours, new_id
+from tests.e2e.stack import Stack, backlog
+from tests.support import read_until
+
+REPORTS = topic_for(FundingReportPublished).name
+DEADLINE_S = 30.0
+# A micro-credential of 3 ECTS at 25 hours per ECTS: a study load of 4,500 minutes.
+CONFIRMED = [480, 480, 540, 600, 660, 720]  # per student; each also logs 60 minutes left pending
+# real shares 480/4500 = 0.1067 (twice), 0.1200, 0.1333, 0.1467, 0.1600 (4 places, half-even);
+# quartiles by linear interpolation between order statistics (positions 1.25, 2.5, 3.75 of 0..5):
+# q1 = 0.1067 + 0.25 × 0.0133 = 0.110025 → 0.1100; median = (0.1200 + 0.1333) / 2 = 0.12665 → 0.1266
+# (half-even); q3 = 0.1333 + 0.75 × 0.0134 = 0.14335 → 0.1434 (half-even)
+EXPECTED = {"q1": Decimal("0.1100"), "median": Decimal("0.1266"), "q3": Decimal("0.1434")}
+
+
+def cell(report: FundingReportPublished, section: str, row: str, column: str) -> ReportCell:
+    sec = next(s for s in report.sections if s.name == section)
+    return next(r for r in sec.rows if r.label == row).cells[column]
+
+
+def real_share(report: FundingReportPublished, row: str) -> Decimal | None:
+    return cell(report, "share_distribution", row, "real_share").value
+
+
+async def report_when(stack: Stack, report_id: str, check: Callable[[FundingReportPublished], bool],
+                      what: str) -> FundingReportPublished:
+    """The first version of the report on the topic that passes `check` (read from the beginning)."""
+    seen: list[FundingReportPublished] = []
+
+    def done(records: list[ConsumerRecord]) -> bool:
+        seen.clear()
+        for r in records:
+            if r.key == report_id.encode():
+                try:
+                    event = decode(r.topic, r.value, r.headers)
+                except DecodeError:
+                    continue
+                assert isinstance(event, FundingReportPublished)
+                seen.append(event)
+        return any(check(e) for e in seen)
+
+    try:
+        await read_until(stack.bootstrap, [REPORTS], done, timeout=DEADLINE_S)
+    except AssertionError as exc:
+        last = seen[-1].model_dump_json() if seen else "none"
+        behind = await backlog(stack.bootstrap, stack.reports_group)
+        raise AssertionError(f"{what}: {exc}; last version of {report_id}: {last}; the report worker has about "
+                             f"{behind} records on the broker still to handle") from None
+    return next(e for e in seen if check(e))
+
+
+async def test_confirmed_hours_change_the_funding_report(e2e: Stack) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        coord = Coordinator(e2e, client)
+        programme = new_id("prog")
+        await coord.programme(programme, level="microcredential", ects=3, hours_per_ects=25, phases=1)
+        mentor = await coord.workplace_with_mentor()
+        placements = [await coord.enrol_and_place(programme, mentor) for _ in CONFIRMED]
+        to_confirm = [(await log_hours(e2e, client, p, [minutes, 60]))[0]
+                      for p, minutes in zip(placements, CONFIRMED, strict=True)]
+        report_id = f"{programme}:{coord.year}"
+
+        before = await report_when(e2e, report_id, lambda r: real_share(r, "students") == 6,
+                                   "the report to count the six students' shares")
+        assert [real_share(before, q) for q in EXPECTED] == [Decimal("0.0000")] * 3
+
+        answer = await confirm_hours(e2e, client, mentor.mentor_id, to_confirm)
+        assert answer.status_code == 202, answer.text
+        confirmed_at = time.monotonic()
+        after = await report_when(e2e, report_id, lambda r: {q: real_share(r, q) for q in EXPECTED} == EXPECTED,
+                                  "the report to show the quartiles of the confirmed hours")
+        print(f"\nwebhook accepted -> report version {after.version} seen: {time.monotonic() - confirmed_at:.2f}s")
+
+    assert after.version > before.version
+    assert after.generated_at > before.generated_at
+    assert real_share(after, "students") == 6
+    assert cell(after, "share_distribution", "10% to <20%", "real_share").suppressed
+    assert (after.institution_id, after.programme_id) == (e2e.institution, programme)
