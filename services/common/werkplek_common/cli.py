@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
 
@@ -89,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     status.add_argument("--watch", type=float, default=0, help="refresh every N seconds")
     args = parser.parse_args(argv)
     cfg = CommonSettings()
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # a broker still electing leaders is not news here
     if args.cmd == "topics":
         return asyncio.run(cmd_topics(cfg))
     if args.cmd == "migrate":
