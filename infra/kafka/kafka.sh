@@ -14,13 +14,15 @@ install() {
   say "resolving Kafka jars from Maven Central (first run only)"
   rm -rf "$LIBS"; mkdir -p "$LIBS" "$K"
   if ! mvn -q -B -f "$POM" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIBS" >"$LIBS.maven.log" 2>&1; then
-    tail -20 "$K/maven.log" >&2
+    tail -20 "$LIBS.maven.log" >&2
     die "Maven could not resolve the Kafka jars (log: $LIBS.maven.log)" "check that Maven Central is reachable (mvn -v; proxy settings in ~/.m2/settings.xml)"
   fi
   touch "$LIBS/.stamp-$stamp"
 }
 
 ready() { grep -q "Kafka Server started" "$K/logs/server.log" 2>/dev/null && port_open "$KAFKA_PORT"; }
+# Ready, or the process is gone (a port another socket holds, a corrupt log dir): stop waiting either way.
+ready_or_dead() { ready || ! pid_alive "$PIDFILE"; }
 
 up() {
   install
@@ -40,10 +42,10 @@ up() {
   : > "$K/logs/server.log"
   nohup "${java[@]}" kafka.Kafka "$CONF" >"$K/logs/stdout.log" 2>&1 &
   echo $! > "$PIDFILE"
-  if ! wait_for "kafka" 90 ready; then
-    tail -30 "$K/logs/server.log" "$K/logs/stdout.log" >&2 || true
+  if ! wait_for "kafka" 90 ready_or_dead || ! ready; then
+    grep -hE "ERROR|Exception" "$K/logs/server.log" "$K/logs/stdout.log" 2>/dev/null | tail -n 8 >&2 || true
     stop_pidfile "$PIDFILE" kafka
-    die "Kafka did not become ready within 90 s (logs: $K/logs)" "read the log lines above"
+    die "Kafka did not start (logs: $K/logs)" "read the log lines above; 'Address already in use' means another socket holds port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT: choose others with WERKPLEK_KAFKA_PORT / WERKPLEK_KAFKA_CONTROLLER_PORT"
   fi
   say "kafka ready on 127.0.0.1:$KAFKA_PORT (pid $(cat "$PIDFILE"), logs $K/logs)"
 }

@@ -50,6 +50,8 @@ async def _kafka_status(cfg: CommonSettings) -> str:
         consumer.assign(parts)  # end_offsets needs metadata for the partitions: assigning fetches it
         ends = await consumer.end_offsets(parts) if parts else {}
         return f"kafka up, topics {len(present)}/{len(wanted)}, {sum(ends.values())} events"
+    except Exception as exc:  # leaders still being elected, a broker restart: say so, keep watching
+        return f"kafka up, offsets unavailable ({type(exc).__name__})"
     finally:
         await consumer.stop()
         await admin.close()

@@ -17,6 +17,7 @@ from werkplek_events import BY_NAME, TOPICS, DecodeError, Event, KafkaRecord, To
 from .metrics import DLQ_RECORDS, EVENTS_PRODUCED
 
 log = logging.getLogger(__name__)
+LEADER_POLL_S = 0.2  # how often topic creation re-checks for partition leaders
 
 
 def _wanted(specs: Iterable[TopicSpec]) -> dict[str, tuple[int, dict[str, str]]]:
@@ -43,9 +44,24 @@ async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec] = TOPICS) -> 
         result = {t.name: "created" for t in missing}
         for name in sorted(set(wanted) & existing):
             result[name] = await _reconcile(admin, name, *wanted[name])
+        await _await_leaders(admin, sorted(wanted))
         return result
     finally:
         await admin.close()
+
+
+async def _await_leaders(admin: AIOKafkaAdminClient, names: list[str], seconds: float = 60.0) -> None:
+    """Wait until every partition has a leader: services started right after topic creation would
+    otherwise meet NotLeaderForPartition errors while the controller is still electing."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        described = await admin.describe_topics(names)
+        leaderless = [d["topic"] for d in described for p in d["partitions"] if p["leader"] < 0 or p["error_code"]]
+        if not leaderless and all(not d["error_code"] for d in described):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"partitions without a leader after {seconds}s: {sorted(set(leaderless))[:5]}")
+        await asyncio.sleep(LEADER_POLL_S)
 
 
 async def _reconcile(admin: AIOKafkaAdminClient, name: str, partitions: int, configs: dict[str, str]) -> str:
