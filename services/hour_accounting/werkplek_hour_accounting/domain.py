@@ -171,14 +171,15 @@ def apply_all(state: StudentState, events: Iterable[Event]) -> StudentState:
     new = [e for e in events if e.event_id.int not in state.applied and type(e) in _RULES]
     if not new:
         return state
-    d = _Draft(set(state.applied), dict(state.enrolments), dict(state.enrolment_ended), dict(state.placements),
+    d = _Draft(set(), dict(state.enrolments), dict(state.enrolment_ended), dict(state.placements),
                dict(state.entries), dict(state.decisions))
     for event in new:
-        if event.event_id.int not in d.applied:
+        if event.event_id.int not in d.applied:  # d.applied: this batch's ids (a duplicate within it)
             _RULES[type(event)](d, event)
             d.applied.add(event.event_id.int)
-    return StudentState(state.student_id, frozenset(d.applied), d.enrolments, d.enrolment_ended, d.placements,
-                        d.entries, d.decisions, state.emitted)
+    # one copy of the (growing) applied set per batch, not two
+    return StudentState(state.student_id, state.applied | d.applied, d.enrolments, d.enrolment_ended,
+                        d.placements, d.entries, d.decisions, state.emitted)
 
 
 @dataclass(slots=True)

@@ -103,30 +103,38 @@ def placement_plan(p: Placement, as_of: date) -> tuple[Fraction, Fraction]:
     return per_day * _days(p.start, last), per_day * _days(p.start, min(as_of, last))
 
 
-def _held(state: StudentState) -> int:
-    known = {k for k, e in state.entries.items() if e.revision and _agreed(state, e.placement_id)}
-    waiting_decisions = sum(1 for k in state.decisions if k not in known)
-    waiting_entries = sum(1 for e in state.entries.values() if e.revision and not _agreed(state, e.placement_id))
-    return waiting_decisions + waiting_entries
+def _held(state: StudentState, agreed: set[str]) -> int:
+    waiting_entries = sum(1 for e in state.entries.values() if e.revision and e.placement_id not in agreed)
+    if not state.decisions:  # the common case while entries are still pending: no set to build
+        return waiting_entries
+    known = {k for k, e in state.entries.items() if e.revision and e.placement_id in agreed}
+    return waiting_entries + sum(1 for k in state.decisions if k not in known)
 
 
-def _agreed(state: StudentState, placement_id: str) -> bool:
-    p = state.placements.get(placement_id)
-    return p is not None and p.phase is not None and p.academic_year is not None
+def _agreed(state: StudentState) -> set[str]:
+    """The placements whose entries count (agreed: phase and year known); computed once per evaluation."""
+    return {pid for pid, p in state.placements.items() if p.phase is not None and p.academic_year is not None}
 
 
 _KINDS = ("confirmed", "pending", "rejected")
+_PENDING = _KINDS.index("pending")  # an entry without decisions (entry_decision's answer for None)
 
 
-def _tallies(state: StudentState) -> tuple[Tally, dict[str, Tally], dict[int, Tally], dict[str, Tally]]:
+def _tallies(state: StudentState,
+             agreed: set[str]) -> tuple[Tally, dict[str, Tally], dict[int, Tally], dict[str, Tally]]:
     """Minutes by decision, overall and per placement / phase / year. Summed per placement in plain
     ints first (this runs for every student of every batch), then rolled up."""
     sums: dict[str, list[int]] = {}
+    decisions = state.decisions
     for key, entry in state.entries.items():
-        if not entry.active or not _agreed(state, entry.placement_id):
-            continue  # withdrawn, or held until its placement is agreed
-        kind = _KINDS.index(entry_decision(entry, state.decisions.get(key)))
-        sums.setdefault(entry.placement_id, [0, 0, 0])[kind] += entry.minutes
+        if entry.revision <= entry.withdrawn_rev or entry.placement_id not in agreed:
+            continue  # withdrawn (not `entry.active`: a property call per entry), or held until agreed
+        d = decisions.get(key)
+        kind = _PENDING if d is None else _KINDS.index(entry_decision(entry, d))
+        row = sums.get(entry.placement_id)
+        if row is None:
+            row = sums[entry.placement_id] = [0, 0, 0]
+        row[kind] += entry.minutes
     overall = Tally()
     per_pl: dict[str, Tally] = {}
     per_ph: dict[int, Tally] = {}
@@ -148,10 +156,11 @@ def _plus(a: Tally, b: Tally) -> Tally:
 def status_of(confirmed: int, target: int, programme: Programme) -> ShareStatus:
     if target <= 0:
         return ShareStatus.ON_TRACK
-    ratio = Fraction(confirmed, target)
-    if ratio < programme.behind_below:
+    # confirmed / target < n / d  <=>  confirmed * d < n * target (target > 0): exact, without Fractions
+    behind, at_risk = programme.behind_below, programme.at_risk_below
+    if confirmed * behind.denominator < behind.numerator * target:
         return ShareStatus.BEHIND
-    if ratio < programme.at_risk_below:
+    if confirmed * at_risk.denominator < at_risk.numerator * target:
         return ShareStatus.AT_RISK
     return ShareStatus.ON_TRACK
 
@@ -168,7 +177,8 @@ def figures(state: StudentState, programme: Programme, as_of: date) -> Figures |
         return None
     ended = state.enrolment_ended.get(enrolment.academic_year)
     clock = as_of if ended is None else min(as_of, ended)
-    overall, per_pl, per_ph, per_yr = _tallies(state)
+    agreed = _agreed(state)
+    overall, per_pl, per_ph, per_yr = _tallies(state, agreed)
     planned = target = Fraction(0)
     ahead_by_phase: dict[int, Fraction] = {}
     for p in state.placements.values():
@@ -192,4 +202,4 @@ def figures(state: StudentState, programme: Programme, as_of: date) -> Figures |
         enrolment.programme_id, enrolment.academic_year, as_of, overall, per_pl, per_ph, per_yr,
         round(planned), load, phase_load, target_minutes, Fraction(overall.confirmed, load), projected,
         phase_shares, status_of(overall.confirmed, target_minutes, programme),
-        None if required is None else projected >= required, build_up, _held(state))
+        None if required is None else projected >= required, build_up, _held(state, agreed))
