@@ -12,15 +12,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from werkplek_common.kafka import publish
 from werkplek_events import DecodeError, Event, FundingReportPublished, decode
 from werkplek_funding_reports.book import REPORTS
 from werkplek_funding_reports.config import Settings
-from werkplek_funding_reports.kafka_io import partitions
 from werkplek_funding_reports.worker import INPUT_TOPICS, ReportWorker
 
-from tests.support import read_until
+from tests.support import read_until, start_groups_at_end
 
 StartWorker = Callable[..., Awaitable[ReportWorker]]
 
@@ -61,15 +59,7 @@ async def start_worker(stack, producer) -> AsyncIterator[StartWorker]:
 async def commit_ends(bootstrap: str, group_id: str) -> None:
     """A fresh test group would re-send every malformed record already on the shared broker (other
     tests' included) to the DLQ; start it where a long-running worker would be instead."""
-    parts = await partitions(bootstrap, INPUT_TOPICS)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(parts)
-        ends = await consumer.end_offsets(parts)
-        await consumer.commit({tp: end for tp, end in ends.items() if end > 0})
-    finally:
-        await consumer.stop()
+    await start_groups_at_end(bootstrap, [group_id], INPUT_TOPICS)
 
 
 async def send(producer, events: Sequence[Event]) -> None:
