@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupCoordinatorNotAvailableError
 
 POLL_S = 0.05  # poll interval of `eventually`; the deadline, not this, bounds a wait
 
@@ -73,6 +74,21 @@ async def start_groups_at_end(bootstrap: str, groups: list[str], topics: list[st
         await consumer.start()
         try:
             consumer.assign(list(ends))
-            await consumer.commit(ends)
+            await _commit_when_coordinated(consumer, ends)
         finally:
             await consumer.stop()
+
+
+async def _commit_when_coordinated(consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int],
+                                   timeout: float = 30.0) -> None:
+    """On a fresh broker the group coordinator exists only once __consumer_offsets is created, which
+    the first group request triggers: retry until it answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await consumer.commit(offsets)
+            return
+        except GroupCoordinatorNotAvailableError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(POLL_S)
