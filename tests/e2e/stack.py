@@ -12,6 +12,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupCoordinatorNotAvailableError
 from werkplek_events import TOPICS, topic_for
 from werkplek_hour_accounting.domain import STUDENT_EVENTS
 from werkplek_mentor_feedback.sources import add_secret
@@ -105,6 +106,8 @@ def group_joined(group: str, bootstrap: str) -> Probe:
         await admin.start()
         try:
             doc = (await admin.describe_consumer_groups([group]))[0].to_object()["groups"][0]
+        except GroupCoordinatorNotAvailableError:  # a fresh broker still creating __consumer_offsets
+            return False
         finally:
             await admin.close()
         return bool(doc["state"] == "Stable" and doc["members"])

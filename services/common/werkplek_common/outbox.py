@@ -11,10 +11,13 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 import zlib
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import asyncpg
+import orjson
 from aiokafka import AIOKafkaProducer
 from werkplek_events import Event, KafkaRecord, encode
 
@@ -25,15 +28,46 @@ log = logging.getLogger(__name__)
 CHANNEL = "werkplek_outbox"
 
 
-async def stage(conn: asyncpg.Connection, events: Sequence[Event], *, producer: str, source: str) -> None:
-    """Add events to the outbox; call inside the transaction that stores what they describe."""
-    rows = []
+class OutboxColumns(NamedTuple):
+    """Outbox rows as one list per column, for `INSERT ... SELECT FROM unnest(...)` (see `insert_sql`)."""
+
+    topics: list[str]
+    keys: list[bytes]
+    values: list[bytes]
+    headers: list[str]  # JSON [[name, utf-8 value], ...], what `_headers` reads back
+    event_ids: list[uuid.UUID]
+
+
+def outbox_columns(events: Sequence[Event], *, source: str) -> OutboxColumns:
+    """The one encoding of events as outbox rows: the Kafka record of `werkplek_events.encode` (topic,
+    key, value, CloudEvents headers). `stage` uses it, and so does a service that folds its outbox
+    insert into a statement of its own."""
+    cols = OutboxColumns([], [], [], [], [])
     for event in events:
         rec = encode(event, source=source)
-        headers = json.dumps([[k, v.decode()] for k, v in rec.headers])
-        rows.append((producer, rec.topic, rec.key, rec.value, headers, event.event_id))
-    await conn.executemany(
-        "INSERT INTO outbox(producer, topic, key, value, headers, event_id) VALUES ($1,$2,$3,$4,$5::jsonb,$6)", rows)
+        cols.topics.append(rec.topic)
+        cols.keys.append(rec.key)
+        cols.values.append(rec.value)
+        cols.headers.append(orjson.dumps([[k, v.decode()] for k, v in rec.headers]).decode())
+        cols.event_ids.append(event.event_id)
+    return cols
+
+
+def insert_sql(first: int) -> str:
+    """The outbox insert with its parameters numbered from `first`: the producer, then the five
+    columns of `outbox_columns` in order. Usable as a statement or as a data-modifying CTE."""
+    n = [f"${first + i}" for i in range(6)]
+    return (f"INSERT INTO outbox (producer, topic, key, value, headers, event_id) SELECT {n[0]}::text, * FROM"  # noqa: S608 - parameter numbers only
+            f" unnest({n[1]}::text[], {n[2]}::bytea[], {n[3]}::bytea[], {n[4]}::jsonb[], {n[5]}::uuid[])")
+
+
+_STAGE = insert_sql(1)
+
+
+async def stage(conn: asyncpg.Connection, events: Sequence[Event], *, producer: str, source: str) -> None:
+    """Add events to the outbox; call inside the transaction that stores what they describe."""
+    if events:
+        await conn.execute(_STAGE, producer, *outbox_columns(events, source=source))
     await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, producer)
 
 

@@ -9,16 +9,20 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.middleware import Middleware
 from werkplek_common.auth import TokenVerifier
-from werkplek_common.db import create_pool
 from werkplek_common.devidp import ensure_keys
 from werkplek_common.http import create_app
 from werkplek_common.metrics import OUTBOX_BACKLOG, OUTBOX_RELAY_LAG
 
 from . import routes_entries, routes_registry, routes_shares
 from .config import SERVICE, Settings
+from .hot_routes import HotRoutes
 from .ledger import Ledger
+from .nudge import RelayNudge
 from .registry import Registry
 from .schemas import BatchIn, EntryIn
 from .security import Authenticator
@@ -31,13 +35,31 @@ def verifier_for(cfg: Settings) -> TokenVerifier:
     return TokenVerifier(issuer=cfg.oidc_issuer, audience=cfg.oidc_audience, jwks_file=jwks)
 
 
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """Pool release without asyncpg's reset query (unlock all, close cursors, unlisten, reset all): that
+    is a round trip per request. This pool's requests keep no session state, only transaction-scoped
+    locks; asyncpg still rolls back a transaction left open before calling this."""
+
+
+async def open_pool(cfg: Settings) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(cfg.pg_dsn, min_size=cfg.pool_min, max_size=cfg.pool_max, command_timeout=30,
+                                     reset=_keep_session)
+    assert pool is not None
+    return pool
+
+
+_BACKLOG = "SELECT count(*) AS n, min(created_at) AS oldest, now() AS now FROM outbox WHERE producer = $1"
+
+
 async def _watch_outbox(app: FastAPI, cfg: Settings) -> None:
     """Backlog and lag of this service's outbox on the API's /metrics too (the relay runs in the worker)."""
     while True:
         with contextlib.suppress(Exception):
-            row = await app.state.ledger.pool.fetchrow(
-                "SELECT count(*) AS n, min(created_at) AS oldest, now() AS now FROM outbox WHERE producer = $1",
-                cfg.outbox_producer)
+            async with app.state.ledger.pool.acquire() as conn, conn.transaction():
+                # Planned for this producer, not generically: every service shares the outbox, and a
+                # generic plan for "some producer" is a (parallel) scan of all of it, every few seconds.
+                await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+                row = await conn.fetchrow(_BACKLOG, cfg.outbox_producer)
             OUTBOX_BACKLOG.labels(cfg.outbox_producer).set(row["n"])
             lag = (row["now"] - row["oldest"]).total_seconds() if row["oldest"] else 0.0
             OUTBOX_RELAY_LAG.labels(cfg.outbox_producer).set(lag)
@@ -49,15 +71,18 @@ def build(cfg: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await create_pool(cfg.pg_dsn, min_size=cfg.pool_min, max_size=cfg.pool_max)
+        pool = await open_pool(cfg)
+        nudge = RelayNudge(pool, cfg.outbox_producer, cfg.relay_nudge_s) if cfg.relay_nudge_s > 0 else None
         app.state.ledger = Ledger(pool, cfg.outbox_producer, cfg.event_source, ZoneInfo(cfg.timezone),
-                                  timedelta(seconds=cfg.clock_skew_s))
+                                  timedelta(seconds=cfg.clock_skew_s), nudge)
         app.state.registry = Registry(pool, cfg.outbox_producer, cfg.event_source)
         watcher = asyncio.create_task(_watch_outbox(app, cfg))
         try:
             yield
         finally:
             watcher.cancel()
+            if nudge is not None:
+                nudge.close()
             await pool.close()
 
     async def ready() -> None:
@@ -70,6 +95,10 @@ def build(cfg: Settings | None = None) -> FastAPI:
     app.state.settings = cfg
     for router in (routes_registry.router, routes_entries.router, routes_shares.router):
         app.include_router(router)
+    hot = [r for r in routes_entries.router.routes
+           if isinstance(r, APIRoute) and r.endpoint in (routes_entries.log_entry, routes_entries.log_batch)]
+    # appended, not add_middleware (which puts a middleware outermost): inside the metrics middleware
+    app.user_middleware.append(Middleware(HotRoutes, routes=hot))
     _document_raw_bodies(app)
     return app
 

@@ -29,3 +29,4 @@ class Settings(CommonSettings):
     decisions_group: str = "placement_logging-decisions"
     worker_metrics_port: int = 0  # 0: no /metrics listener for the worker
     backlog_refresh_s: float = 5.0
+    relay_nudge_s: float = 0.01  # at most one NOTIFY to the relay per interval per process; 0: one per write

@@ -244,7 +244,11 @@ def judge(items: Sequence[Draft | list[Violation]], placements: dict[str, Placem
           existing: dict[uuid.UUID, str], student_id: str, now_local: datetime, skew: timedelta) -> list[Verdict]:
     """Judge each item in order; an accepted item counts for the day and overlap rules of the next.
     A re-sent entry id is a duplicate (never a second entry); another student's id is a conflict."""
-    others, seen, verdicts = list(day), set(), []
+    by_day: dict[date, list[Logged]] = {}  # the day and overlap rules only look at the entry's own day
+    for logged in day:
+        by_day.setdefault(logged.work_date, []).append(logged)
+    seen: set[uuid.UUID] = set()
+    verdicts: list[Verdict] = []
     for item in items:
         if isinstance(item, list):
             verdicts.append(Verdict(INVALID, None, violations=tuple(item)))
@@ -253,11 +257,12 @@ def judge(items: Sequence[Draft | list[Violation]], placements: dict[str, Placem
             mine = existing.get(item.entry_id, student_id) == student_id
             verdicts.append(Verdict(DUPLICATE if mine else CONFLICT, item.entry_id))
             continue
-        facts, errors = validate(item, placements.get(item.placement_id), student_id, others, now_local, skew)
+        same_day = by_day.setdefault(item.work_date, [])
+        facts, errors = validate(item, placements.get(item.placement_id), student_id, same_day, now_local, skew)
         if facts is None:
             verdicts.append(Verdict(INVALID, item.entry_id, violations=tuple(errors)))
             continue
         seen.add(facts.entry_id)
-        others.append(as_logged(facts))
+        same_day.append(as_logged(facts))
         verdicts.append(Verdict(CREATED, facts.entry_id, facts))
     return verdicts

@@ -3,7 +3,9 @@ Each runs in one transaction that stores the facts and stages their events (no d
 
 from __future__ import annotations
 
+import os
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,11 +16,13 @@ import asyncpg
 import orjson
 from werkplek_common.problems import Problem, problem_type
 from werkplek_events import TimeEntryCorrected, TimeEntryLogged, TimeEntryWithdrawn
+from werkplek_events.base import new_event_id
 
 from . import domain
 from . import ledger_sql as sql
 from .domain import Draft, Facts, Verdict, Violation
 from .metrics import ENTRIES_ACCEPTED, ENTRIES_REFUSED, IDEMPOTENT_REPLAYS
+from .nudge import RelayNudge
 from .replies import Idem, Reply, in_flight, invalid, replay
 
 
@@ -29,6 +33,7 @@ class Ledger:
     source: str
     tz: ZoneInfo
     skew: timedelta
+    nudge: RelayNudge | None = None  # None: every transaction notifies the relay
 
     def local(self, now: datetime) -> datetime:
         return now.astimezone(self.tz).replace(tzinfo=None)
@@ -55,25 +60,40 @@ def row_doc(row: asyncpg.Record) -> dict[str, Any]:
                      row["logged_at"], row["updated_at"])
 
 
-def logged_event(facts: Facts, student_id: str, now: datetime) -> TimeEntryLogged:
-    return TimeEntryLogged(entry_id=facts.entry_id, student_id=student_id, placement_id=facts.placement_id,
-                           revision=1, work_date=facts.work_date, start_time=facts.start_time,
-                           end_time=facts.end_time, duration_minutes=facts.duration_minutes,
-                           activity=facts.activity, outcome_ids=list(facts.outcome_ids),
+def event_ids(n: int) -> list[uuid.UUID]:
+    """Random (version 4) event ids, like the events' default, from one read of the OS's randomness
+    instead of one per event (a batch has up to 500)."""
+    raw = os.urandom(16 * n)
+    return [uuid.UUID(bytes=raw[i:i + 16], version=4) for i in range(0, 16 * n, 16)]
+
+
+def logged_event(facts: Facts, student_id: str, now: datetime, event_id: uuid.UUID | None = None,
+                 ) -> TimeEntryLogged:
+    return TimeEntryLogged(event_id=event_id or new_event_id(), entry_id=facts.entry_id, student_id=student_id,
+                           placement_id=facts.placement_id, revision=1, work_date=facts.work_date,
+                           start_time=facts.start_time, end_time=facts.end_time,
+                           duration_minutes=facts.duration_minutes, activity=facts.activity,
+                           outcome_ids=list(facts.outcome_ids),
                            description=facts.description, occurred_at=now)
 
 
 def _count(verdicts: Sequence[Verdict]) -> None:
+    """Counted per label, not per entry: a batch has up to 500."""
+    accepted: Counter[str] = Counter()
+    refused: Counter[str] = Counter()
     for v in verdicts:
         if v.kind == domain.CREATED:
-            ENTRIES_ACCEPTED.labels("logged").inc()
+            accepted["logged"] += 1
         elif v.kind == domain.DUPLICATE:
-            ENTRIES_ACCEPTED.labels("duplicate").inc()
+            accepted["duplicate"] += 1
         elif v.kind == domain.CONFLICT:
-            ENTRIES_REFUSED.labels("entry_id_taken").inc()
+            refused["entry_id_taken"] += 1
         else:
-            for reason in {x.reason for x in v.violations}:
-                ENTRIES_REFUSED.labels(reason).inc()
+            refused.update({x.reason for x in v.violations})
+    for kind, n in accepted.items():
+        ENTRIES_ACCEPTED.labels(kind).inc(n)
+    for reason, n in refused.items():
+        ENTRIES_REFUSED.labels(reason).inc(n)
 
 
 async def log_entries(ledger: Ledger, student_id: str, items: Sequence[Draft | list[Violation]], idem: Idem,
@@ -94,19 +114,17 @@ async def log_entries(ledger: Ledger, student_id: str, items: Sequence[Draft | l
 
 async def _log_once(ledger: Ledger, student_id: str, items: Sequence[Draft | list[Violation]], idem: Idem,
                     render: Render, route: str) -> tuple[Reply, bool]:
+    drafts = [i for i in items if isinstance(i, Draft)]
     async with ledger.pool.acquire() as conn, conn.transaction():
-        head = await sql.lock(conn, student_id, student_id, idem.key)
-        if not head["got"]:
+        head = await sql.begin_log(conn, student_id, idem.key, drafts)
+        if not head.got:
             raise in_flight()
-        if head["fingerprint"] is not None:
+        if head.stored is not None:
             IDEMPOTENT_REPLAYS.labels(route).inc()
-            return replay(head, idem), True
-        drafts = [i for i in items if isinstance(i, Draft)]
-        placements, day, existing = await sql.read_context(
-            conn, student_id, [d.placement_id for d in drafts], [d.work_date for d in drafts],
-            [d.entry_id for d in drafts])
-        now = head["now"]
-        verdicts = domain.judge(items, placements, day, existing, student_id, ledger.local(now), ledger.skew)
+            return replay(head.stored, idem), True
+        now = head.now
+        verdicts = domain.judge(items, head.placements, head.day, head.existing, student_id, ledger.local(now),
+                               ledger.skew)
         created = [v.facts for v in verdicts if v.facts is not None]
         docs = {f.entry_id: (entry_doc(f, 1, domain.PENDING, now, now), 1) for f in created}
         duplicates = [v.entry_id for v in verdicts if v.kind == domain.DUPLICATE and v.entry_id not in docs]
@@ -118,13 +136,17 @@ async def _log_once(ledger: Ledger, student_id: str, items: Sequence[Draft | lis
         _count(verdicts)
         if reply.status >= 400:
             raise _Refused(reply)
-        events = [logged_event(f, student_id, now) for f in created]
+        ids = event_ids(len(created))
+        events = [logged_event(f, student_id, now, i) for f, i in zip(created, ids, strict=True)]
         columns = sql.facts_columns(created, [e.event_id for e in events], [1] * len(created), "logged")
         stored = (student_id, idem.key, idem.fingerprint, reply.status, orjson.dumps(reply.headers).decode(),
                   reply.body)
+        notify = ledger.nudge is None or ledger.nudge.claim()
         await sql.write(conn, student_id, columns, events, producer=ledger.producer, source=ledger.source,
-                        replay=stored)
-        return reply, False
+                        replay=stored, notify=notify)
+    if events and ledger.nudge is not None and not notify:
+        ledger.nudge.committed_without()
+    return reply, False
 
 
 class _Refused(Exception):

@@ -1,21 +1,22 @@
-"""SQL of the time ledger. The hot path is four round trips in one transaction: lock (+ replay
-lookup), read the context, write everything (revisions, current view, idempotency record, outbox,
-notify) in one statement, commit. Batches go through the same statements with arrays (unnest)."""
+"""SQL of the time ledger. Logging entries is four round trips, one transaction: BEGIN; `begin_log`
+(the Idempotency-Key and the student's lock, then the stored reply or the context of the rules, in
+one function call); `write` (revisions, current view, outbox, idempotency record, maybe a NOTIFY, in
+one statement); COMMIT. Batches go through the same statements with arrays (unnest)."""
 
 from __future__ import annotations
 
 import uuid
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import asyncpg
-import orjson
-from werkplek_common.outbox import CHANNEL
-from werkplek_events import Event, encode
+from werkplek_common.outbox import CHANNEL, insert_sql, outbox_columns
+from werkplek_events import Event
 
-from .domain import Facts, Logged, PlacementView
+from .domain import Draft, Facts, Logged, PlacementView
 
 ENTRY_COLUMNS = ("entry_id, placement_id, revision, version, work_date, start_time, end_time, duration_minutes,"
                  " activity, outcome_ids, description, decision, withdrawn, logged_at, updated_at, student_id")
@@ -31,20 +32,32 @@ def idempotency_lock(principal: str, key: str) -> int:
     return -1 - zlib.crc32(f"pl-idem:{principal}:{key}".encode())  # negative: never equal to a student lock
 
 
-_BEGIN = """
-SELECT s.got, CASE WHEN s.got THEN pg_advisory_xact_lock($2)::text END AS locked, now() AS now,
-       i.fingerprint, i.status_code, i.headers, i.body
-FROM (SELECT pg_try_advisory_xact_lock($1) AS got) s
-LEFT JOIN pl_idempotency i ON i.principal = $3 AND i.key = $4
-"""
+_BEGIN = "SELECT * FROM pl_begin_log($1, $2, $3, $4, $5::text[], $6, $7::date[], $8::uuid[])"
 
 
-async def lock(conn: asyncpg.Connection, student_id: str, principal: str, key: str | None) -> asyncpg.Record:
-    """Take the idempotency key (try: a held key means in flight) and then the student's lock."""
-    idem = idempotency_lock(principal, key) if key is not None else student_lock(student_id) ^ 1
-    row = await conn.fetchrow(_BEGIN, idem, student_lock(student_id), principal, key or "")
+@dataclass(frozen=True)
+class Head:
+    """What the start of logging found: whether the Idempotency-Key was free (`got`), the stored reply of
+    a completed request with this key (`stored`), and otherwise the context of the rules."""
+
+    got: bool
+    now: datetime
+    stored: asyncpg.Record | None
+    placements: dict[str, PlacementView]
+    day: list[Logged]
+    existing: dict[uuid.UUID, str]
+
+
+async def begin_log(conn: asyncpg.Connection, student_id: str, key: str, drafts: Sequence[Draft]) -> Head:
+    """Take the Idempotency-Key (try: a held key means in flight), then the student's lock, then read
+    the stored reply or the context, in one round trip (migration 0002)."""
+    row = await conn.fetchrow(_BEGIN, idempotency_lock(student_id, key), student_lock(student_id), student_id, key,
+                              list({d.placement_id for d in drafts}), student_id, list({d.work_date for d in drafts}),
+                              [d.entry_id for d in drafts])
     assert row is not None
-    return row
+    placements = {p[0]: PlacementView(p[0], p[1], p[2], p[3], p[4], frozenset(p[5])) for p in row["placements"] or ()}
+    return Head(row["got"], row["started_at"], row if row["fingerprint"] is not None else None, placements,
+                [Logged(*d) for d in row["day"] or ()], {e[0]: e[1] for e in row["existing"] or ()})
 
 
 _CONTEXT = """
@@ -65,20 +78,6 @@ async def read_context(conn: asyncpg.Connection, student_id: str, placement_ids:
     placements = {p[0]: PlacementView(p[0], p[1], p[2], p[3], p[4], frozenset(p[5])) for p in row["placements"]}
     day = [Logged(*d) for d in row["day"]]
     return placements, day, {e[0]: e[1] for e in row["existing"]}
-
-
-def outbox_columns(events: Sequence[Event], source: str) -> tuple[list[str], list[bytes], list[bytes], list[str],
-                                                                     list[uuid.UUID]]:
-    """The outbox rows of `werkplek_common.outbox.stage`, as columns, so they join the one write."""
-    topics, keys, values, headers, ids = [], [], [], [], []
-    for event in events:
-        rec = encode(event, source=source)
-        topics.append(rec.topic)
-        keys.append(rec.key)
-        values.append(rec.value)
-        headers.append(orjson.dumps([[k, v.decode()] for k, v in rec.headers]).decode())
-        ids.append(event.event_id)
-    return topics, keys, values, headers, ids
 
 
 _WRITE = """
@@ -104,14 +103,13 @@ WITH input AS (
     outcome_ids = EXCLUDED.outcome_ids, description = EXCLUDED.description, updated_at = now()
     WHERE pl_entry.student_id = EXCLUDED.student_id AND EXCLUDED.revision > 1
 ), ob AS (
-  INSERT INTO outbox (producer, topic, key, value, headers, event_id)
-  SELECT $14::text, * FROM unnest($15::text[], $16::bytea[], $17::bytea[], $18::jsonb[], $19::uuid[])
+  """ + insert_sql(14) + """
 ), idem AS (
   INSERT INTO pl_idempotency (principal, key, fingerprint, status_code, headers, body)
   SELECT $20::text, $21::text, $22::bytea, $23::int, $24::jsonb, $25::bytea WHERE $21::text IS NOT NULL
 )
-SELECT CASE WHEN cardinality($19::uuid[]) > 0 THEN pg_notify($26::text, $14::text)::text END
-"""
+SELECT CASE WHEN $26::text IS NOT NULL THEN pg_notify($26::text, $14::text)::text END
+"""  # noqa: S608 - built from constants and parameter numbers only
 
 
 def facts_columns(facts: Sequence[Facts], event_ids: Sequence[uuid.UUID], revisions: Sequence[int],
@@ -123,12 +121,13 @@ def facts_columns(facts: Sequence[Facts], event_ids: Sequence[uuid.UUID], revisi
 
 
 async def write(conn: asyncpg.Connection, student_id: str, columns: list[Any], events: Sequence[Event], *,
-                producer: str, source: str, replay: tuple[str, str, bytes, int, str, bytes] | None) -> None:
+                producer: str, source: str, replay: tuple[str, str, bytes, int, str, bytes] | None,
+                notify: bool = True) -> None:
     """Append revisions (kind logged or corrected), update the current view, stage the events and
-    keep the response for the Idempotency-Key, in one statement."""
+    keep the response for the Idempotency-Key, in one statement. `notify`: wake the relay at commit."""
     principal, key, fingerprint, status, headers, body = replay or (None, None, None, None, None, None)
-    await conn.execute(_WRITE, student_id, *columns, producer, *outbox_columns(events, source),
-                       principal, key, fingerprint, status, headers, body, CHANNEL)
+    await conn.execute(_WRITE, student_id, *columns, producer, *outbox_columns(events, source=source),
+                       principal, key, fingerprint, status, headers, body, CHANNEL if notify and events else None)
 
 
 async def fetch_entry(conn: asyncpg.Connection | asyncpg.Pool, student_id: str, entry_id: uuid.UUID,
@@ -141,7 +140,6 @@ async def fetch_entry(conn: asyncpg.Connection | asyncpg.Pool, student_id: str, 
 async def mark_withdrawn(conn: asyncpg.Connection, entry: asyncpg.Record, event: Event, *, producer: str,
                          source: str) -> datetime:
     """The withdrawal is a revision of its own; the current view only flags it."""
-    topics, keys, values, headers, ids = outbox_columns([event], source)
     return await conn.fetchval("""
       WITH rev AS (
         INSERT INTO pl_entry_revision (entry_id, revision, kind, student_id, placement_id, work_date, start_time,
@@ -149,10 +147,9 @@ async def mark_withdrawn(conn: asyncpg.Connection, entry: asyncpg.Record, event:
         SELECT entry_id, $2, 'withdrawn', student_id, placement_id, work_date, start_time, end_time,
                duration_minutes, activity, outcome_ids, description, $3 FROM pl_entry WHERE entry_id = $1
       ), ob AS (
-        INSERT INTO outbox (producer, topic, key, value, headers, event_id)
-        SELECT $4, * FROM unnest($5::text[], $6::bytea[], $7::bytea[], $8::jsonb[], $9::uuid[])
+        """ + insert_sql(4) + """
       )
       UPDATE pl_entry SET withdrawn = true, revision = $2, version = version + 1, updated_at = now()
-      WHERE entry_id = $1 RETURNING updated_at, pg_notify($10, $4)::text""",
-        entry["entry_id"], entry["revision"] + 1, event.event_id, producer, topics, keys, values, headers, ids,
+      WHERE entry_id = $1 RETURNING updated_at, pg_notify($10, $4)::text""",  # noqa: S608 - constants only
+        entry["entry_id"], entry["revision"] + 1, event.event_id, producer, *outbox_columns([event], source=source),
         CHANNEL)

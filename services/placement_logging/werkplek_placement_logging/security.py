@@ -4,7 +4,9 @@ is the most expensive step of the hot path. A cached token is still refused once
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections import OrderedDict
 from typing import Any
 
 import jwt
@@ -17,20 +19,27 @@ CACHE_SIZE = 50_000
 
 
 class Authenticator:
-    def __init__(self, verifier: TokenVerifier) -> None:
-        self.verifier = verifier
-        self._cache: dict[str, tuple[Principal, float]] = {}
+    """Verifies a bearer token once, then answers from a bounded LRU of verified principals keyed by
+    the token's SHA-256 (the tokens themselves are not kept), each until the token's `exp`."""
+
+    def __init__(self, verifier: TokenVerifier, size: int = CACHE_SIZE) -> None:
+        self.verifier, self.size = verifier, size
+        self._cache: OrderedDict[bytes, tuple[Principal, float]] = OrderedDict()
 
     def __call__(self, request: Request) -> Principal:
         header = request.headers.get("authorization", "")
-        hit = self._cache.get(header)
-        if hit is not None and hit[1] > time.time():
-            return hit[0]
+        key = hashlib.sha256(header.encode()).digest()
+        hit = self._cache.get(key)
+        if hit is not None:
+            if hit[1] > time.time():
+                self._cache.move_to_end(key)
+                return hit[0]
+            del self._cache[key]
         principal = authenticate(self.verifier, request)  # raises the 401 problem
         expires = float(jwt.decode(header.partition(" ")[2].strip(), options={"verify_signature": False})["exp"])
-        if len(self._cache) >= CACHE_SIZE:
-            self._cache.clear()
-        self._cache[header] = (principal, expires)
+        self._cache[key] = (principal, expires)
+        if len(self._cache) > self.size:
+            self._cache.popitem(last=False)  # the least recently used
         return principal
 
 

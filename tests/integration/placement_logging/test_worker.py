@@ -8,10 +8,10 @@ import uuid
 
 from werkplek_common.kafka import publish
 from werkplek_events import TimeEntryConfirmed
-from werkplek_placement_logging import worker
+from werkplek_placement_logging import decisions, worker
 from werkplek_placement_logging.config import Settings
 
-from tests.support import eventually
+from tests.support import eventually, start_groups_at_end
 
 from .conftest import entry, idem
 
@@ -22,6 +22,8 @@ async def test_worker_applies_a_confirmation_once(api, cohort, pg, producer, sta
     assert r.status_code == 201
     cfg = Settings(outbox_producer=f"pl-worker-{uuid.uuid4().hex[:8]}",
                    decisions_group=f"pl-worker-test-{uuid.uuid4().hex[:8]}")
+    # the shared broker holds every decision other tests published: start this group after them
+    await start_groups_at_end(stack.kafka_bootstrap, [cfg.decisions_group], decisions.TOPICS)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(cfg, stop))
     confirmed = TimeEntryConfirmed(entry_id=body["entry_id"], student_id=cohort.student,

@@ -1,0 +1,62 @@
+"""The relay nudge: at most one NOTIFY per interval, and never an event committed without a NOTIFY
+following it within the interval."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from werkplek_common.outbox import CHANNEL
+from werkplek_placement_logging.nudge import RelayNudge
+
+
+class FakePool:
+    def __init__(self) -> None:
+        self.sent: list[tuple[float, tuple[object, ...]]] = []
+
+    async def execute(self, query: str, *args: object) -> None:
+        assert "pg_notify" in query
+        self.sent.append((time.monotonic(), args))
+
+
+async def _until(check, timeout: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not within the deadline"
+        await asyncio.sleep(0.001)
+
+
+async def test_the_first_write_of_an_interval_notifies_itself_the_next_do_not():
+    nudge = RelayNudge(FakePool(), "p", interval=60)
+    assert nudge.claim() is True
+    assert nudge.claim() is False
+    assert nudge.claim() is False
+
+
+async def test_a_write_committed_without_notify_is_followed_by_one_within_the_interval():
+    pool = FakePool()
+    nudge = RelayNudge(pool, "prod", interval=0.05)
+    assert nudge.claim() is True
+    assert nudge.claim() is False
+    committed = time.monotonic()
+    nudge.committed_without()
+    nudge.committed_without()  # a second one in the same interval shares the pending NOTIFY
+    await _until(lambda: len(pool.sent) == 1)
+    sent_at, args = pool.sent[0]
+    assert args == (CHANNEL, "prod")
+    assert sent_at - committed <= 0.05 + 0.05  # within the interval (plus scheduling slack)
+    assert nudge.claim() is False  # the trailing NOTIFY counts for its interval
+
+
+async def test_interval_zero_notifies_every_write():
+    nudge = RelayNudge(FakePool(), "p", interval=0)
+    assert all(nudge.claim() for _ in range(5))
+
+
+async def test_close_cancels_a_pending_notify():
+    pool = FakePool()
+    nudge = RelayNudge(pool, "p", interval=0.02)
+    nudge.claim()
+    nudge.committed_without()
+    nudge.close()
+    assert nudge._pending is None and pool.sent == []  # the timer is gone, nothing was sent
