@@ -54,6 +54,9 @@ RUN = os.environ.get("BENCH_PHASES", "single,batch,fixed").split(",")
 PHASES = {"single": (1, 64), "batch": (500, 8)}  # entries per request, connections
 
 
+READY_POLL_S = 0.2  # how often to ask /readyz while the API starts (the deadline bounds the wait)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -278,7 +281,7 @@ def start_api(cfg: Settings, port: int, producer: str, workers: int) -> subproce
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             raise SystemExit("the API did not start")
-        time.sleep(0.2)
+        time.sleep(READY_POLL_S)
 
 
 def make_cohort(cfg: Settings, port: int, tag: str) -> list[dict[str, str]]:

@@ -24,6 +24,7 @@ from werkplek_common.logs import configure_logging
 
 from .config import Settings
 
+READY_POLL_S = 1.0  # the simulator waits for the API as long as it takes: make run starts them together
 log = logging.getLogger("simulate")
 SECTORS = ["health", "care", "ict", "construction", "hospitality", "logistics", "education", "retail"]
 LEVELS = [("graduaat", 120), ("professional_bachelor", 180)]
@@ -84,7 +85,7 @@ class Sim:
             except httpx.TransportError:
                 pass
             log.info("waiting for the API at %s", self.base)
-            await asyncio.sleep(1)
+            await asyncio.sleep(READY_POLL_S)
 
     async def put(self, token: str, path: str, body: dict[str, Any]) -> None:
         r = await self.call("PUT", path, token, body)

@@ -24,6 +24,8 @@ from werkplek_common.settings import REPO_ROOT
 from werkplek_placement_logging.app import build
 from werkplek_placement_logging.config import Settings
 
+from tests.support import POLL_S
+
 
 @pytest.fixture(scope="session")
 def pl_settings(stack) -> Settings:
@@ -149,7 +151,7 @@ def server(pl_settings):
             pass
         assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "api exited"
         assert time.monotonic() < deadline, "api did not become ready"
-        time.sleep(0.1)
+        time.sleep(POLL_S)
     yield base
     proc.terminate()
     proc.wait(timeout=30)
