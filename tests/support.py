@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -34,13 +35,18 @@ async def read_until(bootstrap: str, topics: list[str], done: Callable[[list[Con
         await consumer.stop()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], *, timeout: float = 30.0, what: str = "condition") -> None:
-    """Poll an async check until it is true; fail with `what` at the deadline."""
+async def eventually(check: Callable[[], bool | Awaitable[bool]], *, timeout: float = 30.0,
+                     what: str = "condition", poll: float = POLL_S) -> None:
+    """Poll a check (plain or async) until it is true; fail with `what` at the deadline."""
     deadline = time.monotonic() + timeout
-    while not await check():
+    while not await _value(check()):
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not met within {timeout}s")
-        await asyncio.sleep(POLL_S)
+        await asyncio.sleep(poll)
+
+
+async def _value(result: bool | Awaitable[bool]) -> bool:
+    return await result if inspect.isawaitable(result) else bool(result)
 
 
 async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:

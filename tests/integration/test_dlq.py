@@ -42,7 +42,7 @@ async def test_poison_records_go_to_the_dlq_and_the_partition_flows(stack, produ
     await consumer.start()
     task = asyncio.create_task(consumer.run())
     try:
-        await eventually(lambda: _async(len(handled) == 2), what="both good records handled")
+        await eventually(lambda: len(handled) == 2, what="both good records handled")
     finally:
         await consumer.stop()
         task.cancel()
@@ -57,8 +57,4 @@ async def test_poison_records_go_to_the_dlq_and_the_partition_flows(stack, produ
     assert mine[0]["dlq_source_topic"] == topic.encode()
     assert mine[1]["dlq_error_type"] == b"PoisonRecord" and mine[1]["dlq_field"] == b"phase"
     assert b"does not exist" in mine[1]["dlq_error"]
-
-
-async def _async(value: bool) -> bool:
-    return value
 

@@ -67,15 +67,18 @@ async def test_entries_accepted_while_kafka_is_down_arrive_once_when_it_returns(
     async def backlog() -> int:
         return await pg.fetchval("SELECT count(*) FROM outbox WHERE producer = $1", pl_settings.outbox_producer)
 
+    async def backlog_empty() -> bool:
+        return await backlog() == 0
+
     try:
-        await eventually(lambda: _is(backlog, 0), timeout=30, what="earlier rows published")
+        await eventually(backlog_empty, timeout=30, what="earlier rows published")
         ids = [await post(i) for i in range(10)]
-        await eventually(lambda: _is(backlog, 0), timeout=30, what="first entries published")
+        await eventually(backlog_empty, timeout=30, what="first entries published")
         await asyncio.to_thread(_kafka, "down", env)
         ids += [await post(i) for i in range(10, 40)]  # the API keeps accepting
         assert await backlog() == 30
         await asyncio.to_thread(_kafka, "up", env)
-        await eventually(lambda: _is(backlog, 0), timeout=90, what="relay caught up")
+        await eventually(backlog_empty, timeout=90, what="relay caught up")
     finally:
         relay.stop()
         await relay_task
@@ -87,6 +90,3 @@ async def test_entries_accepted_while_kafka_is_down_arrive_once_when_it_returns(
     published = {str(__import__("json").loads(r.value)["entry_id"]) for r in mine(records)}
     assert published == set(ids)
 
-
-async def _is(check, value) -> bool:
-    return await check() == value

@@ -3,11 +3,12 @@ following it within the interval."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from werkplek_common.outbox import CHANNEL
 from werkplek_placement_logging.nudge import RelayNudge
+
+from tests.support import eventually
 
 
 class FakePool:
@@ -17,13 +18,6 @@ class FakePool:
     async def execute(self, query: str, *args: object) -> None:
         assert "pg_notify" in query
         self.sent.append((time.monotonic(), args))
-
-
-async def _until(check, timeout: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "not within the deadline"
-        await asyncio.sleep(0.001)
 
 
 async def test_the_first_write_of_an_interval_notifies_itself_the_next_do_not():
@@ -41,7 +35,7 @@ async def test_a_write_committed_without_notify_is_followed_by_one_within_the_in
     committed = time.monotonic()
     nudge.committed_without()
     nudge.committed_without()  # a second one in the same interval shares the pending NOTIFY
-    await _until(lambda: len(pool.sent) == 1)
+    await eventually(lambda: len(pool.sent) == 1, timeout=2, what="the trailing NOTIFY", poll=0.001)
     sent_at, args = pool.sent[0]
     assert args == (CHANNEL, "prod")
     assert sent_at - committed <= 0.05 + 0.05  # within the interval (plus scheduling slack)
