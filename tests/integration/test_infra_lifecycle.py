@@ -4,6 +4,7 @@ taken port or an old Java stops the script with a message naming cause and fix."
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import uuid
@@ -16,9 +17,16 @@ INFRA = REPO_ROOT / "infra"
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below the ephemeral range (32768+), where the kernel's own client ports cannot
+    take it between this check and the broker's bind."""
+    while True:
+        port = random.randint(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 @pytest.fixture
@@ -41,10 +49,36 @@ def _run(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def _processes_using(data: Path) -> list[str]:
-    """Processes whose command line names the stack's folders (PostgreSQL's may live behind a symlink)."""
+    """Live processes whose command line names the stack's folders (PostgreSQL's may live behind a
+    symlink). Read from /proc: ps cuts lines at $COLUMNS or 80 characters without a terminal."""
     marks = {str(data), str((data / "postgres").resolve())}
-    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
-    return [line for line in out.splitlines() if any(m in line for m in marks) and "ps -eo" not in line]
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile
+            continue
+        if any(m in args for m in marks) and _alive(int(proc.name)):
+            found.append(f"{proc.name} {args}")
+    return found
+
+
+def _stack_pids(data: Path) -> dict[str, int]:
+    """The pids the stack recorded: Kafka's pid file and PostgreSQL's postmaster.pid."""
+    return {"kafka": int((data / "kafka" / "kafka.pid").read_text().split()[0]),
+            "postgres": int((data / "postgres" / "data" / "postmaster.pid").read_text().splitlines()[0])}
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie: a daemon whose parent exited waits for pid 1 to reap it, and a
+    container's pid 1 may never do so."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_up_twice_then_down_leaves_nothing(own_stack):
@@ -57,9 +91,12 @@ def test_up_twice_then_down_leaves_nothing(own_stack):
     assert "0 created" in second.stdout and "0 applied" in second.stdout
     status = _run("status.sh", env)
     assert status.returncode == 0 and "kafka: up" in status.stdout and "postgres: up" in status.stdout
+    pids = _stack_pids(data)
+    assert all(_alive(pid) for pid in pids.values()), pids
     assert _processes_using(data)
     down = _run("down.sh", env)
     assert down.returncode == 0, down.stderr
+    assert [name for name, pid in pids.items() if _alive(pid)] == []
     assert _processes_using(data) == []
     assert _run("status.sh", env).returncode == 1
 
