@@ -12,8 +12,12 @@ class AccountingSettings(CommonSettings):
     accounting_app_id: str = "werkplek-hour-accounting"  # the consumer group (KEDA scales on its lag)
     accounting_outbox_producer: str = "hour_accounting"  # outbox rows this worker's relay publishes
     accounting_as_of: date | None = None  # fixed "today" for tests and replays; None: the UTC date
-    accounting_batch_max: int = 20_000  # records per getmany: one transaction and one evaluation per student
+    # records per getmany: one evaluation per student per batch, so a backlog is worked through in few
+    # large batches; memory stays bounded by the fetch size and the two settings below
+    accounting_batch_max: int = 100_000
+    accounting_commit_students: int = 5_000  # students per transaction (a batch may take several)
+    accounting_fetch_partition_mb: int = 8  # bytes fetched ahead per partition (x8 per fetch): the batch's ceiling
     accounting_fetch_wait_ms: int = 50  # max wait to fill a batch: bounds the added latency
-    accounting_hot_students: int = 10_000  # decoded states kept in memory; the rest stay as bytes
+    accounting_hot_students: int = 10_000  # decoded states cached in memory; the rest load from PostgreSQL
     accounting_session_timeout_s: float = 10.0  # how long a crashed worker's partitions stay taken
     accounting_stats_interval_s: float = 15.0  # how often the students-by-status gauge is refreshed

@@ -1,10 +1,18 @@
-"""The accounting engine: the students of the partitions this worker owns, kept in memory, and how a
-batch of records becomes one committed transaction (store.py). No consumer here: the worker (group
-member) and the rebuild (plain assignment) feed it records.
+"""The accounting engine: how a batch of records of the partitions this worker owns becomes one
+committed transaction (store.py). No consumer here: the worker (group member) and the rebuild (plain
+assignment) feed it records.
 
-In memory every student is a `Slot` holding its committed state as bytes; the most recently used
-states are also kept decoded (`hot`), so a busy student is not decoded again every batch. Everything
-in memory changes only after its transaction committed; on `Fenced` the caller reloads from the store.
+PostgreSQL holds every student's state (`ha_student_state`); memory holds only a bounded LRU of
+decoded states (`hot`, `accounting_hot_students`), so the worker's memory does not grow with the
+number of students it owns. A batch loads the states it misses with one query. Each student of a
+batch is decoded, accounted and encoded in turn, and only its bytes are kept until the commit: a
+large batch costs the records and the encoded states, not every touched student decoded at once.
+
+A batch that touches more than `chunk` students commits in several transactions: each chunk's states
+and outputs with the offsets unchanged (compare-and-set still fences), the last one also advancing
+the offsets. A crash in between replays the batch; the students already committed have applied its
+events (their `applied` ids), so they change nothing and publish nothing twice.
+Memory changes only after its transaction committed; on `Fenced` the caller reloads from the store.
 """
 
 from __future__ import annotations
@@ -13,7 +21,6 @@ import logging
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -22,60 +29,52 @@ from werkplek_common.kafka import PoisonRecord
 from werkplek_events import DecodeError, Event, decode, topic_for
 
 from . import metrics, statecodec
-from .domain import STUDENT_EVENTS, Programme, StudentState
-from .process import BatchResult, account_batch
+from .domain import STUDENT_EVENTS, Programme, StudentState, new_state
+from .process import BatchResult, account_student
 from .store import Commit, Store
 
 log = logging.getLogger(__name__)
 INPUT_TOPICS = [topic_for(cls).name for cls in STUDENT_EVENTS]
 Dlq = Callable[[Sequence[tuple[ConsumerRecord, Exception]]], Awaitable[None]]
-
-
-@dataclass(slots=True)
-class Slot:
-    partition: int
-    programme: str | None
-    blob: bytes | None
+LATENCY_SAMPLES = 512  # per batch: records whose latency is observed (evenly spaced), not every record
 
 
 class Engine:
     def __init__(self, store: Store, programmes: Mapping[str, Programme], clock: Callable[[], date], dlq: Dlq,
-                 hot_capacity: int) -> None:
+                 hot_capacity: int, chunk: int = 5_000) -> None:
         self.store, self.programmes, self.clock, self.dlq = store, programmes, clock, dlq
-        self.slots: dict[str, Slot] = {}
-        self.hot: OrderedDict[str, StudentState] = OrderedDict()
+        self.chunk = chunk  # students per transaction
+        self.hot: OrderedDict[str, tuple[int, StudentState]] = OrderedDict()  # committed states, LRU
         self.hot_capacity = hot_capacity
         self.next: dict[TopicPartition, int] = {}  # committed next offset of every owned partition
+
+    @property
+    def partitions(self) -> set[int]:
+        return {tp.partition for tp in self.next}
 
     # --- ownership -----------------------------------------------------------------------------
 
     async def own(self, tps: Iterable[TopicPartition], start: int = 0) -> dict[TopicPartition, int]:
-        """Own exactly `tps`: keep the students of partitions still owned (unless the stored offsets
-        moved meanwhile), drop the others, load new ones from the store. Returns where to seek."""
+        """Own exactly `tps`: keep the cached students of partitions still owned (unless the stored
+        offsets moved meanwhile), forget the others. States load lazily. Returns where to seek."""
         tps = set(tps)
         stored = await self.store.claim(tps, start)
         stale = {tp.partition for tp, n in self.next.items() if stored.get(tp, n) != n}
-        kept = {tp.partition for tp in self.next} & {tp.partition for tp in tps} - stale
-        self.drop({tp.partition for tp in self.next} - kept)
-        for part in sorted({tp.partition for tp in tps} - kept):  # one partition at a time: a lower peak
-            for row in await self.store.states({part}):
-                self.slots[row["student_id"]] = Slot(row["partition"], row["programme_id"], row["state"])
+        kept = self.partitions & {tp.partition for tp in tps} - stale
+        self.drop(self.partitions - kept)
         self.next = stored
-        metrics.STUDENTS_HELD.set(len(self.slots))
         return dict(self.next)
 
     def drop(self, partitions: set[int]) -> None:
-        if not partitions:
-            return
-        for sid in [s for s, slot in self.slots.items() if slot.partition in partitions]:
-            del self.slots[sid]
-            self.hot.pop(sid, None)
-        metrics.STUDENTS_HELD.set(len(self.slots))
+        if partitions:
+            for sid in [s for s, (part, _) in self.hot.items() if part in partitions]:
+                del self.hot[sid]
+        metrics.STUDENTS_HELD.set(len(self.hot))
 
     async def reload(self) -> dict[TopicPartition, int]:
-        """After `Fenced`: forget everything in memory and load the owned partitions again."""
+        """After `Fenced`: forget everything in memory and claim the owned partitions again."""
         owned = set(self.next)
-        self.drop({tp.partition for tp in owned})
+        self.hot.clear()
         self.next = {}
         return await self.own(owned)
 
@@ -84,93 +83,112 @@ class Engine:
     async def account(self, batch: Mapping[TopicPartition, Sequence[ConsumerRecord]]) -> int:
         """Decode, account and commit one batch. Returns the number of records consumed."""
         started = time.perf_counter()
-        by_student: dict[str, list[Event]] = {}
-        partition_of: dict[str, int] = {}
-        dead: list[tuple[ConsumerRecord, Exception]] = []
+        by_key: dict[bytes | None, tuple[int, list[ConsumerRecord]]] = {}
         advanced: dict[TopicPartition, int] = {}
-        stamps: list[int] = []
-        types: dict[str, int] = defaultdict(int)
         for tp, records in batch.items():
             expected = self.next.get(tp)
-            if expected is None:
-                continue  # revoked while fetched
-            for rec in records:
-                if rec.offset < expected:
-                    continue  # already committed (a fetch from before a seek)
-                try:
-                    event = _decode(rec)
-                except (DecodeError, PoisonRecord) as exc:
-                    dead.append((rec, exc))
-                    continue
-                sid = event.student_id  # type: ignore[attr-defined]
-                by_student.setdefault(sid, []).append(event)
-                partition_of.setdefault(sid, tp.partition)
-                stamps.append(rec.timestamp)
-                types[rec.topic] += 1
-            if records and records[-1].offset >= expected:
-                advanced[tp] = records[-1].offset + 1
+            if expected is None or not records or records[-1].offset < expected:
+                continue  # revoked while fetched, or all committed already (a fetch from before a seek)
+            advanced[tp] = records[-1].offset + 1
+            for rec in records if records[0].offset >= expected else [r for r in records if r.offset >= expected]:
+                group = by_key.get(rec.key)
+                if group is None:
+                    by_key[rec.key] = (tp.partition, [rec])
+                else:
+                    group[1].append(rec)
         if not advanced:
             return 0
-        if dead:
-            await self.dlq(dead)
-        result = account_batch(by_student, self._load, self.programmes, self.clock())
-        await self._commit(result, advanced, partition_of)
-        _observe(types, stamps, started)
-        return len(stamps) + len(dead)
+        c, dead, n = Commit(), [], 0
+        fresh: dict[str, tuple[int, StudentState]] = {}
+        types: dict[str, int] = defaultdict(int)
+        as_of, keys = self.clock(), list(by_key)
+        for i in range(0, len(keys), self.chunk):
+            chunk = keys[i:i + self.chunk]
+            blobs = await self.store.load_states([sid for sid in (k.decode(errors="replace") for k in chunk if k)
+                                                  if sid not in self.hot])
+            for key in chunk:
+                part, records = by_key[key]
+                events = []
+                for rec in records:
+                    try:
+                        events.append(_decode(rec))
+                        types[rec.topic] += 1
+                    except (DecodeError, PoisonRecord) as exc:
+                        dead.append((rec, exc))
+                n += len(records)
+                if events:
+                    sid = events[0].student_id  # type: ignore[attr-defined]
+                    self._account(sid, part, self._state(sid, blobs), events, as_of, c, fresh)
+            if dead:
+                await self.dlq(dead)
+                dead = []
+            if i + self.chunk < len(keys):  # not the last chunk: states and outputs, offsets unchanged
+                await self._commit(c, {}, fresh)
+                c, fresh = Commit(), {}
+        await self._commit(c, advanced, fresh)
+        _observe(types, batch, started)
+        return n
 
     async def recompute(self, programme_ids: set[str]) -> int:
         """A programme arrived or changed: re-evaluate its students (they may have waited for it)."""
-        students = sorted(s for s, slot in self.slots.items() if slot.programme in programme_ids)
-        if not students:
-            return 0
-        result = account_batch({}, self._load, self.programmes, self.clock(), students)
-        await self._commit(result, {}, {})
-        return len(students)
+        rows = await self.store.students_of(programme_ids, self.partitions)
+        as_of = self.clock()
+        for i in range(0, len(rows), self.chunk):
+            c = Commit()
+            fresh: dict[str, tuple[int, StudentState]] = {}
+            for row in rows[i:i + self.chunk]:
+                sid = row["student_id"]
+                self._account(sid, row["partition"], self._state(sid, {sid: row["state"]}), [], as_of, c, fresh,
+                              force=True)
+            await self._commit(c, {}, fresh)
+        return len(rows)
 
-    def _load(self, student_id: str) -> StudentState:
-        state = self.hot.get(student_id)
-        if state is not None:
-            return state
-        slot = self.slots.get(student_id)
-        return statecodec.load(student_id, slot.blob if slot else None)
+    async def waiting_for(self) -> int:
+        """Programmes that students are enrolled in but that have not been registered (yet)."""
+        return len(set(await self.store.programmes_of(self.partitions)) - set(self.programmes))
 
-    async def _commit(self, result: BatchResult, advanced: dict[TopicPartition, int],
-                      partition_of: dict[str, int]) -> None:
-        c = Commit(updates=result.updates, risks=result.risks)
-        parts = {tp.partition for tp in advanced}
-        for sid, state in result.states.items():
-            slot = self.slots.get(sid)
-            part = slot.partition if slot else partition_of[sid]
-            c.states.append((sid, part, _programme(state), statecodec.dump(state)))
-            parts.add(part)
+    def _state(self, sid: str, blobs: Mapping[str, bytes]) -> StudentState:
+        cached = self.hot.get(sid)
+        if cached is not None:
+            return cached[1]
+        blob = blobs.get(sid)
+        return new_state(sid) if blob is None else statecodec.load(sid, blob)
+
+    def _account(self, sid: str, part: int, state: StudentState, events: list[Event], as_of: date, c: Commit,
+                 fresh: dict[str, tuple[int, StudentState]], force: bool = False) -> None:
+        """One student: account, encode right away, keep the decoded state only while the cache has room."""
+        result = BatchResult()
+        account_student(state, events, self.programmes, as_of, result, force=force)
+        new = result.states.get(sid)
+        if new is None:
+            return
+        enrolment = new.current_enrolment()
+        c.states.append((sid, part, enrolment.programme_id if enrolment else None, statecodec.dump(new)))
+        c.updates.extend(result.updates)
+        c.risks.extend(result.risks)
+        if len(fresh) < self.hot_capacity:
+            fresh[sid] = (part, new)
+        else:
+            self.hot.pop(sid, None)  # its cached state is about to be outdated
+
+    async def _commit(self, c: Commit, advanced: dict[TopicPartition, int],
+                      fresh: dict[str, tuple[int, StudentState]]) -> None:
+        parts = {tp.partition for tp in advanced} | {s[1] for s in c.states}
         # compare-and-set every input partition of the partition numbers written, advanced or not:
         # a student's events come from all of them, so any other writer of the student conflicts here
         c.offsets = [(tp.topic, tp.partition, n, advanced.get(tp, n)) for tp, n in self.next.items()
                      if tp.partition in parts]
         await self.store.commit(c)
         self.next.update(advanced)
-        for (sid, part, programme, blob), state in zip(c.states, result.states.values(), strict=True):
-            self.slots[sid] = Slot(part, programme, blob)
-            self._remember(sid, state)
-        metrics.STUDENTS_HELD.set(len(self.slots))
+        for sid, entry in fresh.items():
+            self.hot[sid] = entry
+            self.hot.move_to_end(sid)
+        while len(self.hot) > self.hot_capacity:
+            self.hot.popitem(last=False)
+        metrics.STUDENTS_HELD.set(len(self.hot))
         metrics.SHARES.inc(len(c.updates) if self.store.outbox_producer else 0)
         for risk in c.risks if self.store.outbox_producer else ():
             metrics.RISKS.labels(str(risk.worsened).lower()).inc()
-
-    def _remember(self, sid: str, state: StudentState) -> None:
-        self.hot[sid] = state
-        self.hot.move_to_end(sid)
-        if len(self.hot) > self.hot_capacity:
-            self.hot.popitem(last=False)
-
-    def waiting_for(self) -> int:
-        """Programmes that students are enrolled in but that have not been registered (yet)."""
-        return len({s.programme for s in self.slots.values() if s.programme} - set(self.programmes))
-
-
-def _programme(state: StudentState) -> str | None:
-    enrolment = state.current_enrolment()
-    return enrolment.programme_id if enrolment else None
 
 
 def _decode(rec: ConsumerRecord) -> Event:
@@ -180,12 +198,17 @@ def _decode(rec: ConsumerRecord) -> Event:
     return event
 
 
-def _observe(types: dict[str, int], stamps: list[int], started: float) -> None:
-    now_ms = time.time() * 1000
+def _observe(types: dict[str, int], batch: Mapping[TopicPartition, Sequence[ConsumerRecord]],
+             started: float) -> None:
+    """Counts per type; latency of a sample of the batch's records, evenly spaced (a histogram
+    observation per record cost more than the accounting of a small event)."""
     for topic, n in types.items():
         metrics.EVENTS.labels(_TYPE_OF[topic]).inc(n)
+    stamps = [rec.timestamp for records in batch.values() for rec in records]
+    now_ms = time.time() * 1000
+    step = max(1, len(stamps) // LATENCY_SAMPLES)
     observe = metrics.LATENCY_SECONDS.observe
-    for ts in stamps:
+    for ts in stamps[::step]:
         observe(max(0.0, (now_ms - ts) / 1000))
     metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
 

@@ -20,7 +20,8 @@ FENCED = Counter("werkplek_accounting_fenced_total",
                  "Batches rolled back because another worker had moved the stored offsets")
 STUDENTS_BY_STATUS = Gauge("werkplek_accounting_students", "Students by status, per programme (read model)",
                            ["programme", "status"])
-STUDENTS_HELD = Gauge("werkplek_accounting_students_in_memory", "Students of the owned partitions, in memory")
+STUDENTS_HELD = Gauge("werkplek_accounting_students_in_memory",
+                      "Students whose decoded state is cached in memory (the rest load from PostgreSQL)")
 LAG = Gauge("werkplek_accounting_consumer_lag_events",
             "Records not yet committed, per topic partition (high watermark - stored next offset)",
             ["topic", "partition"])

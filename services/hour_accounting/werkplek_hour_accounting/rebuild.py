@@ -38,7 +38,7 @@ async def run_rebuild(cfg: AccountingSettings) -> int:
             await service.recompute_changed()
             total += await engine.account({tp: [r for r in recs if r.offset < ends[tp]] for tp, recs in batch.items()})
         took = round(time.perf_counter() - started, 1)
-        fields = {"records": total, "seconds": took, "students": len(engine.slots)}
+        fields = {"records": total, "seconds": took}
         log.warning("rebuild done", extra={"fields": fields})
         return total
     finally:

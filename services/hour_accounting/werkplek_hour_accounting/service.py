@@ -43,7 +43,8 @@ class Service:
         await self.producer.start()
         store = Store(self.pool, cfg.accounting_app_id,
                       outbox_producer=None if self.rebuild else cfg.accounting_outbox_producer)
-        self.engine = Engine(store, self.catalogue.programmes, self.today, self._dlq_batch, cfg.accounting_hot_students)
+        self.engine = Engine(store, self.catalogue.programmes, self.today, self._dlq_batch, cfg.accounting_hot_students,
+                             cfg.accounting_commit_students)
         self._follower = asyncio.create_task(follow_programmes(
             cfg.kafka_bootstrap, self.catalogue, self.changed_programmes.add, self._dlq_one))
         ready = asyncio.create_task(self.catalogue.ready.wait())

@@ -68,10 +68,27 @@ class Store:
         stored = {TopicPartition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
         return {tp: stored[tp] for tp in tps}
 
-    async def states(self, partitions: Iterable[int]) -> list[asyncpg.Record]:
+    async def load_states(self, students: list[str]) -> dict[str, bytes]:
+        """The stored states of `students` (those never stored are absent)."""
+        if not students:
+            return {}
+        rows = await self.pool.fetch("SELECT student_id, state FROM ha_student_state WHERE consumer_group = $1"
+                                     " AND student_id = ANY($2::text[])", self.group, students)
+        return {r["student_id"]: r["state"] for r in rows}
+
+    async def students_of(self, programmes: Iterable[str], partitions: Iterable[int]) -> list[asyncpg.Record]:
+        """Student, partition and state of every student of `programmes` in `partitions`."""
         return await self.pool.fetch(
-            "SELECT student_id, partition, programme_id, state FROM ha_student_state WHERE consumer_group = $1"
-            " AND partition = ANY($2::int[])", self.group, sorted(partitions))
+            "SELECT student_id, partition, state FROM ha_student_state WHERE consumer_group = $1"
+            " AND programme_id = ANY($2::text[]) AND partition = ANY($3::int[]) ORDER BY student_id",
+            self.group, sorted(programmes), sorted(partitions))
+
+    async def programmes_of(self, partitions: Iterable[int]) -> list[str]:
+        """The programmes of the current enrolments of the students in `partitions`."""
+        rows = await self.pool.fetch(
+            "SELECT DISTINCT programme_id FROM ha_student_state WHERE consumer_group = $1"
+            " AND partition = ANY($2::int[]) AND programme_id IS NOT NULL", self.group, sorted(partitions))
+        return [r["programme_id"] for r in rows]
 
     async def commit(self, c: Commit) -> None:
         try:

@@ -43,7 +43,7 @@ class Rebalance(ConsumerRebalanceListener):
             for tp in set(_lag_labels()) - {(t.topic, str(t.partition)) for t in assigned}:
                 metrics.LAG.remove(*tp)
         log.info("partitions assigned", extra={"fields": {"partitions": sorted({t.partition for t in assigned}),
-                                                           "students": len(self.engine.slots)}})
+                                                           "cached_students": len(self.engine.hot)}})
 
 
 def _lag_labels() -> list[tuple[str, str]]:
@@ -62,7 +62,8 @@ def new_consumer(cfg: AccountingSettings, group: str | None) -> AIOKafkaConsumer
         # co-partitioning: the same partition number of every student topic goes to the same member
         partition_assignment_strategy=(RangePartitionAssignor,),
         session_timeout_ms=int(cfg.accounting_session_timeout_s * 1000), heartbeat_interval_ms=1000,
-        max_partition_fetch_bytes=2 * 1024 * 1024, fetch_max_bytes=32 * 1024 * 1024)
+        max_partition_fetch_bytes=cfg.accounting_fetch_partition_mb * 2**20,
+        fetch_max_bytes=8 * cfg.accounting_fetch_partition_mb * 2**20)
 
 
 async def run_worker(cfg: AccountingSettings) -> None:
@@ -133,5 +134,5 @@ async def refresh_stats(service: Service) -> None:
         metrics.STUDENTS_BY_STATUS.clear()
         for row in rows:
             metrics.STUDENTS_BY_STATUS.labels(row["programme_id"], row["status"]).set(row["n"])
-        metrics.HELD_PROGRAMMES.set(service.engine.waiting_for())
+        metrics.HELD_PROGRAMMES.set(await service.engine.waiting_for())
         await asyncio.sleep(service.settings.accounting_stats_interval_s)

@@ -22,8 +22,8 @@ async def app_id(stack: CommonSettings, pg: asyncpg.Connection) -> str:
 def workers(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     started: list[WorkerProcess] = []
 
-    def start(app: str, command: str = "worker") -> WorkerProcess:
-        proc = WorkerProcess(app, tmp_path, command).start()
+    def start(app: str, command: str = "worker", **env: str) -> WorkerProcess:
+        proc = WorkerProcess(app, tmp_path, command, env).start()
         started.append(proc)
         return proc
 

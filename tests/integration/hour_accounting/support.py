@@ -41,15 +41,15 @@ async def start_group_at_end(bootstrap: str, pg: asyncpg.Connection, app_id: str
 
 
 class WorkerProcess:
-    def __init__(self, app_id: str, log_dir: Path, command: str = "worker") -> None:
-        self.app_id, self.command = app_id, command
+    def __init__(self, app_id: str, log_dir: Path, command: str = "worker", env: dict[str, str] | None = None) -> None:
+        self.app_id, self.command, self.env = app_id, command, env or {}
         self.log = log_dir / f"{app_id}-{uuid.uuid4().hex[:6]}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
         env = {**os.environ, "WERKPLEK_ACCOUNTING_APP_ID": self.app_id, "WERKPLEK_ACCOUNTING_AS_OF": AS_OF.isoformat(),
                "WERKPLEK_ACCOUNTING_OUTBOX_PRODUCER": self.app_id, "WERKPLEK_METRICS_PORT": "0",
-               "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "WARNING"}
+               "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "WARNING", **self.env}
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen([sys.executable, "-m", "werkplek_hour_accounting", self.command],
                                          env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -1,6 +1,7 @@
 """Crash and rebuild: kill -9 of the worker in the middle of a 20,000-event stream, restart, and every
 student's totals equal the seed exactly (nothing skipped, nothing counted twice); then `rebuild` from
-the beginning of the topics ends with the same shares (versions, event ids, bodies) as the live run."""
+the beginning of the topics ends with the same shares (versions, event ids, bodies) as the live run.
+The workers commit a batch in chunks of a few students, so a kill between two chunks is covered."""
 
 from __future__ import annotations
 
@@ -50,7 +51,9 @@ async def test_kill_9_mid_stream_then_restart_totals_equal_the_seed_and_rebuild_
     assert len(events) == 20_000
     students = list(expected)
     await publish(producer, [programme(prog)], source="/test")
-    worker = workers(app_id)
+    # small transactions: a batch commits in many chunks, so the kill lands between two of them too
+    small = {"WERKPLEK_ACCOUNTING_COMMIT_STUDENTS": "7"}
+    worker = workers(app_id, **small)
     third = len(events) // 3
     await publish(producer, events[:third], source="/test")
 
@@ -66,7 +69,7 @@ async def test_kill_9_mid_stream_then_restart_totals_equal_the_seed_and_rebuild_
     for chunk in rest[5:]:
         await publish(producer, chunk, source="/test")
     assert await group_totals(pg, app_id, students) != expected  # killed in the middle
-    live = workers(app_id)
+    live = workers(app_id, **small)
 
     async def all_exact() -> bool:
         return (await group_totals(pg, app_id, students) == expected

@@ -1,0 +1,115 @@
+"""A batch that touches more students than `chunk` commits in several transactions (engine.py). A crash
+after the first of them must lose nothing and publish nothing twice: the restarted engine replays the
+whole batch, and the result equals a run that never crashed. The engine is driven in-process with
+records built here, against the real PostgreSQL; the crash is a failing commit."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import date
+
+import asyncpg
+import pytest
+from aiokafka import ConsumerRecord, TopicPartition
+from werkplek_events import Event, encode
+from werkplek_hour_accounting import statecodec
+from werkplek_hour_accounting.domain import programme_from
+from werkplek_hour_accounting.engine import Engine
+from werkplek_hour_accounting.store import Commit, Store
+
+from tests.unit.hour_accounting.builders import AS_OF, agreed, confirmed, enrolled, logged, programme
+
+STUDENTS, CHUNK = 10, 3
+
+
+class Crash(Exception):
+    pass
+
+
+class CrashingStore(Store):
+    """Commits `survive` transactions, then fails as a killed worker would."""
+
+    def __init__(self, pool: asyncpg.Pool, group: str, survive: int) -> None:
+        super().__init__(pool, group, outbox_producer=group)
+        self.survive = survive
+
+    async def commit(self, c: Commit) -> None:
+        if self.survive == 0:
+            raise Crash
+        self.survive -= 1
+        await super().commit(c)
+
+
+def records(events: Sequence[Event]) -> dict[TopicPartition, list[ConsumerRecord]]:
+    """The events as one fetched batch: every topic's records on its partition 0, in order."""
+    out: dict[TopicPartition, list[ConsumerRecord]] = {}
+    for event in events:
+        rec = encode(event, source="/test")
+        tp = TopicPartition(rec.topic, 0)
+        recs = out.setdefault(tp, [])
+        recs.append(ConsumerRecord(rec.topic, 0, len(recs), int(time.time() * 1000), 0, rec.key, rec.value, None,
+                                   len(rec.key), len(rec.value), rec.headers))
+    return out
+
+
+async def no_dlq(dead: object) -> None:
+    raise AssertionError(f"nothing here is poison: {dead}")
+
+
+async def run(pool: asyncpg.Pool, store: Store, prog: str, batch: dict[TopicPartition, list[ConsumerRecord]]) -> int:
+    def today() -> date:
+        return AS_OF
+
+    engine = Engine(store, {prog: programme_from(programme(prog))}, today, no_dlq, hot_capacity=100, chunk=CHUNK)
+    at = await engine.own(batch)
+    return await engine.account({tp: [r for r in recs if r.offset >= at[tp]] for tp, recs in batch.items()})
+
+
+async def outcome(pg: asyncpg.Connection, group: str) -> tuple[dict, list]:
+    states = {r["student_id"]: statecodec.load(r["student_id"], r["state"]).emitted for r in await pg.fetch(
+        "SELECT student_id, state FROM ha_student_state WHERE consumer_group = $1", group)}
+    outbox = sorted((r["key"], r["ce_id"]) for r in await pg.fetch(
+        "SELECT key, headers->1->>1 AS ce_id FROM outbox WHERE producer = $1", group))
+    offsets = sorted(tuple(r) for r in await pg.fetch(
+        "SELECT topic, partition, next_offset FROM ha_offsets WHERE consumer_group = $1", group))
+    return states, [outbox, offsets]
+
+
+@pytest.fixture
+async def pool(stack):
+    pool = await asyncpg.create_pool(stack.pg_dsn, min_size=1, max_size=3)
+    yield pool
+    await pool.close()
+
+
+async def test_a_crash_between_chunks_replays_to_the_same_result(pool, pg):
+    tag = uuid.uuid4().hex[:8]
+    prog = f"prog-{tag}"
+    events: list[Event] = []
+    for i in range(STUDENTS):
+        s = f"chunks-{tag}-{i}"
+        entries = [logged(s, 60 + i) for _ in range(4)]
+        events += [enrolled(s, prog), agreed(s, programme_id=prog), *entries, confirmed(entries[0])]
+    batch = records(events)
+    crashed, clean = f"test-chunks-{tag}-crashed", f"test-chunks-{tag}-clean"
+    try:
+        with pytest.raises(Crash):
+            await run(pool, CrashingStore(pool, crashed, survive=1), prog, batch)
+        partial, _ = await outcome(pg, crashed)
+        assert len(partial) == CHUNK  # the first chunk committed, the rest did not
+        assert await run(pool, Store(pool, crashed, outbox_producer=crashed), prog, batch) == len(events)
+        after_crash, published = await outcome(pg, crashed)
+        # outbox event ids are unique (a second staging would have failed the commit): clear the way
+        await pg.execute("DELETE FROM outbox WHERE producer = $1", crashed)
+        assert await run(pool, Store(pool, clean, outbox_producer=clean), prog, batch) == len(events)
+        reference, published_ref = await outcome(pg, clean)
+        assert len(reference) == STUDENTS and after_crash == reference
+        assert published[0] == published_ref[0] and len({k for k, _ in published[0]}) == STUDENTS  # same outputs
+        assert [o[1:] for o in published[1]] == [o[1:] for o in published_ref[1]]  # offsets at the batch's end
+    finally:
+        for group in (crashed, clean):
+            await pg.execute("DELETE FROM ha_student_state WHERE consumer_group = $1", group)
+            await pg.execute("DELETE FROM ha_offsets WHERE consumer_group = $1", group)
+            await pg.execute("DELETE FROM outbox WHERE producer = $1", group)
