@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import asyncpg
 import orjson
 from werkplek_common.problems import Problem, problem_type
 from werkplek_events import (
+    EnrolmentEnded,
     Event,
     MentorRegistered,
     PlacementAgreed,
@@ -24,7 +26,7 @@ from werkplek_events import (
 from . import registry_store as store
 from .domain import etag_matches
 from .metrics import REGISTRY_CHANGES
-from .schemas import EnrolmentIn, MentorIn, PlacementEndIn, PlacementIn, ProgrammeIn, WorkplaceIn
+from .schemas import EnrolmentEndIn, EnrolmentIn, MentorIn, PlacementEndIn, PlacementIn, ProgrammeIn, WorkplaceIn
 
 
 @dataclass(frozen=True)
@@ -89,12 +91,24 @@ def enrolment_id(student_id: str, academic_year: str) -> str:
     return f"{student_id}/{academic_year}"
 
 
+def year_start(academic_year: str) -> date:
+    """An academic year "2026-2027" starts on 2026-09-01."""
+    return date(int(academic_year[:4]), 9, 1)
+
+
+def _enrolment_ended(ended_on: str) -> Problem:
+    return Problem(409, "The enrolment has ended", f"it ended on {ended_on}",
+                   type_=problem_type("enrolment-ended"))
+
+
 async def put_enrolment(reg: Registry, institution: str, student_id: str, academic_year: str,
                         doc: EnrolmentIn) -> tuple[int, Any]:
     body = {"student_id": student_id, "academic_year": academic_year, **doc.model_dump(mode="json")}
     extra = {"student_id": student_id, "academic_year": academic_year, "programme_id": doc.programme_id,
              "phase": doc.phase}
+    eid = enrolment_id(student_id, academic_year)
     async with reg.pool.acquire() as conn, conn.transaction():
+        current = await store.claim(conn, "enrolment", eid, institution)
         programme = await store.load(conn, "programme", doc.programme_id, institution)
         errors = []
         if programme is None:
@@ -103,7 +117,9 @@ async def put_enrolment(reg: Registry, institution: str, student_id: str, academ
             errors.append({"field": "phase", "message": "the programme has fewer phases"})
         if errors:
             raise _invalid(errors, "The enrolment is not valid")
-        return await _put(reg, "enrolment", enrolment_id(student_id, academic_year), institution, body, extra,
+        if current is not None and (ended_on := orjson.loads(current["body"]).get("ended_on")) is not None:
+            raise _enrolment_ended(ended_on)
+        return await _put(reg, "enrolment", eid, institution, body, extra,
                           lambda _: [StudentEnrolled(student_id=student_id, institution_id=institution,
                                                      academic_year=academic_year, **doc.model_dump())], conn)
 
@@ -199,4 +215,28 @@ async def end_placement(reg: Registry, institution: str, placement_id: str, doc:
                                  producer=reg.producer, source=reg.source)
         await _revision(conn, row, "ended", event)
         REGISTRY_CHANGES.labels("placement_ended").inc()
+        return 200, row
+
+
+async def end_enrolment(reg: Registry, institution: str, student_id: str, academic_year: str,
+                        doc: EnrolmentEndIn) -> tuple[int, Any]:
+    """End an enrolment (EnrolmentEnded): the ending is kept in the enrolment's body."""
+    eid = enrolment_id(student_id, academic_year)
+    async with reg.pool.acquire() as conn, conn.transaction():
+        current = await store.claim(conn, "enrolment", eid, institution)
+        if current is None:
+            raise store.not_found("enrolment")
+        body = orjson.loads(current["body"])
+        if body.get("ended_on") is not None:
+            if body["ended_on"] == doc.ended_on.isoformat() and body.get("end_reason") == doc.reason.value:
+                return 200, current
+            raise _enrolment_ended(body["ended_on"])
+        if doc.ended_on < year_start(academic_year):
+            raise _invalid([{"field": "ended_on", "message": "is before the start of the academic year"}],
+                           "The ending is not valid")
+        event = EnrolmentEnded(student_id=student_id, programme_id=current["programme_id"],
+                               academic_year=academic_year, ended_on=doc.ended_on, reason=doc.reason)
+        body.update(ended_on=doc.ended_on.isoformat(), end_reason=doc.reason.value)
+        row = await store.update(conn, "enrolment", eid, body, {}, [event], producer=reg.producer, source=reg.source)
+        REGISTRY_CHANGES.labels("enrolment_ended").inc()
         return 200, row

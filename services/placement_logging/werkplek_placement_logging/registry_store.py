@@ -64,11 +64,12 @@ async def save(conn: asyncpg.Connection, kind: str, obj_id: str, institution: st
 
 async def update(conn: asyncpg.Connection, kind: str, obj_id: str, body: dict[str, Any], extra: dict[str, Any],
                  events: Sequence[Event], *, producer: str, source: str) -> asyncpg.Record:
-    """Change an existing row (version + 1) and stage its events."""
-    sets = ", ".join(f"{c} = ${i + 3}" for i, c in enumerate(extra))
+    """Change an existing row (version + 1) and stage its events. `extra` may be empty (a change of
+    the body only)."""
+    sets = "".join(f", {c} = ${i + 3}" for i, c in enumerate(extra))
     table = TABLES[kind]
     row = await conn.fetchrow(
-        f"UPDATE {table} SET body = $2::jsonb, {sets}, version = version + 1, updated_at = now()"  # noqa: S608
+        f"UPDATE {table} SET body = $2::jsonb{sets}, version = version + 1, updated_at = now()"  # noqa: S608
         " WHERE id = $1 RETURNING *", obj_id, orjson.dumps(body).decode(), *extra.values())
     await stage(conn, events, producer=producer, source=source)
     assert row is not None

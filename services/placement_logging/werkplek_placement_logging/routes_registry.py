@@ -14,7 +14,17 @@ from . import registry, registry_store
 from .domain import etag
 from .registry import Registry
 from .replies import dumps
-from .schemas import EnrolmentIn, MentorIn, PlacementEndIn, PlacementIn, ProgrammeIn, Stored, StoredPage, WorkplaceIn
+from .schemas import (
+    EnrolmentEndIn,
+    EnrolmentIn,
+    MentorIn,
+    PlacementEndIn,
+    PlacementIn,
+    ProgrammeIn,
+    Stored,
+    StoredPage,
+    WorkplaceIn,
+)
 from .security import coordinator
 
 router = APIRouter(prefix="/v1", tags=["registry"])
@@ -74,8 +84,19 @@ async def list_programmes(request: Request, who: Coordinator, cursor: str | None
 @router.put("/enrolments/{student_id}/{academic_year}", responses=WRITE, response_model=Stored, status_code=200)
 async def put_enrolment(request: Request, who: Coordinator, student_id: Id, academic_year: AcademicYear,
                         doc: EnrolmentIn) -> Response:
-    """Enrol a student in a programme for an academic year (StudentEnrolled)."""
+    """Enrol a student in a programme for an academic year (StudentEnrolled), or replace the terms. Once
+    the enrolment has ended it is closed: any PUT answers 409 naming the date it ended (the ending is
+    kept; it cannot be undone or re-enrolled for the same year)."""
     return _answer(*await registry.put_enrolment(_reg(request), _inst(who), student_id, academic_year, doc))
+
+
+@router.put("/enrolments/{student_id}/{academic_year}/ending", responses=WRITE, response_model=Stored)
+async def end_enrolment(request: Request, who: Coordinator, student_id: Id, academic_year: AcademicYear,
+                        doc: EnrolmentEndIn) -> Response:
+    """End an enrolment (EnrolmentEnded): graduated, dropped out or transferred, on or after September 1
+    of the academic year. The same ending again answers 200 and emits nothing; another ending of an
+    ended enrolment answers 409."""
+    return _answer(*await registry.end_enrolment(_reg(request), _inst(who), student_id, academic_year, doc))
 
 
 @router.get("/enrolments/{student_id}/{academic_year}", responses=READ, response_model=Stored)

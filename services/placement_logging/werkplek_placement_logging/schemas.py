@@ -14,6 +14,7 @@ from werkplek_events.base import AcademicYear, Id, Text
 from werkplek_events.vocabulary import (
     ActivityKind,
     AgeBand,
+    EnrolmentEndReason,
     EnrolmentStatus,
     LearningEnvironment,
     Level,
@@ -69,6 +70,11 @@ class EnrolmentIn(Strict):
     status: EnrolmentStatus
     age_band: AgeBand
     dual_track: bool = False
+
+
+class EnrolmentEndIn(Strict):
+    ended_on: date = Field(description="on or after September 1 of the academic year's first year")
+    reason: EnrolmentEndReason
 
 
 class WorkplaceIn(Strict):
