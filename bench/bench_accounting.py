@@ -6,14 +6,16 @@ On one broker, the topic placement.time_entry.logged.v1 (8 partitions), the same
       ShareUpdated published by the outbox relay (same code as the worker: Engine + Store + relay,
       in this process; assigned partitions instead of a group join, which costs nothing per record)
                                                                            -> accounting_events_per_s
-  (c) a rebuild (no outputs staged) over setup + N records from the stored start offsets
+  (c) a rebuild (no outputs staged) from the stored start offsets over setup + N records and as
+      many more entries of the same students as make BENCH_REBUILD_EVENTS (1,000,000) in all
                                                                            -> rebuild_events_per_s
   (d) a worker subprocess owning 200,000 students (states seeded in PostgreSQL, then one new entry
       each), its peak RSS                                                  -> peak_rss_mb_200k_students
   (e) freshness at 1,000 entries/s: entries committed to PostgreSQL (outbox, as placement logging
       does) and relayed; a worker subprocess accounts them; from each entry's commit to the
       ShareUpdated it caused arriving on Kafka                             -> freshness_p50/p99_ms
-BENCH_STUDENTS (2000) × BENCH_ENTRIES (100) = N; BENCH_RSS_STUDENTS (200000); BENCH_FRESH_S (20);
+BENCH_STUDENTS (2000) × BENCH_ENTRIES (100) = N; BENCH_REBUILD_EVENTS (1000000); BENCH_RSS_STUDENTS (200000);
+BENCH_FRESH_S (20);
 BENCH_PROFILE=1 profiles (b) with pyinstrument into bench/out/accounting_profile.txt.
 """
 
@@ -52,6 +54,7 @@ STUDENTS = int(os.environ.get("BENCH_STUDENTS", "2000"))
 ENTRIES = int(os.environ.get("BENCH_ENTRIES", "100"))
 RSS_STUDENTS = int(os.environ.get("BENCH_RSS_STUDENTS", "200000"))
 FRESH_S = float(os.environ.get("BENCH_FRESH_S", "20"))
+REBUILD_EVENTS = int(os.environ.get("BENCH_REBUILD_EVENTS", "1000000"))
 PROFILE = os.environ.get("BENCH_PROFILE") == "1"
 LOGGED = topic_for(logged("x")).name
 
@@ -84,6 +87,16 @@ async def produce_fast(bootstrap: str, records: list[Any]) -> None:
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
+
+
+async def cleanup(pool: asyncpg.Pool, group: str, student_prefix: str | None = None) -> None:
+    """What a measurement left in the RUN database: the group's states, offsets and unpublished outbox
+    rows, and its students' read-model rows. Left behind, they slowed the measurements after them."""
+    await pool.execute("DELETE FROM ha_student_state WHERE consumer_group = $1", group)
+    await pool.execute("DELETE FROM ha_offsets WHERE consumer_group = $1", group)
+    await pool.execute("DELETE FROM outbox WHERE producer = $1", group)
+    if student_prefix:
+        await pool.execute("DELETE FROM share_read_model WHERE student_id LIKE $1", f"{student_prefix}%")
 
 
 # --- (a) raw consumption ---------------------------------------------------------------------------
@@ -198,7 +211,7 @@ async def peak_rss(cfg: AccountingSettings, pool: asyncpg.Pool, tps: list[TopicP
     finally:
         proc.terminate()
         proc.wait(30)
-        await pool.execute("DELETE FROM ha_student_state WHERE consumer_group = $1", group)
+        await cleanup(pool, group, f"{group}-")
 
 
 # --- (e) freshness ------------------------------------------------------------------------------------
@@ -258,7 +271,8 @@ async def freshness(cfg: AccountingSettings, pool: asyncpg.Pool, tps: list[Topic
         await producer.stop()
         proc.terminate()
         proc.wait(30)
-        await pool.execute("DELETE FROM ha_student_state WHERE consumer_group = $1", group)
+        await cleanup(pool, group)
+        await pool.execute("DELETE FROM outbox WHERE producer = $1", upstream)
 
 
 # --- the run --------------------------------------------------------------------------------------------
@@ -306,9 +320,15 @@ async def main() -> dict[str, Any]:
     acc = n_b / secs
     say(f"(b) accounting: {n_b:,} records in {secs:.2f}s (to the last output published) = {acc:,.0f} events/s; "
         f"ratio {acc / raw:.2f}")
+    extra = max(0, REBUILD_EVENTS - n_setup - n)
+    say(f"(c) producing {extra:,} more entries of the same students for the rebuild")
+    for first in range(0, extra, 100_000):  # in slices: a million encoded records at once weigh ~1 GB
+        await produce_fast(cfg.kafka_bootstrap, [encode(logged(students[j % STUDENTS], 30 + j % 50), source="/bench")
+                                                 for j in range(first, min(extra, first + 100_000))])
+    ends_c = await ends_of(cfg.kafka_bootstrap, tps)
     n_c, secs_c = await run_engine(bench_cfg.model_copy(update={"accounting_app_id": group + "-rebuild"}),
-                                   ends, rebuild=True)
-    say(f"(c) rebuild: {n_c:,} records in {secs_c:.2f}s = {n_c / secs_c:,.0f} events/s (N = {n_c:,}, not 1M)")
+                                   ends_c, rebuild=True)
+    say(f"(c) rebuild: {n_c:,} records in {secs_c:.2f}s = {n_c / secs_c:,.0f} events/s")
     say(f"(d) peak RSS: worker owning {RSS_STUDENTS:,} students, one new entry each")
     rss = await peak_rss(cfg, pool, tps, prog)
     say(f"(d) peak RSS {rss:,.0f} MB")
@@ -316,7 +336,7 @@ async def main() -> dict[str, Any]:
     p50, p99, matched = await freshness(cfg, pool, tps, students, group)
     say(f"(e) freshness p50 {p50:.0f} ms, p99 {p99:.0f} ms ({matched:,} entries matched to their ShareUpdated)")
     for g in (group, group + "-rebuild"):
-        await pool.execute("DELETE FROM ha_student_state WHERE consumer_group = $1", g)
+        await cleanup(pool, g, f"bench-{tag}-")
     await pool.close()
     return {"raw_consume_events_per_s": round(raw), "accounting_events_per_s": round(acc),
             "ratio": round(acc / raw, 3), "rebuild_events_per_s": round(n_c / secs_c), "rebuild_events": n_c,
