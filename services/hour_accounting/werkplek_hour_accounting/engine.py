@@ -47,6 +47,8 @@ class Engine:
         self.hot: OrderedDict[str, tuple[int, StudentState]] = OrderedDict()  # committed states, LRU
         self.hot_capacity = hot_capacity
         self.next: dict[TopicPartition, int] = {}  # committed next offset of every owned partition
+        self.evaluated_on: date | None = None  # the day every owned student was last evaluated for
+        self._pass: tuple[date, str] | None = None  # the daily pass in progress: its day, the last student
 
     @property
     def partitions(self) -> set[int]:
@@ -63,6 +65,7 @@ class Engine:
         kept = self.partitions & {tp.partition for tp in tps} - stale
         self.drop(self.partitions - kept)
         self.next = stored
+        self.evaluated_on, self._pass = None, None  # owned students changed: evaluate them all again
         return dict(self.next)
 
     def drop(self, partitions: set[int]) -> None:
@@ -143,6 +146,31 @@ class Engine:
             await self._commit(c, {}, fresh)
         return len(rows)
 
+    async def reevaluate_step(self) -> int:
+        """One chunk of the daily pass. A day passing moves targets to date, projections and statuses
+        without any event, so once a day (and after every change of the owned partitions) each owned
+        student is evaluated on today's date, a chunk per call between batches; outputs follow only
+        where a published value changed. Returns the students evaluated (0: nothing to do)."""
+        today = self.clock()
+        if self.evaluated_on == today or not self.next:
+            return 0
+        if self._pass is None or self._pass[0] != today:
+            self._pass = (today, "")  # a new day restarts the pass: all of it on one date
+        rows = await self.store.students_after(self._pass[1], self.partitions, self.chunk)
+        if not rows:
+            self.evaluated_on, self._pass = today, None
+            return 0
+        c = Commit()
+        fresh: dict[str, tuple[int, StudentState]] = {}
+        for row in rows:
+            sid = row["student_id"]
+            self._account(sid, row["partition"], self._state(sid, {sid: row["state"]}), [], today, c, fresh,
+                          force=True)
+        await self._commit(c, {}, fresh)
+        self._pass = (today, rows[-1]["student_id"])
+        metrics.REEVALUATED.inc(len(rows))
+        return len(rows)
+
     async def waiting_for(self) -> int:
         """Programmes that students are enrolled in but that have not been registered (yet)."""
         return len(set(await self.store.programmes_of(self.partitions)) - set(self.programmes))
@@ -160,8 +188,8 @@ class Engine:
         result = BatchResult()
         account_student(state, events, self.programmes, as_of, result, force=force)
         new = result.states.get(sid)
-        if new is None:
-            return
+        if new is None or new is state:
+            return  # nothing changed: nothing to write
         enrolment = new.current_enrolment()
         c.states.append((sid, part, enrolment.programme_id if enrolment else None, statecodec.dump(new)))
         c.updates.extend(result.updates)

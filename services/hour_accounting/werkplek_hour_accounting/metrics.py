@@ -16,6 +16,8 @@ LATENCY_SECONDS = Histogram(
 SHARES = Counter("werkplek_accounting_share_updates_total", "ShareUpdated events committed to the outbox")
 RISKS = Counter("werkplek_accounting_risk_changes_total", "StudentRiskStatusChanged committed to the outbox",
                 ["worsened"])
+REEVALUATED = Counter("werkplek_accounting_reevaluated_students_total",
+                      "Students evaluated by the daily pass (a new day moves targets without any event)")
 FENCED = Counter("werkplek_accounting_fenced_total",
                  "Batches rolled back because another worker had moved the stored offsets")
 STUDENTS_BY_STATUS = Gauge("werkplek_accounting_students", "Students by status, per programme (read model)",

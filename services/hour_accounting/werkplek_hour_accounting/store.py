@@ -83,6 +83,13 @@ class Store:
             " AND programme_id = ANY($2::text[]) AND partition = ANY($3::int[]) ORDER BY student_id",
             self.group, sorted(programmes), sorted(partitions))
 
+    async def students_after(self, after: str, partitions: Iterable[int], limit: int) -> list[asyncpg.Record]:
+        """The next `limit` students (id, partition, state) of `partitions` after `after`, by id."""
+        return await self.pool.fetch(
+            "SELECT student_id, partition, state FROM ha_student_state WHERE consumer_group = $1"
+            " AND partition = ANY($2::int[]) AND student_id > $3 ORDER BY student_id LIMIT $4",
+            self.group, sorted(partitions), after, limit)
+
     async def programmes_of(self, partitions: Iterable[int]) -> list[str]:
         """The programmes of the current enrolments of the students in `partitions`."""
         rows = await self.pool.fetch(

@@ -113,6 +113,7 @@ async def consume(cfg: AccountingSettings, service: Service, engine: Engine, con
                 await service.recompute_changed()
                 if batch:
                     await engine.account(batch)
+                await engine.reevaluate_step()
             except Fenced as exc:
                 metrics.FENCED.inc()
                 log.warning("fenced: reloading the owned partitions", extra={"fields": {"error": str(exc)}})

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -30,3 +30,12 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     yield start
     for proc in started:
         proc.stop()
+
+
+@pytest.fixture
+async def pool(stack: CommonSettings) -> AsyncIterator[asyncpg.Pool]:
+    """For an Engine driven in-process."""
+    pool = await asyncpg.create_pool(stack.pg_dsn, min_size=1, max_size=3)
+    assert pool is not None
+    yield pool
+    await pool.close()

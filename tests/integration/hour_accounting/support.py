@@ -9,12 +9,15 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from werkplek_events import Event, encode
 from werkplek_hour_accounting import statecodec
 from werkplek_hour_accounting.domain import Emitted
 from werkplek_hour_accounting.service import input_partitions
@@ -100,3 +103,19 @@ async def emitted(pg: asyncpg.Connection, app_id: str, students: list[str]) -> d
         if state.emitted is not None:
             out[r["student_id"]] = state.emitted
     return out
+
+
+def records(events: Sequence[Event]) -> dict[TopicPartition, list[ConsumerRecord]]:
+    """The events as one fetched batch: every topic's records on its partition 0, in order."""
+    out: dict[TopicPartition, list[ConsumerRecord]] = {}
+    for event in events:
+        rec = encode(event, source="/test")
+        tp = TopicPartition(rec.topic, 0)
+        recs = out.setdefault(tp, [])
+        recs.append(ConsumerRecord(rec.topic, 0, len(recs), int(time.time() * 1000), 0, rec.key, rec.value, None,
+                                   len(rec.key), len(rec.value), rec.headers))
+    return out
+
+
+async def no_dlq(dead: object) -> None:  # the Engine's DLQ callback where nothing is poison
+    raise AssertionError(f"nothing here is poison: {dead}")

@@ -5,21 +5,21 @@ records built here, against the real PostgreSQL; the crash is a failing commit."
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Sequence
 from datetime import date
 
 import asyncpg
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
-from werkplek_events import Event, encode
+from werkplek_events import Event
 from werkplek_hour_accounting import statecodec
 from werkplek_hour_accounting.domain import programme_from
 from werkplek_hour_accounting.engine import Engine
 from werkplek_hour_accounting.store import Commit, Store
 
 from tests.unit.hour_accounting.builders import AS_OF, agreed, confirmed, enrolled, logged, programme
+
+from .support import no_dlq, records
 
 STUDENTS, CHUNK = 10, 3
 
@@ -42,22 +42,6 @@ class CrashingStore(Store):
         await super().commit(c)
 
 
-def records(events: Sequence[Event]) -> dict[TopicPartition, list[ConsumerRecord]]:
-    """The events as one fetched batch: every topic's records on its partition 0, in order."""
-    out: dict[TopicPartition, list[ConsumerRecord]] = {}
-    for event in events:
-        rec = encode(event, source="/test")
-        tp = TopicPartition(rec.topic, 0)
-        recs = out.setdefault(tp, [])
-        recs.append(ConsumerRecord(rec.topic, 0, len(recs), int(time.time() * 1000), 0, rec.key, rec.value, None,
-                                   len(rec.key), len(rec.value), rec.headers))
-    return out
-
-
-async def no_dlq(dead: object) -> None:
-    raise AssertionError(f"nothing here is poison: {dead}")
-
-
 async def run(pool: asyncpg.Pool, store: Store, prog: str, batch: dict[TopicPartition, list[ConsumerRecord]]) -> int:
     def today() -> date:
         return AS_OF
@@ -75,13 +59,6 @@ async def outcome(pg: asyncpg.Connection, group: str) -> tuple[dict, list]:
     offsets = sorted(tuple(r) for r in await pg.fetch(
         "SELECT topic, partition, next_offset FROM ha_offsets WHERE consumer_group = $1", group))
     return states, [outbox, offsets]
-
-
-@pytest.fixture
-async def pool(stack):
-    pool = await asyncpg.create_pool(stack.pg_dsn, min_size=1, max_size=3)
-    yield pool
-    await pool.close()
 
 
 async def test_a_crash_between_chunks_replays_to_the_same_result(pool, pg):
