@@ -71,6 +71,9 @@ async def stage(conn: asyncpg.Connection, events: Sequence[Event], *, producer: 
     await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, producer)
 
 
+BACKLOG_COUNT_EVERY_S = 5.0  # while the relay works through a backlog, how often it is counted
+
+
 class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, kafka: AIOKafkaProducer, producer: str, *,
                  batch_size: int = 1000, idle_poll_s: float = 0.5) -> None:
@@ -79,6 +82,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._lock_id = zlib.crc32(f"outbox:{producer}".encode())
+        self._counted_at = 0.0  # when the backlog was last counted (a full batch: more rows wait)
 
     def stop(self) -> None:
         self._stop.set()
@@ -146,7 +150,8 @@ class OutboxRelay:
     async def _observe(self, conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -> None:
         if len(rows) < self.batch_size:
             OUTBOX_BACKLOG.labels(self.producer).set(len(rows))
-        else:
+        elif time.monotonic() - self._counted_at > BACKLOG_COUNT_EVERY_S:  # counting a deep backlog is a scan
+            self._counted_at = time.monotonic()
             OUTBOX_BACKLOG.labels(self.producer).set(
                 await conn.fetchval("SELECT count(*) FROM outbox WHERE producer = $1", self.producer))
         oldest = rows[0]["created_at"].timestamp() if rows else None
