@@ -37,5 +37,5 @@ class HotRoutes:
         try:
             response = await route.endpoint(request)
         except Problem as problem:
-            response = problem_response(problem, request.url.path)
+            response = problem_response(problem, scope["path"])
         await response(scope, receive, send)

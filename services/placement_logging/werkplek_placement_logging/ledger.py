@@ -4,6 +4,7 @@ Each runs in one transaction that stores the facts and stages their events (no d
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -144,8 +145,12 @@ async def _log_once(ledger: Ledger, student_id: str, items: Sequence[Draft | lis
         notify = ledger.nudge is None or ledger.nudge.claim()
         await sql.write(conn, student_id, columns, events, producer=ledger.producer, source=ledger.source,
                         replay=stored, notify=notify)
-    if events and ledger.nudge is not None and not notify:
-        ledger.nudge.committed_without()
+        commit_sent = time.monotonic()  # the COMMIT goes out when the block ends
+    if events and ledger.nudge is not None:
+        if notify:
+            ledger.nudge.notified(commit_sent)
+        else:
+            ledger.nudge.committed_without()
     return reply, False
 
 

@@ -4,10 +4,13 @@ A NOTIFY makes PostgreSQL take a database-wide lock from the commit's start to i
 included: every notifying commit waits for the one before it (no group commit), and it cost about a
 tenth of PostgreSQL's CPU per logged entry. The relay only needs to be woken after new rows are
 committed, so an API process notifies at most once per `interval`: the first transaction of an
-interval carries the NOTIFY (delivered at its commit); a transaction that committed events without
-one schedules a single NOTIFY at the end of the interval, sent after that commit. So every
-committed event is followed by a NOTIFY within `interval` (10 ms by default), and the relay's idle
-poll stays the backstop. interval 0: every transaction notifies, as before."""
+interval carries the NOTIFY (delivered at its commit). A transaction that committed events without
+one is covered by the next notifying transaction whose COMMIT is sent after it; if none comes
+within two intervals (the load stopped), a single NOTIFY of its own follows. So every committed
+event is followed by a NOTIFY within two intervals (20 ms by default), and the relay's idle poll
+stays the backstop. Under steady load no NOTIFY needs a transaction of its own: each of those was
+a commit with a WAL flush (a NOTIFY takes a transaction id), 100 a second per process when the
+trailing NOTIFY was sent every interval. interval 0: every transaction notifies."""
 
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ class RelayNudge:
     def __init__(self, pool: Any, producer: str, interval: float) -> None:
         self.pool, self.producer, self.interval = pool, producer, interval
         self._last = float("-inf")  # when a NOTIFY was last claimed or sent
+        self._owed = float("-inf")  # when a commit without a NOTIFY was last reported
+        self._paid = float("-inf")  # every commit reported before this is followed by a NOTIFY
         self._pending: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -37,15 +42,22 @@ class RelayNudge:
             return True
         return False
 
+    def notified(self, commit_sent: float) -> None:
+        """A transaction that carried the NOTIFY committed; its COMMIT was sent at `commit_sent`
+        (time.monotonic), after every commit reported before then, so its NOTIFY covers them."""
+        self._paid = max(self._paid, commit_sent)
+
     def committed_without(self) -> None:
-        """Events were committed without a NOTIFY: make sure one follows within the interval."""
+        """Events were committed without a NOTIFY: make sure one follows within two intervals."""
+        self._owed = time.monotonic()
         if self._pending is None:
-            delay = max(0.0, self._last + self.interval - time.monotonic())
-            self._pending = asyncio.get_running_loop().call_later(delay, self._fire)
+            self._pending = asyncio.get_running_loop().call_later(2 * self.interval, self._fire)
 
     def _fire(self) -> None:
         self._pending = None
-        self._last = time.monotonic()
+        if self._owed < self._paid:
+            return  # a notifying transaction committed after them
+        self._last = self._paid = time.monotonic()
         task = asyncio.create_task(self._notify())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -107,7 +107,7 @@ async def log_entry(request: Request) -> Response:
     item = parse_draft(payload)
     if isinstance(item, list):
         raise invalid(item, "The entry is not valid")
-    reply, replayed = await log_entries(_ledger(request), who.subject, [item], idem, _single(request.url.path),
+    reply, replayed = await log_entries(_ledger(request), who.subject, [item], idem, _single(request.scope["path"]),
                                         "/v1/me/entries")
     return reply.response(replayed=replayed)
 
@@ -126,7 +126,7 @@ async def log_batch(request: Request) -> Response:
         raise invalid([Violation(".".join(str(p) for p in e["loc"]), e["msg"], "shape") for e in exc.errors()],
                       "The batch is not valid") from None
     items = [parse_draft(raw) for raw in batch.entries]
-    reply, replayed = await log_entries(_ledger(request), who.subject, items, idem, _batch(request.url.path),
+    reply, replayed = await log_entries(_ledger(request), who.subject, items, idem, _batch(request.scope["path"]),
                                         "/v1/me/entries/batch")
     return reply.response(replayed=replayed)
 
