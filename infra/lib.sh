@@ -15,8 +15,11 @@ die()  { printf '\033[31m[werkplek] error:\033[0m %s\n' "$1" >&2; [ -n "${2:-}" 
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# running PID -> true when the process runs. A zombie does not: a daemon whose parent exited is
+# reaped by pid 1, and a container's pid 1 may never do it (kill -0 still succeeds on it).
+running() { kill -0 "$1" 2>/dev/null && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" != "Z" ]; }
 # pid_alive FILE -> true when FILE names a running process
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+pid_alive() { [ -f "$1" ] && running "$(cat "$1")"; }
 
 # wait_for DESCRIPTION SECONDS COMMAND... : poll with a deadline, never a fixed sleep
 wait_for() {
@@ -43,7 +46,7 @@ stop_pidfile() {
   pid_alive "$pidfile" || { rm -f "$pidfile"; return 0; }
   pid="$(cat "$pidfile")"
   kill -TERM "$pid" 2>/dev/null || true
-  if ! wait_for "$what to stop" 30 bash -c "! kill -0 $pid 2>/dev/null"; then
+  if ! wait_for "$what to stop" 30 bash -c "$(declare -f running); ! running $pid"; then
     say "$what did not stop within 30 s; killing it"; kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"

@@ -4,44 +4,24 @@ taken port or an old Java stops the script with a message naming cause and fix."
 from __future__ import annotations
 
 import os
-import random
 import socket
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
 from werkplek_common.settings import REPO_ROOT
 
+from tests.integration.own_stack import OwnStack
+
 INFRA = REPO_ROOT / "infra"
-
-
-def _free_port() -> int:
-    """A free port below the ephemeral range (32768+), where the kernel's own client ports cannot
-    take it between this check and the broker's bind."""
-    while True:
-        port = random.randint(20000, 32000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
 
 
 @pytest.fixture
 def own_stack(stack):
     """A second stack in its own data folder on free ports; the test stack is left alone."""
-    data = REPO_ROOT / ".data" / f"lifecycle-{uuid.uuid4().hex[:8]}"
-    kafka, ctrl, pg = _free_port(), _free_port(), _free_port()
-    env = {**os.environ, "WERKPLEK_DATA": str(data), "WERKPLEK_KAFKA_PORT": str(kafka),
-           "WERKPLEK_KAFKA_CONTROLLER_PORT": str(ctrl), "WERKPLEK_PG_PORT": str(pg)}
-    for var in ("WERKPLEK_KAFKA_BOOTSTRAP", "WERKPLEK_PG_DSN"):
-        env.pop(var, None)
-    yield env, data
-    subprocess.run(["bash", str(INFRA / "down.sh")], env=env, capture_output=True, check=False)
-    subprocess.run(["bash", str(INFRA / "postgres" / "postgres.sh"), "wipe"], env=env, capture_output=True, check=False)
-    subprocess.run(["rm", "-rf", str(data)], check=False)
+    own = OwnStack("lifecycle")
+    yield own.script_env, own.data
+    own.down()
 
 
 def _run(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

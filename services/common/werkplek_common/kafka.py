@@ -9,12 +9,13 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from werkplek_events import BY_NAME, TOPICS, DecodeError, Event, KafkaRecord, TopicSpec, decode, encode
 
 from .metrics import DLQ_RECORDS, EVENTS_PRODUCED
+from .shutdown import bounded, unless_stopped
 
 log = logging.getLogger(__name__)
 LEADER_POLL_S = 0.2  # how often topic creation re-checks for partition leaders
@@ -108,6 +109,17 @@ class PoisonRecord(Exception):
         self.reason = reason
 
 
+async def getmany_or_stop(consumer: AIOKafkaConsumer, stop: asyncio.Event, *, timeout_ms: int,
+                          max_records: int) -> dict[TopicPartition, list[ConsumerRecord]]:
+    """`consumer.getmany`, or nothing as soon as `stop` is set. A group member's getmany ignores its
+    timeout while the group rebalances, and with the coordinator gone that lasts until it returns:
+    a loop that checks its stop flag between batches would never see SIGTERM."""
+    fetch = asyncio.ensure_future(consumer.getmany(timeout_ms=timeout_ms, max_records=max_records))
+    if await unless_stopped(fetch, stop):
+        return fetch.result()
+    return {}
+
+
 def dlq_record(rec: ConsumerRecord, error: Exception, consumer: str) -> KafkaRecord:
     """The DLQ copy of a record: same key, value and headers, plus the error and where it came from."""
     field = getattr(error, "field", "")
@@ -159,15 +171,18 @@ class EventConsumer:
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
+        log.info("joining the consumer group", extra={"fields": {"consumer": self.name}})
         await self.consumer.start()
 
     async def stop(self) -> None:
+        """Bounded: with the broker gone, leaving the group waits for a coordinator that never answers."""
         self._stopping.set()
-        await self.consumer.stop()
+        await bounded(self.consumer.stop(), f"{self.name} consumer stop")
 
     async def run(self) -> None:
         while not self._stopping.is_set():
-            batches = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
+            batches = await getmany_or_stop(self.consumer, self._stopping, timeout_ms=200,
+                                            max_records=self.max_records)
             if not batches:
                 continue
             records = [rec for recs in batches.values() for rec in recs]

@@ -10,6 +10,7 @@ import typer
 from werkplek_common.kafka import new_producer
 from werkplek_common.logs import configure_logging
 from werkplek_common.metrics import serve_metrics
+from werkplek_common.shutdown import bounded
 
 from .config import DEV_KEY, Settings
 from .worker import ReportWorker
@@ -27,7 +28,7 @@ async def _run(cfg: Settings) -> None:
     try:
         await worker.run()
     finally:
-        await producer.stop()
+        await bounded(producer.stop(), "producer stop")
 
 
 @app.command()

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from werkplek_common.kafka import ensure_topics, publish, send_to_dlq
+from werkplek_common.shutdown import bounded
 from werkplek_events import DecodeError, FundingReportPublished, FundingReportSnapshotted, decode, topic_for
 
 from . import metrics
@@ -55,9 +56,10 @@ class ReportWorker:
         try:
             await self._replay(consumer)
             await self._follow(consumer)
-            await consumer.commit()  # a clean stop: the next start sends nothing to the DLQ twice
+            # a clean stop: the next start sends nothing to the DLQ twice (if the broker is there)
+            await bounded(consumer.commit(), "final offset commit")
         finally:
-            await consumer.stop()
+            await bounded(consumer.stop(), "consumer stop")
             self.stopped.set()
 
     async def _replay(self, consumer: AIOKafkaConsumer) -> None:
@@ -81,7 +83,7 @@ class ReportWorker:
             await self.publish_due()
             now = time.monotonic()
             if now - last_commit > self.cfg.reports_commit_seconds:
-                await consumer.commit()
+                await bounded(consumer.commit(), "offset commit")  # best effort: it only spares DLQ repeats
                 last_commit = now
             if now - last_snapshot_check > 30:
                 await self.take_scheduled_snapshots(datetime.now(UTC))

@@ -13,6 +13,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from werkplek_common.db import create_pool
 from werkplek_common.kafka import new_producer, send_to_dlq
+from werkplek_common.shutdown import bounded
 from werkplek_events import BY_NAME
 
 from .config import AccountingSettings
@@ -60,7 +61,7 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._follower
         if self.producer is not None:
-            await self.producer.stop()
+            await bounded(self.producer.stop(), "producer stop")
         if self.pool is not None:
             await self.pool.close()
 

@@ -15,7 +15,9 @@ import time
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from werkplek_common.kafka import getmany_or_stop
 from werkplek_common.outbox import OutboxRelay
+from werkplek_common.shutdown import bounded
 
 from . import metrics
 from .config import AccountingSettings
@@ -90,6 +92,7 @@ async def run_worker(cfg: AccountingSettings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     await consumer.start()
+    log.info("joining the consumer group", extra={"fields": {"group": cfg.accounting_app_id}})
     consumer.subscribe(INPUT_TOPICS, listener=Rebalance(engine, consumer, lock))
     try:
         await consume(cfg, service, engine, consumer, lock, stop)
@@ -99,7 +102,7 @@ async def run_worker(cfg: AccountingSettings) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await consumer.stop()
+        await bounded(consumer.stop(), "consumer stop")
         await service.stop()
 
 
@@ -107,7 +110,10 @@ async def consume(cfg: AccountingSettings, service: Service, engine: Engine, con
                   lock: asyncio.Lock, stop: asyncio.Event) -> None:
     kafka_committed = time.monotonic()
     while not stop.is_set():
-        batch = await consumer.getmany(timeout_ms=cfg.accounting_fetch_wait_ms, max_records=cfg.accounting_batch_max)
+        batch = await getmany_or_stop(consumer, stop, timeout_ms=cfg.accounting_fetch_wait_ms,
+                                      max_records=cfg.accounting_batch_max)
+        if stop.is_set():
+            break
         async with lock:
             try:
                 await service.recompute_changed()
@@ -133,10 +139,11 @@ def _lag(consumer: AIOKafkaConsumer, engine: Engine) -> None:
 
 
 async def _commit_to_kafka(consumer: AIOKafkaConsumer, engine: Engine) -> None:
-    try:
-        await consumer.commit({tp: n for tp, n in engine.next.items() if n > 0})
-    except Exception as exc:  # best effort: only for lag monitoring; the stored offsets are the truth
-        log.debug("kafka offset commit skipped", extra={"fields": {"error": repr(exc)}})
+    """Best effort, bounded: only for lag monitoring (the stored offsets are the truth). With the broker
+    gone a commit retries indefinitely, and the loop would not see a stop signal."""
+    offsets = {tp: n for tp, n in engine.next.items() if n > 0}
+    if offsets:  # nothing owned yet (joining the group): nothing to report
+        await bounded(consumer.commit(offsets), "kafka offset commit")
 
 
 async def refresh_stats(service: Service) -> None:

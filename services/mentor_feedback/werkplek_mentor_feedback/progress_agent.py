@@ -17,6 +17,7 @@ import asyncpg
 import faust
 from werkplek_common.kafka import PoisonRecord, dlq_record
 from werkplek_common.metrics import DLQ_RECORDS
+from werkplek_common.shutdown import exit_after
 from werkplek_events import (
     BY_NAME,
     AssessmentRecorded,
@@ -160,5 +161,19 @@ def run_progress(cfg: MentorFeedbackSettings) -> None:
     serve_metrics(cfg.metrics_port)
     built = build(cfg)
     built.app.finalize()
-    worker = faust.Worker(built.app, loglevel=cfg.log_level.lower(), override_logging=False)
+    worker = _Worker(built.app, loglevel=cfg.log_level.lower(), override_logging=False)
     worker.execute_from_commandline()
+
+
+class _Worker(faust.Worker):
+    """faust's services each wait up to 60 s to stop, and wait that long when the broker is gone: bound
+    the whole stop (werkplek_common.shutdown). A stop cut short replays what was not committed, as
+    after a crash."""
+
+    def _on_sigterm(self) -> None:
+        exit_after()
+        super()._on_sigterm()
+
+    def _on_sigint(self) -> None:
+        exit_after()
+        super()._on_sigint()

@@ -13,6 +13,7 @@ from werkplek_common.db import create_pool
 from werkplek_common.kafka import EventConsumer, new_producer
 from werkplek_common.metrics import serve_metrics
 from werkplek_common.outbox import OutboxRelay
+from werkplek_common.shutdown import bounded, unless_stopped
 
 from . import SERVICE
 from .config import MentorFeedbackSettings
@@ -32,13 +33,20 @@ async def run_worker(cfg: MentorFeedbackSettings) -> None:
     serve_metrics(cfg.metrics_port)
     pool = await create_pool(cfg.pg_dsn)
     producer = new_producer(cfg.kafka_bootstrap, f"{SERVICE}-worker")
-    await producer.start()
+    if not await unless_stopped(producer.start(), stop):
+        await bounded(producer.stop(), "producer stop")
+        await pool.close()
+        return
     if cfg.mentor_dev_sources:
         await ensure_dev_sources(pool, cfg.mentor_secrets_dir, cfg.mentor_dev_sources)
     consumer = EventConsumer(cfg.kafka_bootstrap, cfg.mentor_consumer_group, TOPICS,
                              batch_handler=Projection(pool).handle_batch, name=f"{SERVICE}-projection",
                              producer=producer, max_records=2000)
-    await consumer.start()
+    if not await unless_stopped(consumer.start(), stop):  # joining the group waits for the broker, unbounded
+        await consumer.stop()
+        await bounded(producer.stop(), "producer stop")
+        await pool.close()
+        return
     relay = OutboxRelay(pool, producer, SERVICE)
     async with httpx.AsyncClient(follow_redirects=False) as client:
         tasks = [asyncio.create_task(consumer.run(), name="projection"),
@@ -59,5 +67,5 @@ async def run_worker(cfg: MentorFeedbackSettings) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-    await producer.stop()
+    await bounded(producer.stop(), "producer stop")
     await pool.close()

@@ -14,6 +14,7 @@ from werkplek_common.db import create_pool
 from werkplek_common.kafka import EventConsumer, new_producer
 from werkplek_common.metrics import serve_metrics
 from werkplek_common.outbox import OutboxRelay
+from werkplek_common.shutdown import bounded, unless_stopped
 
 from . import decisions
 from .config import SERVICE, Settings
@@ -55,15 +56,16 @@ async def run(cfg: Settings, stop: asyncio.Event) -> None:
     relay = OutboxRelay(pool, producer, cfg.outbox_producer)
     consumer = EventConsumer(cfg.kafka_bootstrap, cfg.decisions_group, decisions.TOPICS, decisions.handler(pool),
                              name=f"{SERVICE}-decisions", producer=producer)
-    await consumer.start()
-    tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run()),
-             asyncio.create_task(_expire_keys(pool, stop))]
-    log.info("worker running", extra={"fields": {"producer": cfg.outbox_producer}})
-    await stop.wait()
+    tasks = []
+    if await unless_stopped(consumer.start(), stop):  # joining the group waits for the broker, unbounded
+        tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run()),
+                 asyncio.create_task(_expire_keys(pool, stop))]
+        log.info("worker running", extra={"fields": {"producer": cfg.outbox_producer}})
+        await stop.wait()
     relay.stop()
     await consumer.stop()
     await asyncio.gather(*tasks, return_exceptions=True)
-    await producer.stop()
+    await bounded(producer.stop(), "producer stop")
     await pool.close()
 
 
