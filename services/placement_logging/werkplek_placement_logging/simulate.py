@@ -51,11 +51,13 @@ class Student:
     start: date
     outcomes: list[str]
     token: str = ""
+    dropped_out: bool = False
 
 
 class Sim:
-    def __init__(self, cfg: Settings, base: str, size: Size, seed: int, concurrency: int) -> None:
-        self.cfg, self.base, self.size = cfg, base, size
+    def __init__(self, cfg: Settings, base: str, size: Size, seed: int, concurrency: int,
+                 drop_out: float = 0.04) -> None:
+        self.cfg, self.base, self.size, self.drop_out = cfg, base, size, drop_out
         self.rng = random.Random(seed)
         self.gate = asyncio.Semaphore(concurrency)
         self.client = httpx.AsyncClient(base_url=base, timeout=30, limits=httpx.Limits(max_connections=concurrency))
@@ -111,8 +113,9 @@ class Sim:
             n = size.students // size.institutions or 1
             made = await asyncio.gather(*[self._student(coord, inst, s, progs, wps, academic_year, year_start)
                                           for s in range(n)])
-            self.students += made
-            log.info("cohort of %s: %d programmes, %d workplaces, %d students", inst, len(progs), len(wps), n)
+            self.students += [st for st in made if not st.dropped_out]  # who left logs nothing more
+            log.info("cohort of %s: %d programmes, %d workplaces, %d students (%d dropped out)", inst, len(progs),
+                     len(wps), n, sum(st.dropped_out for st in made))
 
     def _programme(self, pid: str) -> dict[str, Any]:
         rng = fixed(pid)
@@ -125,11 +128,15 @@ class Sim:
         sid = f"{inst}-stu-{n + 1}"
         rng = fixed(sid)  # the same student every run: re-running the simulator changes nothing
         wp = rng.choice(wps)
-        await self.put(coord, f"/v1/enrolments/{sid}/{year}", {
+        r = await self.call("PUT", f"/v1/enrolments/{sid}/{year}", coord, {
             "programme_id": rng.choice(progs), "phase": 1,
             "status": rng.choices(["regular", "working_student", "side_entrant", "other"], [70, 12, 14, 4])[0],
             "age_band": rng.choices(["under_21", "21_to_25", "over_25"], [55, 29, 16])[0],
             "dual_track": rng.random() < 0.25})
+        if r.status_code == 409:  # ended in an earlier run (it dropped out): closed, nothing more to do
+            return Student(sid, f"{sid}-pl-1", start, [], dropped_out=True)
+        if r.status_code >= 300:
+            raise RuntimeError(f"PUT /v1/enrolments/{sid}/{year}: {r.status_code} {r.text}")
         outcomes = [{"outcome_id": f"LO{k}", "title": f"Outcome {k}", "kind": kind,
                      "acquired_at": rng.choice(["workplace", "institution"])}
                     for k, kind in enumerate(["knowledge", "skill", "attitude", "skill", "knowledge"], 1)]
@@ -143,7 +150,15 @@ class Sim:
                                                               "transfer", "integration", "target_group")},
             "learning_agreement": {"outcomes": outcomes, "signed_by_institution_at": f"{start}T09:00:00Z",
                                    "signed_by_workplace_at": f"{start}T11:00:00Z"}})
-        return Student(sid, pid, start, [o["outcome_id"] for o in outcomes if o["acquired_at"] == "workplace"])
+        student = Student(sid, pid, start, [o["outcome_id"] for o in outcomes if o["acquired_at"] == "workplace"])
+        if rng.random() < self.drop_out:  # the same ending every run: the API then answers 200 and emits nothing
+            left = min(date.today(), start + timedelta(days=rng.randint(10, 90)))
+            await self.put(coord, f"/v1/placements/{pid}/ending",
+                           {"ended_on": left.isoformat(), "reason": "terminated_early"})
+            await self.put(coord, f"/v1/enrolments/{sid}/{year}/ending",
+                           {"ended_on": left.isoformat(), "reason": "dropped_out"})
+            student.dropped_out = True
+        return student
 
     def entry(self, st: Student, day: date, invalid: bool = False) -> dict[str, Any]:
         hours = self.rng.choice([4, 6, 7.5, 8])
@@ -212,7 +227,8 @@ class Sim:
 async def main_async(args: argparse.Namespace) -> None:
     cfg = Settings()
     size = Size(1, 2, 20, 5) if args.small else Size(args.institutions, args.programmes, args.students, args.workplaces)
-    sim = Sim(cfg, args.base_url or f"http://127.0.0.1:{cfg.api_port}", size, args.seed, args.concurrency)
+    sim = Sim(cfg, args.base_url or f"http://127.0.0.1:{cfg.api_port}", size, args.seed, args.concurrency,
+              args.drop_out)
     await sim.wait_ready()
     await sim.build_cohort()
     await sim.backfill(args.backfill_days)
@@ -235,6 +251,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seconds", type=float, help="stop the live phase after this long (default: run on)")
     p.add_argument("--once", action="store_true", help="stop after the backfill")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--drop-out", type=float, default=0.04,
+                   help="share of students whose enrolment and placement end early (dropped out)")
     p.add_argument("--concurrency", type=int, default=32)
     args = p.parse_args(argv)
     cfg = Settings()
