@@ -137,13 +137,7 @@ class Engine:
         rows = await self.store.students_of(programme_ids, self.partitions)
         as_of = self.clock()
         for i in range(0, len(rows), self.chunk):
-            c = Commit()
-            fresh: dict[str, tuple[int, StudentState]] = {}
-            for row in rows[i:i + self.chunk]:
-                sid = row["student_id"]
-                self._account(sid, row["partition"], self._state(sid, {sid: row["state"]}), [], as_of, c, fresh,
-                              force=True)
-            await self._commit(c, {}, fresh)
+            await self._evaluate(rows[i:i + self.chunk], as_of)
         return len(rows)
 
     async def reevaluate_step(self) -> int:
@@ -160,16 +154,21 @@ class Engine:
         if not rows:
             self.evaluated_on, self._pass = today, None
             return 0
+        await self._evaluate(rows, today)
+        self._pass = (today, rows[-1]["student_id"])
+        metrics.REEVALUATED.inc(len(rows))
+        return len(rows)
+
+    async def _evaluate(self, rows: Sequence[Mapping[str, Any]], as_of: date) -> None:
+        """Evaluate stored students (student_id, partition, state) on `as_of` without new events and
+        commit those whose values changed, offsets unchanged."""
         c = Commit()
         fresh: dict[str, tuple[int, StudentState]] = {}
         for row in rows:
             sid = row["student_id"]
-            self._account(sid, row["partition"], self._state(sid, {sid: row["state"]}), [], today, c, fresh,
+            self._account(sid, row["partition"], self._state(sid, {sid: row["state"]}), [], as_of, c, fresh,
                           force=True)
         await self._commit(c, {}, fresh)
-        self._pass = (today, rows[-1]["student_id"])
-        metrics.REEVALUATED.inc(len(rows))
-        return len(rows)
 
     async def waiting_for(self) -> int:
         """Programmes that students are enrolled in but that have not been registered (yet)."""
