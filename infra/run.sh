@@ -6,14 +6,15 @@ bash "$ROOT/infra/up.sh"
 bash "$ROOT/infra/prometheus/prometheus.sh" up
 LOGS="$DATA/logs"; mkdir -p "$LOGS"
 pids=()
-stop_services() {
-  trap - INT TERM EXIT
+stop_services() {  # the EXIT trap: runs once, however the script ends (Ctrl-C, TERM, an error)
   echo; say "stopping services"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   say "services stopped; the stack is still up (make infra-down stops it)"
 }
-trap stop_services INT TERM EXIT
+trap stop_services EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export PATH="$VENV/bin:$PATH"
 while IFS= read -r line; do
   [[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
@@ -24,4 +25,8 @@ while IFS= read -r line; do
 done < "$ROOT/infra/Procfile"
 [ ${#pids[@]} -gt 0 ] || say "no services yet: the stack runs with its topics"
 say "live status (Ctrl-C to stop):"
-"$PY" -m werkplek_common.cli status --watch 2
+# In the background, waited for: bash runs its trap as soon as a signal arrives (a foreground child
+# would delay it until the child exits), and the services are stopped by TERM as well as by Ctrl-C.
+"$PY" -m werkplek_common.cli status --watch 2 &
+pids+=($!)
+wait "$!"
