@@ -34,6 +34,16 @@ def free_port() -> int:
             return port
 
 
+def alive(pid: int) -> bool:
+    """Running, not a zombie: a daemon whose parent exited waits for pid 1 to reap it, and a
+    container's pid 1 may never do so."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 class OwnStack:
     def __init__(self, name: str) -> None:
         self.data = REPO_ROOT / ".data" / f"{name}-{uuid.uuid4().hex[:8]}"
@@ -62,9 +72,7 @@ class OwnStack:
         pid = self.kafka_pid()
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
-        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                break  # a zombie: dead, waiting to be reaped
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(POLL_S)
 
     def down(self) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from werkplek_common.settings import REPO_ROOT
 
-from tests.integration.own_stack import OwnStack
+from tests.integration.own_stack import OwnStack, alive
 
 INFRA = REPO_ROOT / "infra"
 
@@ -40,7 +40,7 @@ def _processes_using(data: Path) -> list[str]:
             args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:  # gone meanwhile
             continue
-        if any(m in args for m in marks) and _alive(int(proc.name)):
+        if any(m in args for m in marks) and alive(int(proc.name)):
             found.append(f"{proc.name} {args}")
     return found
 
@@ -49,16 +49,6 @@ def _stack_pids(data: Path) -> dict[str, int]:
     """The pids the stack recorded: Kafka's pid file and PostgreSQL's postmaster.pid."""
     return {"kafka": int((data / "kafka" / "kafka.pid").read_text().split()[0]),
             "postgres": int((data / "postgres" / "data" / "postmaster.pid").read_text().splitlines()[0])}
-
-
-def _alive(pid: int) -> bool:
-    """Running, not a zombie: a daemon whose parent exited waits for pid 1 to reap it, and a
-    container's pid 1 may never do so."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_up_twice_then_down_leaves_nothing(own_stack):
@@ -72,11 +62,11 @@ def test_up_twice_then_down_leaves_nothing(own_stack):
     status = _run("status.sh", env)
     assert status.returncode == 0 and "kafka: up" in status.stdout and "postgres: up" in status.stdout
     pids = _stack_pids(data)
-    assert all(_alive(pid) for pid in pids.values()), pids
+    assert all(alive(pid) for pid in pids.values()), pids
     assert _processes_using(data)
     down = _run("down.sh", env)
     assert down.returncode == 0, down.stderr
-    assert [name for name, pid in pids.items() if _alive(pid)] == []
+    assert [name for name, pid in pids.items() if alive(pid)] == []
     assert _processes_using(data) == []
     assert _run("status.sh", env).returncode == 1
 

@@ -4,7 +4,6 @@ earlier tests produced, and a fixed `as_of` day."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -16,29 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 from werkplek_events import Event, encode
 from werkplek_hour_accounting import statecodec
 from werkplek_hour_accounting.domain import Emitted
-from werkplek_hour_accounting.service import input_partitions
+from werkplek_hour_accounting.engine import INPUT_TOPICS
 
+from tests.support import end_offsets
 from tests.unit.hour_accounting.builders import AS_OF
-
-
-async def end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
-    tps = await input_partitions(bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    await asyncio.sleep(0)  # aiokafka 0.14: stop() right after start() raises CancelledError otherwise
-    try:
-        return dict(await consumer.end_offsets(tps))
-    finally:
-        await consumer.stop()
 
 
 async def start_group_at_end(bootstrap: str, pg: asyncpg.Connection, app_id: str) -> None:
     """The worker's truth is its stored offsets (ha_offsets), not Kafka's committed ones."""
-    ends = await end_offsets(bootstrap)
+    ends = await end_offsets(bootstrap, INPUT_TOPICS)
     await pg.executemany("INSERT INTO ha_offsets (consumer_group, topic, partition, next_offset)"
                          " VALUES ($1, $2, $3, $4)", [(app_id, tp.topic, tp.partition, n) for tp, n in ends.items()])
 

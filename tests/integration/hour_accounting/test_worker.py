@@ -12,11 +12,12 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import orjson
 from werkplek_common.kafka import publish, send_record
 from werkplek_events import Event, KafkaRecord, ShareUpdated, TimeEntryLogged, encode, topic_for
+from werkplek_hour_accounting.engine import INPUT_TOPICS
 
-from tests.support import eventually, read_until
+from tests.support import end_offsets, eventually, read_until
 from tests.unit.hour_accounting.builders import agreed, confirmed, enrolled, logged, programme
 
-from .support import caught_up, emitted, end_offsets, read_model
+from .support import caught_up, emitted, read_model
 
 LOAD = 145_800
 
@@ -76,7 +77,7 @@ async def test_a_cohort_in_exact_shares_out_and_the_same_stream_twice(stack, pro
     assert {s: u.real_share for s, u in latest.items()} == {s: rows[s]["real_share"] for s in students}
 
     await publish(producer, events, source="/test")  # the same stream again: same event ids
-    ends = await end_offsets(stack.kafka_bootstrap)
+    ends = await end_offsets(stack.kafka_bootstrap, INPUT_TOPICS)
     await eventually(lambda: caught_up(pg, app_id, ends), timeout=60,
                      what="worker committed past the redelivered stream")
     assert await read_model(pg, students) == rows
@@ -87,7 +88,7 @@ async def test_a_programme_registered_after_its_students_is_awaited(stack, produ
     entry = logged(s)
     workers(app_id)
     await publish(producer, [enrolled(s, prog), agreed(s, programme_id=prog), entry, confirmed(entry)], source="/t")
-    ends = await end_offsets(stack.kafka_bootstrap)
+    ends = await end_offsets(stack.kafka_bootstrap, INPUT_TOPICS)
     await eventually(lambda: caught_up(pg, app_id, ends), timeout=60,
                      what="student's events processed")
     assert await read_model(pg, [s]) == {}
