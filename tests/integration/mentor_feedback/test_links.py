@@ -49,7 +49,9 @@ async def test_expired_and_tampered_links_are_refused_with_a_page(world, pool, c
     e1 = await world.entry(world.pl_c)
     token, _ = await _link_for(world, pool, cfg, e1)
     rid, expires, mac = token.split(".")
-    for bad in (f"{rid}.{int(expires) + 3600}.{mac}", f"{rid[:-1]}0.{expires}.{mac}", token[:-2], "nonsense"):
+    other_rid = rid[:-1] + ("1" if rid[-1] == "0" else "0")  # always a different id, never the same one
+    for bad in (f"{rid}.{int(expires) + 3600}.{mac}", f"{other_rid}.{expires}.{mac}", token[:-2], "nonsense"):
+        assert bad != token
         resp = await api.get(f"/confirm/{bad}")
         assert resp.status_code == 403 and "not valid" in resp.text
     clock.now = int(expires)  # the moment it expires
