@@ -43,7 +43,7 @@ from werkplek_hour_accounting.config import AccountingSettings
 from werkplek_hour_accounting.domain import apply, new_state
 from werkplek_hour_accounting.engine import Engine
 from werkplek_hour_accounting.service import Service, input_partitions
-from werkplek_hour_accounting.worker import new_consumer, seek
+from werkplek_hour_accounting.worker import new_consumer, seek, tune_gc
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -136,9 +136,11 @@ async def run_engine(cfg: AccountingSettings, ends: dict[TopicPartition, int], *
         consumer.assign(list(ends))
         seek(consumer, await engine.own(ends))
         t0, n = time.perf_counter(), 0
-        while any(engine.next[tp] < end for tp, end in ends.items()):
+        want = sum(end - engine.next[tp] for tp, end in ends.items())
+        while n < want:
             batch = await consumer.getmany(timeout_ms=200, max_records=cfg.accounting_batch_max)
             n += await engine.account({tp: [r for r in rs if r.offset < ends[tp]] for tp, rs in batch.items()})
+        await engine.settle()  # the last commit (commits run in the background while the next batch is read)
         while relay and await service.pool.fetchval("SELECT count(*) FROM outbox WHERE producer = $1",  # noqa: ASYNC110
                                                     cfg.accounting_outbox_producer):
             await asyncio.sleep(0.01)  # polling the database until the relay has published every output
@@ -278,6 +280,7 @@ async def freshness(cfg: AccountingSettings, pool: asyncpg.Pool, tps: list[Topic
 # --- the run --------------------------------------------------------------------------------------------
 
 async def main() -> dict[str, Any]:
+    tune_gc()  # as the worker does; (a) runs under the same collector settings as (b)
     cfg = AccountingSettings(accounting_as_of=AS_OF)
     subprocess.run([sys.executable, "-m", "werkplek_common.cli", "migrate"], check=True)  # noqa: ASYNC221
     tps = await input_partitions(cfg.kafka_bootstrap)

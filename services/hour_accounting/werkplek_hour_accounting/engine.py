@@ -13,10 +13,19 @@ and outputs with the offsets unchanged (compare-and-set still fences), the last 
 the offsets. A crash in between replays the batch; the students already committed have applied its
 events (their `applied` ids), so they change nothing and publish nothing twice.
 Memory changes only after its transaction committed; on `Fenced` the caller reloads from the store.
+
+Commits are pipelined: a transaction runs in the background while the next batch is fetched, decoded
+and accounted (PostgreSQL works on another core meanwhile), and at most one is in flight. The next
+commit waits for it first, so transactions stay in order and each one's compare-and-set expects the
+offsets the one before it wrote. The in-flight commit's states (`_pending`) are what the next batch
+builds on. If it fails, nothing of it or after it reaches memory or the store (its error surfaces at
+the next `settle`, `account` or commit); the caller reloads as for `Fenced`. `settle()` waits for it:
+callers do before they stop, and before reading stored states.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict, defaultdict
@@ -36,6 +45,7 @@ from .store import Commit, Store
 log = logging.getLogger(__name__)
 INPUT_TOPICS = [topic_for(cls).name for cls in STUDENT_EVENTS]
 Dlq = Callable[[Sequence[tuple[ConsumerRecord, Exception]]], Awaitable[None]]
+YIELD_EVERY = 200  # students accounted between two turns of the event loop
 LATENCY_SAMPLES = 512  # per batch: records whose latency is observed (evenly spaced), not every record
 
 
@@ -49,6 +59,9 @@ class Engine:
         self.next: dict[TopicPartition, int] = {}  # committed next offset of every owned partition
         self.evaluated_on: date | None = None  # the day every owned student was last evaluated for
         self._pass: tuple[date, str] | None = None  # the daily pass in progress: its day, the last student
+        self._inflight: asyncio.Task[None] | None = None  # the commit running in the background
+        self._pending: dict[str, tuple[int, StudentState]] = {}  # its states kept decoded (see `_state`)
+        self._pending_students: set[str] = set()  # every student it writes
 
     @property
     def partitions(self) -> set[int]:
@@ -60,6 +73,7 @@ class Engine:
         """Own exactly `tps`: keep the cached students of partitions still owned (unless the stored
         offsets moved meanwhile), forget the others. States load lazily. Returns where to seek."""
         tps = set(tps)
+        await self.settle()
         stored = await self.store.claim(tps, start)
         stale = {tp.partition for tp, n in self.next.items() if stored.get(tp, n) != n}
         kept = self.partitions & {tp.partition for tp in tps} - stale
@@ -77,6 +91,7 @@ class Engine:
     async def reload(self) -> dict[TopicPartition, int]:
         """After `Fenced`: forget everything in memory and claim the owned partitions again."""
         owned = set(self.next)
+        await self.settle(discard=True)
         self.hot.clear()
         self.next = {}
         return await self.own(owned)
@@ -100,6 +115,7 @@ class Engine:
                 else:
                     group[1].append(rec)
         if not advanced:
+            await self.settle()  # nothing new: let the commit in flight land (offsets, memory) meanwhile
             return 0
         c, dead, n = Commit(), [], 0
         fresh: dict[str, tuple[int, StudentState]] = {}
@@ -107,9 +123,14 @@ class Engine:
         as_of, keys = self.clock(), list(by_key)
         for i in range(0, len(keys), self.chunk):
             chunk = keys[i:i + self.chunk]
-            blobs = await self.store.load_states([sid for sid in (k.decode(errors="replace") for k in chunk if k)
-                                                  if sid not in self.hot])
-            for key in chunk:
+            missing = [sid for sid in (k.decode(errors="replace") for k in chunk if k)
+                       if sid not in self.hot and sid not in self._pending]
+            if self._pending_students.intersection(missing):
+                await self.settle()  # its stored state is about to change: read it after the commit
+            blobs = await self.store.load_states(missing)
+            for j, key in enumerate(chunk):
+                if j % YIELD_EVERY == YIELD_EVERY - 1:
+                    await asyncio.sleep(0)  # let the consumer's fetcher prefetch the next batch meanwhile
                 part, records = by_key[key]
                 events = []
                 for rec in records:
@@ -134,6 +155,7 @@ class Engine:
 
     async def recompute(self, programme_ids: set[str]) -> int:
         """A programme arrived or changed: re-evaluate its students (they may have waited for it)."""
+        await self.settle()  # stored states are read: none may be in flight
         rows = await self.store.students_of(programme_ids, self.partitions)
         as_of = self.clock()
         for i in range(0, len(rows), self.chunk):
@@ -150,6 +172,7 @@ class Engine:
             return 0
         if self._pass is None or self._pass[0] != today:
             self._pass = (today, "")  # a new day restarts the pass: all of it on one date
+        await self.settle()  # stored states are read: none may be in flight
         rows = await self.store.students_after(self._pass[1], self.partitions, self.chunk)
         if not rows:
             self.evaluated_on, self._pass = today, None
@@ -175,7 +198,7 @@ class Engine:
         return len(set(await self.store.programmes_of(self.partitions)) - set(self.programmes))
 
     def _state(self, sid: str, blobs: Mapping[str, bytes]) -> StudentState:
-        cached = self.hot.get(sid)
+        cached = self._pending.get(sid) or self.hot.get(sid)
         if cached is not None:
             return cached[1]
         blob = blobs.get(sid)
@@ -195,16 +218,39 @@ class Engine:
         c.risks.extend(result.risks)
         if len(fresh) < self.hot_capacity:
             fresh[sid] = (part, new)
-        else:
-            self.hot.pop(sid, None)  # its cached state is about to be outdated
+        else:  # its cached state is about to be outdated, and so is the in-flight commit's
+            self.hot.pop(sid, None)
+            self._pending.pop(sid, None)  # the very dict that commit merges into `hot` when done
 
     async def _commit(self, c: Commit, advanced: dict[TopicPartition, int],
                       fresh: dict[str, tuple[int, StudentState]]) -> None:
+        """Start committing `c` in the background, once the commit before it has succeeded."""
+        await self.settle()
         parts = {tp.partition for tp in advanced} | {s[1] for s in c.states}
         # compare-and-set every input partition of the partition numbers written, advanced or not:
         # a student's events come from all of them, so any other writer of the student conflicts here
         c.offsets = [(tp.topic, tp.partition, n, advanced.get(tp, n)) for tp, n in self.next.items()
                      if tp.partition in parts]
+        self._pending, self._pending_students = fresh, {s[0] for s in c.states}
+        self._inflight = asyncio.create_task(self._write(c, advanced, fresh))
+
+    async def settle(self, discard: bool = False) -> None:
+        """Wait for the commit in flight. Its error is raised here (unless `discard`: the caller
+        reloads anyway)."""
+        task, self._inflight = self._inflight, None
+        if task is None:
+            return
+        try:
+            await task
+        except Exception:
+            if not discard:
+                raise
+            log.warning("a commit failed before a reload", exc_info=True)
+        finally:
+            self._pending, self._pending_students = {}, set()
+
+    async def _write(self, c: Commit, advanced: dict[TopicPartition, int],
+                     fresh: dict[str, tuple[int, StudentState]]) -> None:
         await self.store.commit(c)
         self.next.update(advanced)
         for sid, entry in fresh.items():

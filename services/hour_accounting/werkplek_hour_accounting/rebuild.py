@@ -37,6 +37,7 @@ async def run_rebuild(cfg: AccountingSettings) -> int:
             batch = await consumer.getmany(timeout_ms=500, max_records=cfg.accounting_batch_max)
             await service.recompute_changed()
             total += await engine.account({tp: [r for r in recs if r.offset < ends[tp]] for tp, recs in batch.items()})
+        await engine.settle()
         took = round(time.perf_counter() - started, 1)
         fields = {"records": total, "seconds": took}
         log.warning("rebuild done", extra={"fields": fields})

@@ -39,7 +39,9 @@ class Rebalance(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         async with self.lock:
-            pass
+            # the commit in flight lands before another member claims the partitions (a failure
+            # changes nothing stored: the partitions are claimed again from the stored offsets)
+            await self.engine.settle(discard=True)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         async with self.lock:
@@ -97,6 +99,7 @@ async def run_worker(cfg: AccountingSettings) -> None:
     try:
         await consume(cfg, service, engine, consumer, lock, stop)
     finally:
+        await bounded(engine.settle(discard=True), "the commit in flight")
         relay.stop()
         for task in tasks:
             task.cancel()

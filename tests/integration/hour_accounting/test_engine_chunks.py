@@ -48,7 +48,9 @@ async def run(pool: asyncpg.Pool, store: Store, prog: str, batch: dict[TopicPart
 
     engine = Engine(store, {prog: programme_from(programme(prog))}, today, no_dlq, hot_capacity=100, chunk=CHUNK)
     at = await engine.own(batch)
-    return await engine.account({tp: [r for r in recs if r.offset >= at[tp]] for tp, recs in batch.items()})
+    n = await engine.account({tp: [r for r in recs if r.offset >= at[tp]] for tp, recs in batch.items()})
+    await engine.settle()  # the last commit runs in the background until settled
+    return n
 
 
 async def outcome(pg: asyncpg.Connection, group: str) -> tuple[dict, list]:
