@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from werkplek_events import (
     EnrolmentEnded,
@@ -97,10 +97,11 @@ class Placement:
     ended_on: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """The highest revision seen; `withdrawn_rev` is the highest withdrawn revision (0: none). The
-    entry is active when its revision is above the withdrawn one (a later correction revives it)."""
+    entry is active when its revision is above the withdrawn one (a later correction revives it).
+    A named tuple, not a frozen dataclass like the other facts: a student holds hundreds of entries
+    and a batch makes one per event; a tuple is built in a third of the time and is as immutable."""
 
     revision: int = 0
     placement_id: str = ""
@@ -173,10 +174,12 @@ def apply_all(state: StudentState, events: Iterable[Event]) -> StudentState:
         return state
     d = _Draft(set(), dict(state.enrolments), dict(state.enrolment_ended), dict(state.placements),
                dict(state.entries), dict(state.decisions))
+    applied, rules = d.applied, _RULES
     for event in new:
-        if event.event_id.int not in d.applied:  # d.applied: this batch's ids (a duplicate within it)
-            _RULES[type(event)](d, event)
-            d.applied.add(event.event_id.int)
+        key = event.event_id.int
+        if key not in applied:  # d.applied: this batch's ids (a duplicate within it)
+            rules[type(event)](d, event)
+            applied.add(key)
     # one copy of the (growing) applied set per batch, not two
     return StudentState(state.student_id, state.applied | d.applied, d.enrolments, d.enrolment_ended,
                         d.placements, d.entries, d.decisions, state.emitted)
@@ -233,15 +236,17 @@ def _placement_ended(d: _Draft, e: PlacementEnded) -> None:
 
 
 def _entry_revised(d: _Draft, e: TimeEntryLogged | TimeEntryCorrected) -> None:
-    old = d.entries.get(e.entry_id.int, Entry())
-    if old.revision < e.revision:
-        d.entries[e.entry_id.int] = Entry(e.revision, e.placement_id, e.work_date, e.duration_minutes,
-                                          old.withdrawn_rev)
+    key = e.entry_id.int
+    old = d.entries.get(key)  # the common case: a new entry (no default Entry built for it)
+    if old is None:
+        d.entries[key] = Entry(e.revision, e.placement_id, e.work_date, e.duration_minutes, 0)
+    elif old.revision < e.revision:
+        d.entries[key] = Entry(e.revision, e.placement_id, e.work_date, e.duration_minutes, old.withdrawn_rev)
 
 
 def _entry_withdrawn(d: _Draft, e: TimeEntryWithdrawn) -> None:
     old = d.entries.get(e.entry_id.int, Entry())
-    d.entries[e.entry_id.int] = replace(old, withdrawn_rev=max(old.withdrawn_rev, e.revision))
+    d.entries[e.entry_id.int] = old._replace(withdrawn_rev=max(old.withdrawn_rev, e.revision))
 
 
 def _bump(counts: dict[int, int], revision: int) -> dict[int, int]:
