@@ -103,8 +103,9 @@ def placement_plan(p: Placement, as_of: date) -> tuple[Fraction, Fraction]:
     return per_day * _days(p.start, last), per_day * _days(p.start, min(as_of, last))
 
 
-def _held(state: StudentState, agreed: set[str]) -> int:
-    waiting_entries = sum(1 for e in state.entries.values() if e.revision and e.placement_id not in agreed)
+def _held(state: StudentState, agreed: set[str], waiting_entries: int) -> int:
+    """Facts waiting for their reference: entries of placements not agreed yet (counted by `_tallies`)
+    and decisions on entries not known (or not counting) yet."""
     if not state.decisions:  # the common case while entries are still pending: no set to build
         return waiting_entries
     known = {k for k, e in state.entries.items() if e.revision and e.placement_id in agreed}
@@ -121,20 +122,26 @@ _PENDING = _KINDS.index("pending")  # an entry without decisions (entry_decision
 
 
 def _tallies(state: StudentState,
-             agreed: set[str]) -> tuple[Tally, dict[str, Tally], dict[int, Tally], dict[str, Tally]]:
-    """Minutes by decision, overall and per placement / phase / year. Summed per placement in plain
-    ints first (this runs for every student of every batch), then rolled up."""
+             agreed: set[str]) -> tuple[Tally, dict[str, Tally], dict[int, Tally], dict[str, Tally], int]:
+    """Minutes by decision, overall and per placement / phase / year, and the entries held until their
+    placement is agreed. Summed per placement in plain ints first (this runs for every student of
+    every batch, over all of the student's entries), then rolled up."""
     sums: dict[str, list[int]] = {}
     decisions = state.decisions
+    waiting = 0
     for key, entry in state.entries.items():
-        if entry.revision <= entry.withdrawn_rev or entry.placement_id not in agreed:
-            continue  # withdrawn (not `entry.active`: a property call per entry), or held until agreed
+        revision, placement_id, _, minutes, withdrawn_rev = entry  # a tuple: unpacked in one step
+        if placement_id not in agreed:
+            waiting += revision > 0  # held until its placement is agreed
+            continue
+        if revision <= withdrawn_rev:
+            continue  # withdrawn (not `entry.active`: a property call per entry)
         d = decisions.get(key)
         kind = _PENDING if d is None else _KINDS.index(entry_decision(entry, d))
-        row = sums.get(entry.placement_id)
+        row = sums.get(placement_id)
         if row is None:
-            row = sums[entry.placement_id] = [0, 0, 0]
-        row[kind] += entry.minutes
+            row = sums[placement_id] = [0, 0, 0]
+        row[kind] += minutes
     overall = Tally()
     per_pl: dict[str, Tally] = {}
     per_ph: dict[int, Tally] = {}
@@ -146,7 +153,7 @@ def _tallies(state: StudentState,
         per_ph[p.phase] = _plus(per_ph.get(p.phase, Tally()), per_pl[pid])
         per_yr[p.academic_year] = _plus(per_yr.get(p.academic_year, Tally()), per_pl[pid])
         overall = _plus(overall, per_pl[pid])
-    return overall, per_pl, per_ph, per_yr
+    return overall, per_pl, per_ph, per_yr, waiting
 
 
 def _plus(a: Tally, b: Tally) -> Tally:
@@ -178,7 +185,7 @@ def figures(state: StudentState, programme: Programme, as_of: date) -> Figures |
     ended = state.enrolment_ended.get(enrolment.academic_year)
     clock = as_of if ended is None else min(as_of, ended)
     agreed = _agreed(state)
-    overall, per_pl, per_ph, per_yr = _tallies(state, agreed)
+    overall, per_pl, per_ph, per_yr, waiting = _tallies(state, agreed)
     planned = target = Fraction(0)
     ahead_by_phase: dict[int, Fraction] = {}
     for p in state.placements.values():
@@ -202,4 +209,4 @@ def figures(state: StudentState, programme: Programme, as_of: date) -> Figures |
         enrolment.programme_id, enrolment.academic_year, as_of, overall, per_pl, per_ph, per_yr,
         round(planned), load, phase_load, target_minutes, Fraction(overall.confirmed, load), projected,
         phase_shares, status_of(overall.confirmed, target_minutes, programme),
-        None if required is None else projected >= required, build_up, _held(state, agreed))
+        None if required is None else projected >= required, build_up, _held(state, agreed, waiting))

@@ -47,8 +47,8 @@ def dump(s: StudentState) -> bytes:
         tuple((y, d.toordinal()) for y, d in s.enrolment_ended.items()),
         tuple((k, p.phase, p.academic_year, _ordinal(p.start), _ordinal(p.end), p.planned_minutes,
                _micros(p.terms_stamp), _ordinal(p.ended_on)) for k, p in s.placements.items()),
-        tuple((k, e.revision, e.placement_id, None if e.work_date is None else e.work_date.toordinal(), e.minutes,
-               e.withdrawn_rev) for k, e in s.entries.items()),
+        tuple((k, rev, pid, None if day is None else day.toordinal(), minutes, wrev)  # Entry is a tuple
+              for k, (rev, pid, day, minutes, wrev) in s.entries.items()),
         tuple((k, d.confirmed, d.rejected, d.reversed_confirmed, d.reversed_rejected) for k, d in s.decisions.items()),
         None if em is None else (em.version, em.values, em.status),
     )
