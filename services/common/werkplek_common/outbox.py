@@ -8,7 +8,6 @@ dedupe by event_id."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
@@ -159,6 +158,6 @@ class OutboxRelay:
 
 
 def _headers(raw: str | list[list[str]]) -> list[tuple[str, bytes]]:
-    items = json.loads(raw) if isinstance(raw, str) else raw
+    items = orjson.loads(raw) if isinstance(raw, str) else raw
     return [(k, v.encode()) for k, v in items]
 

@@ -235,13 +235,17 @@ def _placement_ended(d: _Draft, e: PlacementEnded) -> None:
     d.placements[e.placement_id] = replace(old, ended_on=ended)
 
 
+_new_entry = tuple.__new__  # Entry(...) without the named tuple's Python-level __new__ (one per event)
+
+
 def _entry_revised(d: _Draft, e: TimeEntryLogged | TimeEntryCorrected) -> None:
     key = e.entry_id.int
     old = d.entries.get(key)  # the common case: a new entry (no default Entry built for it)
     if old is None:
-        d.entries[key] = Entry(e.revision, e.placement_id, e.work_date, e.duration_minutes, 0)
+        d.entries[key] = _new_entry(Entry, (e.revision, e.placement_id, e.work_date, e.duration_minutes, 0))
     elif old.revision < e.revision:
-        d.entries[key] = Entry(e.revision, e.placement_id, e.work_date, e.duration_minutes, old.withdrawn_rev)
+        d.entries[key] = _new_entry(Entry, (e.revision, e.placement_id, e.work_date, e.duration_minutes,
+                                            old.withdrawn_rev))
 
 
 def _entry_withdrawn(d: _Draft, e: TimeEntryWithdrawn) -> None:
