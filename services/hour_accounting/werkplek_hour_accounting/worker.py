@@ -27,7 +27,7 @@ from .store import Fenced
 
 log = logging.getLogger(__name__)
 KAFKA_COMMIT_EVERY_S = 2.0
-GC_YOUNG = 50_000  # net allocations between young collections (CPython's default: 700)
+GC_YOUNG = 200_000  # net allocations between young collections (CPython's default: 700)
 
 
 class Rebalance(ConsumerRebalanceListener):
