@@ -73,7 +73,10 @@ class Engine:
         """Own exactly `tps`: keep the cached students of partitions still owned (unless the stored
         offsets moved meanwhile), forget the others. States load lazily. Returns where to seek."""
         tps = set(tps)
-        await self.settle()
+        # a failed commit in flight changed nothing stored and nothing in memory: claiming again from
+        # the stored offsets is the recovery, so its error is logged here, not raised into the
+        # consumer's rebalance listener
+        await self.settle(discard=True)
         stored = await self.store.claim(tps, start)
         stale = {tp.partition for tp, n in self.next.items() if stored.get(tp, n) != n}
         kept = self.partitions & {tp.partition for tp in tps} - stale
