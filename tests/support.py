@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 
-POLL_S = 0.05  # poll interval of `eventually`; the deadline, not this, bounds a wait
+POLL_S = 0.05  # poll interval of `eventually` / `wait_until`; the deadline, not this, bounds a wait
 
 
 async def read_until(bootstrap: str, topics: list[str], done: Callable[[list[ConsumerRecord]], bool], *,
@@ -43,6 +43,17 @@ async def eventually(check: Callable[[], bool | Awaitable[bool]], *, timeout: fl
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not met within {timeout}s")
         await asyncio.sleep(poll)
+
+
+def wait_until(check: Callable[[], bool], *, timeout: float = 30.0, what: str = "condition",
+               poll: float = POLL_S) -> None:
+    """`eventually` for synchronous code (fixtures and helpers around subprocesses). A check may raise
+    (an AssertionError naming why waiting is pointless, such as a process that exited): that ends the wait."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout}s")
+        time.sleep(poll)
 
 
 async def _value(result: bool | Awaitable[bool]) -> bool:

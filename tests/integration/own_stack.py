@@ -8,7 +8,6 @@ import random
 import signal
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from werkplek_common.settings import REPO_ROOT
 
-from tests.support import POLL_S
+from tests.support import wait_until
 
 INFRA = REPO_ROOT / "infra"
 
@@ -71,9 +70,7 @@ class OwnStack:
         """kill -9 the broker and wait until it is gone."""
         pid = self.kafka_pid()
         os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while alive(pid) and time.monotonic() < deadline:
-            time.sleep(POLL_S)
+        wait_until(lambda: not alive(pid), timeout=30, what=f"broker {pid} gone after kill -9")
 
     def down(self) -> None:
         self.run("down.sh")

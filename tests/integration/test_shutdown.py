@@ -22,7 +22,7 @@ import pytest
 from werkplek_common.settings import REPO_ROOT
 
 from tests.integration.own_stack import OwnStack
-from tests.support import POLL_S
+from tests.support import wait_until
 
 EXIT_WITHIN_S = 20.0  # werkplek_common.shutdown bounds a whole stop at 15 s
 JOINING = r"joining the consumer group"  # a group member is about to join its group
@@ -42,13 +42,16 @@ def own() -> Iterator[OwnStack]:
 
 
 def _wait_for(path: Path, pattern: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def logged() -> bool:
         if re.search(pattern, path.read_text(errors="replace")):
-            return
-        assert proc.poll() is None, f"the worker exited early:\n{path.read_text(errors='replace')[-3000:]}"
-        time.sleep(POLL_S)
-    raise AssertionError(f"no {pattern!r} in the log within {timeout} s:\n{path.read_text(errors='replace')[-3000:]}")
+            return True
+        assert proc.poll() is None, "the worker exited early"
+        return False
+
+    try:
+        wait_until(logged, timeout=timeout, what=f"{pattern!r} in the log")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}:\n{path.read_text(errors='replace')[-3000:]}") from None
 
 
 @pytest.mark.parametrize("command", list(WORKERS))

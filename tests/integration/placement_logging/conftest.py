@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from werkplek_common.settings import REPO_ROOT
 from werkplek_placement_logging.app import build
 from werkplek_placement_logging.config import Settings
 
-from tests.support import POLL_S
+from tests.support import wait_until
 
 
 @pytest.fixture(scope="session")
@@ -142,16 +141,17 @@ def server(pl_settings):
     proc = subprocess.Popen([sys.executable, "-m", "werkplek_placement_logging", "api"], env=env, cwd=REPO_ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+
+    def ready() -> bool:
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
+                return True
         except httpx.TransportError:
             pass
         assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "api exited"
-        assert time.monotonic() < deadline, "api did not become ready"
-        time.sleep(POLL_S)
+        return False
+
+    wait_until(ready, timeout=30, what="api ready")
     yield base
     proc.terminate()
     proc.wait(timeout=30)
