@@ -2,7 +2,7 @@
 
 Manifests are rendered from deploy/k8s/overlays/production by a small kustomize renderer (kubectl is
 not part of the project's install); where kubectl is installed, its output must be the same. Core
-kinds are checked by kubernetes-validate, custom resources against their operators' CRDs (shared/),
+kinds are checked by kubernetes-validate, custom resources against their operators' CRDs (deploy/crds/),
 made strict: an unknown field fails here where the API server would drop it silently.
 """
 
@@ -29,7 +29,7 @@ from werkplek_events import TOPICS, all_topic_names, k8s
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 PRODUCTION = K8S / "overlays" / "production"
-CRDS = ROOT.parent / "shared" / "k8s-crds"
+CRDS = ROOT / "deploy" / "crds"
 RULES = ROOT / "infra" / "prometheus" / "rules"
 DASHBOARD = K8S / "components" / "monitoring" / "dashboards" / "werkplek.json"
 PROMTOOL = "/usr/bin/promtool"
