@@ -1,4 +1,4 @@
-"""The closed vocabularies of the domain (../shared/DOMAIN.md). Values are stable wire strings."""
+"""The closed vocabularies of the domain (docs/domain.md). Values are stable wire strings."""
 
 from __future__ import annotations
 

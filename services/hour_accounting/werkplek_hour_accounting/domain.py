@@ -1,7 +1,7 @@
 """Hour accounting's functional core, part 1: the facts known about one student and how each event
 changes them (`apply`, `apply_all`). Pure: no Kafka, HTTP or database here.
 
-Rules implemented (../shared/DOMAIN.md, "Numbers and rules the software computes"):
+Rules implemented (docs/domain.md, "Hours and shares"):
 - every applied `event_id` is remembered, so a redelivered or replayed event changes nothing;
 - the state is a set of *facts*, combined so that the result does not depend on arrival order.
   Our inputs come from several topics, and Kafka orders records only within one partition of one

@@ -1,6 +1,6 @@
 """Hour accounting's functional core, part 2: the figures of one student on a given day. Pure.
 
-Rules (../shared/DOMAIN.md, "Numbers and rules the software computes"), all in whole minutes and exact
+Rules (docs/domain.md, "Hours and shares"), all in whole minutes and exact
 fractions; rounding (half-even, 4 places) happens only when an event is built (`outputs.py`):
 - study load = ECTS × hours per ECTS × 60; a phase's load = study load ÷ phases;
 - an entry counts for the decision on its *current* revision: a confirmation of an older revision

@@ -1,4 +1,4 @@
-"""The six criteria of a dual trajectory (DOMAIN.md), each a pass or fail with a reason code.
+"""The six criteria of a dual trajectory (docs/domain.md), each a pass or fail with a reason code.
 
 Reason codes are a closed vocabulary (never free text), so they may travel on report topics."""
 
