@@ -29,7 +29,6 @@ from tests.e2e.stack import (
     http_ready,
     new_secret,
     register_source,
-    start_accounting_at_end,
     start_groups_at_end,
 )
 
@@ -77,8 +76,9 @@ def prune_logs(log_dir: Path) -> None:
 
 
 def kafka_groups(stack: Stack) -> list[str]:
-    """The groups that keep their offsets in Kafka (hour accounting keeps its own in PostgreSQL)."""
-    return [stack.placement_group, stack.mentor_group, stack.reports_group]
+    """Every consumer group of the session. The runtime's groups keep their offsets in PostgreSQL; a
+    partition they never stored starts at the group's committed offset in Kafka, placed here."""
+    return [stack.placement_group, stack.mentor_group, stack.reports_group, stack.accounting_group]
 
 
 async def clean_up(cfg: CommonSettings, stack: Stack) -> None:
@@ -88,8 +88,8 @@ async def clean_up(cfg: CommonSettings, stack: Stack) -> None:
     try:
         await conn.execute("DELETE FROM outbox WHERE producer = ANY($1::text[])",
                            [stack.placement_producer, stack.accounting_group])
-        await conn.execute("DELETE FROM ha_student_state WHERE consumer_group = $1", stack.accounting_group)
-        await conn.execute("DELETE FROM ha_offsets WHERE consumer_group = $1", stack.accounting_group)
+        for table in ("runtime_state", "runtime_offsets", "runtime_quarantine"):
+            await conn.execute(f"DELETE FROM {table} WHERE consumer_group = ANY($1::text[])", kafka_groups(stack))
         await conn.execute("DELETE FROM mf_source_secrets WHERE source_id = $1", stack.source_id)
     finally:
         await conn.close()
@@ -105,7 +105,6 @@ async def e2e(stack: CommonSettings) -> AsyncIterator[Stack]:
     ensure_keys(stack.data_dir)  # once, here: two APIs creating the dev IdP's keys at once could mismatch them
     procs = services(running, stack, stack.data_dir / "e2e-logs")
     await start_groups_at_end(stack.kafka_bootstrap, kafka_groups(running))
-    await start_accounting_at_end(stack.kafka_bootstrap, stack.pg_dsn, running.accounting_group)
     await register_source(stack.pg_dsn, running.source_id, running.source_secret)
     RUNNING[:] = procs
     try:

@@ -13,8 +13,7 @@ import asyncpg
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupCoordinatorNotAvailableError
-from werkplek_events import TOPICS, topic_for
-from werkplek_hour_accounting.domain import STUDENT_EVENTS
+from werkplek_events import TOPICS
 from werkplek_mentor_feedback.sources import add_secret
 
 from tests import support
@@ -71,18 +70,6 @@ def new_secret() -> str:
 async def start_groups_at_end(bootstrap: str, groups: list[str]) -> None:
     """Every registry topic, for each fresh group: the services see only what this session produces."""
     await support.start_groups_at_end(bootstrap, groups, [t.name for t in TOPICS])
-
-
-async def start_accounting_at_end(bootstrap: str, pg_dsn: str, group: str) -> None:
-    """Hour accounting keeps its offsets in PostgreSQL (ha_offsets), not in Kafka: a fresh group
-    without rows there would account every student on the broker again, and republish their shares."""
-    ends = await support.end_offsets(bootstrap, [topic_for(e).name for e in STUDENT_EVENTS])
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.executemany("INSERT INTO ha_offsets (consumer_group, topic, partition, next_offset)"
-                               " VALUES ($1, $2, $3, $4)", [(group, t.topic, t.partition, n) for t, n in ends.items()])
-    finally:
-        await conn.close()
 
 
 async def backlog(bootstrap: str, group: str) -> int:
