@@ -1,5 +1,5 @@
 """The worker consumes mentor decisions from Kafka into the ledger (idempotent by event_id: the same
-record twice changes nothing) and relays the outbox."""
+record twice changes nothing) and relays the outbox; a batch of decisions applies in order."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ async def test_worker_applies_a_confirmation_once(api, cohort, pg, producer, sta
                    decisions_group=f"pl-worker-test-{uuid.uuid4().hex[:8]}")
     # the shared broker holds every decision other tests published: start this group after them
     await start_groups_at_end(stack.kafka_bootstrap, [cfg.decisions_group], decisions.TOPICS)
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(cfg, stop))
+    running = worker.build(cfg)
+    task = asyncio.create_task(running.run(signals=False))
     confirmed = TimeEntryConfirmed(entry_id=body["entry_id"], student_id=cohort.student,
                                    placement_id=cohort.placement, mentor_id=cohort.mentor, entry_revision=1)
     try:
@@ -40,5 +40,5 @@ async def test_worker_applies_a_confirmation_once(api, cohort, pg, producer, sta
         version = (await api.get(f"/v1/me/entries/{body['entry_id']}", headers=cohort.student_auth)).headers["etag"]
         assert version == '"2"'  # one change, not two
     finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
+        running.stop.set()
+        assert await asyncio.wait_for(task, 30) == 0
