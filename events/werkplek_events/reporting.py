@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -67,3 +67,26 @@ class FundingReportSnapshotted(_Report):
 
     snapshot_id: Id
     as_of: date
+
+
+class ReportMemberChanged(Event):
+    """Internal to funding reports (its repartition topic, keyed by institution and academic year):
+    one enrolment's facts as its reports need them, computed from the student-keyed topics by the
+    student's owner and sent to the owner of the institution's reports. `view` is funding reports'
+    own encoding of its `StudentView` (None: the enrolment left this institution); the highest
+    `version` per student and programme wins. `offsets` are the next offsets of the student's input
+    records reflected (`<topic>:<partition>`), for the reports' watermarks."""
+
+    EVENT_TYPE: ClassVar[str] = "reporting.report_member.changed"
+
+    institution_id: Id
+    academic_year: AcademicYear
+    programme_id: Id
+    student_id: Id
+    version: Annotated[int, Field(ge=1)]
+    view: dict[str, Any] | None
+    last_event_time: AwareDatetime | None = None
+    offsets: dict[str, int] = {}
+
+    def subject(self) -> str | None:
+        return self.student_id
