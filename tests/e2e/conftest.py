@@ -21,11 +21,10 @@ import pytest
 from werkplek_common.devidp import ensure_keys
 from werkplek_common.settings import CommonSettings
 
-from tests.e2e.processes import Probe, ServiceProcess, log_says, stop_all, wait_ready
+from tests.e2e.processes import Probe, ServiceProcess, stop_all, wait_ready
 from tests.e2e.stack import (
     Stack,
     free_port,
-    group_joined,
     http_ready,
     new_secret,
     register_source,
@@ -38,31 +37,42 @@ RUNNING: list[ServiceProcess] = []  # of this session, for the failure report
 
 
 def services(stack: Stack, cfg: CommonSettings, log_dir: Path) -> list[ServiceProcess]:
+    """The six processes; each worker serves /readyz on a metrics port of its own, which says when it
+    has joined its groups (and read its reference data)."""
     kafka = cfg.kafka_bootstrap
     common = {"WERKPLEK_KAFKA_BOOTSTRAP": kafka, "WERKPLEK_PG_DSN": cfg.pg_dsn, "WERKPLEK_DATA_DIR": str(cfg.data_dir),
               "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "INFO", "WERKPLEK_METRICS_PORT": "0"}
+    ports = {name: free_port() for name in ("placement_worker", "mentor_worker", "hour_accounting", "funding_reports")}
     placement = {**common, "WERKPLEK_API_PORT": stack.placement_url.rsplit(":", 1)[1],
                  "WERKPLEK_OUTBOX_PRODUCER": stack.placement_producer,
-                 "WERKPLEK_DECISIONS_GROUP": stack.placement_group, "WERKPLEK_WORKER_METRICS_PORT": "0"}
+                 "WERKPLEK_DECISIONS_GROUP": stack.placement_group,
+                 "WERKPLEK_WORKER_METRICS_PORT": str(ports["placement_worker"])}
     mentor = {**common, "WERKPLEK_MENTOR_API_PORT": stack.mentor_url.rsplit(":", 1)[1],
               "WERKPLEK_MENTOR_PUBLIC_BASE_URL": stack.mentor_url, "WERKPLEK_MENTOR_CONSUMER_GROUP": stack.mentor_group,
               "WERKPLEK_MENTOR_DEV_SOURCES": "[]",
               # no confirmation requests for anybody's pending entries on the shared database
               "WERKPLEK_MENTOR_BATCH_MIN_AGE_S": str(10**9), "WERKPLEK_MENTOR_BATCH_INTERVAL_S": "3600"}
     accounting = {**common, "WERKPLEK_ACCOUNTING_APP_ID": stack.accounting_group,
-                  "WERKPLEK_ACCOUNTING_OUTBOX_PRODUCER": stack.accounting_group}
-    reports = {**common, "WERKPLEK_REPORTS_GROUP_ID": stack.reports_group, "WERKPLEK_REPORTS_METRICS_PORT": "0",
+                  "WERKPLEK_ACCOUNTING_OUTBOX_PRODUCER": stack.accounting_group,
+                  "WERKPLEK_METRICS_PORT": str(ports["hour_accounting"])}
+    reports = {**common, "WERKPLEK_REPORTS_GROUP_ID": stack.reports_group,
+               "WERKPLEK_REPORTS_MEMBERS_GROUP": stack.members_group,
+               "WERKPLEK_REPORTS_OUTBOX_PRODUCER": stack.reports_group,
+               "WERKPLEK_REPORTS_METRICS_PORT": str(ports["funding_reports"]),
                "WERKPLEK_REPORTS_INSTITUTIONS": json.dumps([stack.institution]),
                "WERKPLEK_REPORTS_SNAPSHOT_EVERY": "never"}
+
+    def worker_ready(name: str) -> Probe:
+        return http_ready(f"http://127.0.0.1:{ports[name]}")
+
     specs: list[tuple[str, list[str], dict[str, str], Probe]] = [
         ("placement_api", ["werkplek_placement_logging", "api"], placement, http_ready(stack.placement_url)),
-        ("placement_worker", ["werkplek_placement_logging", "worker"], placement,
-         group_joined(stack.placement_group, kafka)),
+        ("placement_worker", ["werkplek_placement_logging", "worker"], placement, worker_ready("placement_worker")),
         ("mentor_api", ["werkplek_mentor_feedback", "api"], mentor, http_ready(stack.mentor_url)),
-        ("mentor_worker", ["werkplek_mentor_feedback", "worker"], mentor, group_joined(stack.mentor_group, kafka)),
-        ("hour_accounting", ["werkplek_hour_accounting", "worker"], accounting,
-         group_joined(stack.accounting_group, kafka)),
-        ("funding_reports", ["werkplek_funding_reports", "worker"], reports, log_says("cohort rebuilt")),
+        ("mentor_worker", ["werkplek_mentor_feedback", "worker"], {**mentor, "WERKPLEK_METRICS_PORT": str(
+            ports["mentor_worker"])}, worker_ready("mentor_worker")),
+        ("hour_accounting", ["werkplek_hour_accounting", "worker"], accounting, worker_ready("hour_accounting")),
+        ("funding_reports", ["werkplek_funding_reports", "worker"], reports, worker_ready("funding_reports")),
     ]
     return [ServiceProcess(name, argv, env, probe, log_dir / f"{stack.tag}-{name}.log")
             for name, argv, env, probe in specs]
@@ -78,7 +88,8 @@ def prune_logs(log_dir: Path) -> None:
 def kafka_groups(stack: Stack) -> list[str]:
     """Every consumer group of the session. The runtime's groups keep their offsets in PostgreSQL; a
     partition they never stored starts at the group's committed offset in Kafka, placed here."""
-    return [stack.placement_group, stack.mentor_group, stack.reports_group, stack.accounting_group]
+    return [stack.placement_group, stack.mentor_group, stack.reports_group, stack.members_group,
+            stack.accounting_group]
 
 
 async def clean_up(cfg: CommonSettings, stack: Stack) -> None:
@@ -87,7 +98,7 @@ async def clean_up(cfg: CommonSettings, stack: Stack) -> None:
     conn = await asyncpg.connect(cfg.pg_dsn)
     try:
         await conn.execute("DELETE FROM outbox WHERE producer = ANY($1::text[])",
-                           [stack.placement_producer, stack.accounting_group])
+                           [stack.placement_producer, stack.accounting_group, stack.reports_group])
         for table in ("runtime_state", "runtime_offsets", "runtime_quarantine"):
             await conn.execute(f"DELETE FROM {table} WHERE consumer_group = ANY($1::text[])", kafka_groups(stack))
         await conn.execute("DELETE FROM mf_source_secrets WHERE source_id = $1", stack.source_id)

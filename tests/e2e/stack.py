@@ -12,7 +12,6 @@ from pathlib import Path
 import asyncpg
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import GroupCoordinatorNotAvailableError
 from werkplek_events import TOPICS
 from werkplek_mentor_feedback.sources import add_secret
 
@@ -51,6 +50,10 @@ class Stack:
         return f"e2e-fr-{self.tag}"
 
     @property
+    def members_group(self) -> str:
+        return f"e2e-frm-{self.tag}"
+
+    @property
     def placement_producer(self) -> str:
         return f"e2e-pl-{self.tag}"
 
@@ -83,23 +86,6 @@ async def backlog(bootstrap: str, group: str) -> int:
         await admin.close()
     ends = await support.end_offsets(bootstrap, sorted({tp.topic for tp in committed}))
     return sum(max(0, end - committed[tp].offset) for tp, end in ends.items() if tp in committed)
-
-
-def group_joined(group: str, bootstrap: str) -> Probe:
-    """Probe: the group is stable with a member, so the worker consumes now (its offsets were set
-    beforehand, so nothing is lost before this; the probe only keeps the timings honest)."""
-    async def probe(_service: ServiceProcess) -> bool:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="werkplek-e2e-probe")
-        await admin.start()
-        try:
-            doc = (await admin.describe_consumer_groups([group]))[0].to_object()["groups"][0]
-        except GroupCoordinatorNotAvailableError:  # a fresh broker still creating __consumer_offsets
-            return False
-        finally:
-            await admin.close()
-        return bool(doc["state"] == "Stable" and doc["members"])
-
-    return probe
 
 
 def http_ready(url: str) -> Probe:

@@ -5,6 +5,7 @@ down at start or go away: it waits, not ready, and says so on its health endpoin
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from werkplek_common.runtime import Options, Worker
 from werkplek_common.runtime.loop import sleep_unless_stopped
@@ -12,7 +13,7 @@ from werkplek_common.runtime.loop import sleep_unless_stopped
 from .config import Settings
 from .decisions import Decisions
 
-IDEMPOTENCY_TTL = "7 days"  # longer than a phone stays offline; after it, entry_id dedupe still holds
+IDEMPOTENCY_TTL = timedelta(days=7)  # longer than a phone stays offline; after it, entry_id dedupe still holds
 EXPIRE_EVERY_S = 600
 
 
