@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 import asyncpg
+import httpx
 from aiokafka import TopicPartition
 from werkplek_common.settings import REPO_ROOT, CommonSettings
 
@@ -28,12 +29,24 @@ CaughtUp = Callable[[dict[TopicPartition, int]], Awaitable[bool]]
 class Worker:
     """`caught_up(ends)`: has the worker committed its inputs up to `ends` (its own bookkeeping)."""
 
-    def __init__(self, argv: Sequence[str], env: dict[str, str], log: Path, *, bootstrap: str,
-                 inputs: list[str], caught_up: CaughtUp) -> None:
+    def __init__(self, argv: Sequence[str], env: dict[str, str], log: Path, *, bootstrap: str = "",
+                 inputs: Sequence[str] = (), caught_up: CaughtUp | None = None) -> None:
         self.argv, self.env, self.log = list(argv), env, log
-        self.bootstrap, self.inputs, self.caught_up = bootstrap, inputs, caught_up
+        self.bootstrap, self.inputs = bootstrap, list(inputs)
+        self.caught_up = caught_up or self._unknown
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
+
+    async def _unknown(self, ends: dict[TopicPartition, int]) -> bool:
+        raise AssertionError("this worker was given no way to tell how far it got")
+
+    def ready(self, port: int) -> bool:
+        """Its /readyz answers 200 (assertion: it is running)."""
+        assert self.proc is not None and self.proc.poll() is None, f"not running:\n{self.output()}"
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
 
     def start(self) -> Worker:
         assert self.proc is None or self.proc.poll() is not None, "already running"
