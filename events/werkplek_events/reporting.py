@@ -71,20 +71,19 @@ class FundingReportSnapshotted(_Report):
 
 class ReportMemberChanged(Event):
     """Internal to funding reports (its repartition topic, keyed by institution and academic year):
-    one enrolment's facts as its reports need them, computed from the student-keyed topics by the
-    student's owner and sent to the owner of the institution's reports. `view` is funding reports'
-    own encoding of its `StudentView` (None: the enrolment left this institution); the highest
-    `version` per student and programme wins. `offsets` are the next offsets of the student's input
-    records reflected (`<topic>:<partition>`), for the reports' watermarks."""
+    one student's facts as the reports of that institution and year need them, gathered from the
+    student-keyed topics by the student's owner and sent to the owner of the institution's reports.
+    `facts` is funding reports' own encoding of the student's part of its cohort (None: the student
+    left this institution and year); the highest `version` per student wins. `offsets` are the next
+    offsets of the student's input records reflected (`<topic>:<partition>`), for the watermarks."""
 
     EVENT_TYPE: ClassVar[str] = "reporting.report_member.changed"
 
     institution_id: Id
     academic_year: AcademicYear
-    programme_id: Id
     student_id: Id
     version: Annotated[int, Field(ge=1)]
-    view: dict[str, Any] | None
+    facts: dict[str, Any] | None
     last_event_time: AwareDatetime | None = None
     offsets: dict[str, int] = {}
 

@@ -246,13 +246,12 @@ def _report_fields() -> dict[str, Any]:
 
 
 def _reports() -> list[Event]:
-    view = {"$data": ["StudentView", {"student_id": STUDENT, "pseudonym": "t-3f9a0c2b7e1d4a65", "over_25": False,
-                                      "dual": True}]}  # funding reports' own encoding (abridged)
+    facts = {"$dict": [["assessments", {"$dict": []}]]}  # funding reports' own encoding (abridged)
     return [
         FundingReportPublished(**_report_fields()),
         FundingReportSnapshotted(snapshot_id="snap-2026-11-30", as_of=date(2026, 11, 30), **_report_fields()),
         ReportMemberChanged(occurred_at=_at(30, 23, 58), institution_id=INSTITUTION, academic_year=YEAR,
-                            programme_id=PROGRAMME, student_id=STUDENT, version=3, view=view,
+                            student_id=STUDENT, version=3, facts=facts,
                             last_event_time=_at(30, 23, 50), offsets={"placement.student.enrolled.v1:3": 17}),
     ]
 

@@ -1,16 +1,18 @@
 """Stage two of funding reports: per institution and academic year (the unit whose reports are
 published, and suppressed, together), the reports. A processor of the stream runtime over the
-repartition topic of stage one (members.py): its state is the unit's members (each enrolment's latest
-view, highest version wins), the last version published of each of its reports and the snapshots
-taken. A batch recomputes the reports of the programmes it touched and the institution's roll-up,
+repartition topic of stage one (members.py). Its state: each member student's facts (highest
+version wins; a part of the state each, so a batch writes only the students it changed), the last
+version published of each report and the snapshots taken. A batch rebuilds the unit's cohort from its
+members' facts and the reference data, computes every report of the unit with the domain's rules,
 and publishes a new version only where the content changed; versions come from the state, which
-commits with them (one owner per unit through the consumer group, fenced): they only go up. Once per
-snapshot period (`reports_snapshot_every`) every published report of the unit is snapshotted: at the
-pass over every unit when the period starts, or when the report is first published in it."""
+commits with them (one owner per unit through the consumer group, fenced): they only go up. A
+changed programme, workplace or mentor re-evaluates the units tagged with it. Once per snapshot
+period (`reports_snapshot_every`) every published report of the unit is snapshotted: at the pass
+over every unit when the period starts, or when the report is first published in it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,11 +21,10 @@ from werkplek_common.runtime import Context, Processor
 from werkplek_events import Event, FundingReportPublished, ReportMemberChanged, topic_for
 
 from . import codec, metrics
-from .compute import Mark, report_event
+from .compute import Mark, compute_sections, report_event
 from .config import Settings
-from .domain.keys import ReportKey
-from .domain.records import StudentView
-from .domain.report import report_sections
+from .domain.state import Cohort
+from .members import Reference
 from .snapshots import period_label, snapshot_id, to_snapshot
 
 TOPIC = topic_for(ReportMemberChanged).name
@@ -33,7 +34,6 @@ SOURCE = "/werkplek/funding-reports"
 @dataclass(frozen=True)
 class Member:
     version: int
-    view: StudentView | None  # None: left the unit
     last_event_time: datetime | None
     offsets: dict[str, int]
 
@@ -45,58 +45,75 @@ codec.register(Member)
 class UnitState:
     institution_id: str = ""
     academic_year: str = ""
-    members: dict[tuple[str, str], Member] = field(default_factory=dict)  # (student, programme) -> latest
+    members: dict[str, Member] = field(default_factory=dict)  # student -> the facts' version, watermark
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)  # student -> facts (a part of the state each)
     published: dict[str, FundingReportPublished] = field(default_factory=dict)  # report id -> latest
     snapshots: set[str] = field(default_factory=set)
+    changed: set[str] = field(default_factory=set)  # students whose facts the step that made this changed
+    built: Cohort | None = field(default=None, compare=False)  # the cohort of these facts, once built
 
 
 class Reports(Processor[UnitState]):
     topics = [TOPIC]
     source = SOURCE
+    parted = True
 
-    def __init__(self, group: str, cfg: Settings) -> None:
-        self.name, self.cfg = group, cfg
+    def __init__(self, group: str, cfg: Settings, reference: Reference) -> None:
+        self.name, self.cfg, self.reference = group, cfg, reference
 
     def initial(self, key: str) -> UnitState:
         return UnitState()
 
     def handle(self, state: UnitState, events: Sequence[Event], ctx: Context) -> tuple[UnitState, list[Event]]:
-        members, touched = dict(state.members), set()
+        s = UnitState(state.institution_id, state.academic_year, dict(state.members), dict(state.facts),
+                      dict(state.published), set(state.snapshots))
         for e in events:
             assert isinstance(e, ReportMemberChanged)
-            held = members.get((e.student_id, e.programme_id))
+            s.institution_id, s.academic_year = e.institution_id, e.academic_year
+            held = s.members.get(e.student_id)
             if held is None or held.version < e.version:
-                view = None if e.view is None else codec.decode(e.view)
-                members[(e.student_id, e.programme_id)] = Member(e.version, view, e.last_event_time, e.offsets)
-                touched.add(e.programme_id)
-        unit = state.institution_id or (events[0].institution_id if events else "")  # type: ignore[attr-defined]
-        year = state.academic_year or (events[0].academic_year if events else "")  # type: ignore[attr-defined]
-        new = UnitState(unit, year, members, dict(state.published), set(state.snapshots))
-        if not self.cfg.wants(unit):
-            return (new, []) if touched else (state, [])
-        outputs = self._reports(new, touched, ctx) if touched else []
-        outputs += self._snapshots(new, ctx)  # a report new in this period is snapshotted at once
-        if not touched and not outputs:
+                s.members[e.student_id] = Member(e.version, e.last_event_time, e.offsets)
+                if e.facts is None:
+                    s.facts.pop(e.student_id, None)
+                else:
+                    s.facts[e.student_id] = codec.decode(e.facts)
+                s.changed.add(e.student_id)
+        if not self.cfg.wants(s.institution_id):
+            return (s, []) if s.changed else (state, [])
+        outputs = self._reports(s, ctx) if s.changed or ctx.reevaluate else []
+        outputs += self._snapshots(s, ctx)
+        if not s.changed and not outputs:
             return state, []
-        return new, outputs
+        return s, outputs
 
-    def _reports(self, s: UnitState, programmes: set[str], ctx: Context) -> list[Event]:
-        keys = [ReportKey(s.institution_id, p, s.academic_year) for p in sorted(programmes)]
+    def cohort(self, s: UnitState) -> Cohort:
+        """The unit's cohort: its members' facts merged (each student's are its own keys), with the
+        reference data every worker keeps."""
+        if s.built is not None:
+            return s.built
+        cohort = s.built = self.reference.bind(Cohort())
+        for facts in s.facts.values():
+            for name, value in facts.items():
+                mine = getattr(cohort, name, None)
+                if isinstance(mine, dict):
+                    mine.update(value)
+                elif isinstance(mine, set):
+                    mine |= value
+        return cohort
+
+    def _reports(self, s: UnitState, ctx: Context) -> list[Event]:
+        cohort, mark = self.cohort(s), _mark(s.members.values())
         out: list[Event] = []
-        for key in [*keys, ReportKey(s.institution_id, None, s.academic_year)]:
-            chosen = sorted((k, m) for k, m in s.members.items()
-                            if m.view is not None and (key.programme_id is None or k[1] == key.programme_id))
-            if not chosen:
-                continue
+        keys = sorted((k for k in cohort.reports if (k.institution_id, k.academic_year) ==
+                       (s.institution_id, s.academic_year)), key=lambda k: k.report_id)
+        for key in keys:
             with metrics.COMPUTE_SECONDS.time():
-                sections = report_sections([m.view for _, m in chosen if m.view is not None],
-                                           self.cfg.reports_min_count)
+                sections = compute_sections(cohort, key, self.cfg.pseudonym_key, self.cfg.reports_min_count)
             old = s.published.get(key.report_id)
-            if old is not None and old.sections == sections:
-                continue
-            event = report_event(key, sections, old.version + 1 if old else 1, _mark(m for _, m in chosen), ctx.now)
-            s.published[key.report_id] = event
-            out.append(event)
+            if old is None or old.sections != sections:
+                event = report_event(key, sections, old.version + 1 if old else 1, mark, ctx.now)
+                s.published[key.report_id] = event
+                out.append(event)
         return out
 
     def _snapshots(self, s: UnitState, ctx: Context) -> list[Event]:
@@ -114,11 +131,24 @@ class Reports(Processor[UnitState]):
     def period(self, now: datetime) -> str | None:
         return period_label(now.date(), self.cfg.reports_snapshot_every)
 
-    def dump(self, state: UnitState) -> bytes:
-        return codec.dumps(vars(state))
+    def tags(self, state: UnitState) -> Iterable[str]:
+        cohort = self.cohort(state)
+        tags = {f"programme:{p}" for _, p, _ in cohort.enrolments}
+        for pid, agreed in cohort.placements.items():
+            tags |= {f"workplace:{agreed.workplace_id}", f"mentor:{cohort.placement_terms(pid).mentor_id}"}
+        return sorted(tags)
 
-    def load(self, key: str, blob: bytes) -> UnitState:
-        return UnitState(**codec.loads(blob))
+    def dump(self, state: UnitState) -> bytes:
+        return codec.dumps({"institution_id": state.institution_id, "academic_year": state.academic_year,
+                            "members": state.members, "published": state.published, "snapshots": state.snapshots})
+
+    def dump_parts(self, state: UnitState) -> Mapping[str, bytes | None]:
+        return {sid: codec.dumps(state.facts[sid]) if sid in state.facts else None for sid in state.changed}
+
+    def load_parted(self, key: str, head: bytes, parts: Mapping[str, bytes]) -> UnitState:
+        data = codec.loads(head)
+        return UnitState(data["institution_id"], data["academic_year"], data["members"],
+                         {sid: codec.loads(blob) for sid, blob in parts.items()}, data["published"], data["snapshots"])
 
     def committed(self, outputs: Sequence[Any]) -> None:
         for o in outputs:
@@ -131,7 +161,7 @@ class Reports(Processor[UnitState]):
                 metrics.SNAPSHOTS_PUBLISHED.labels("schedule").inc()
 
 
-def _mark(members: Any) -> Mark:
+def _mark(members: Iterable[Member]) -> Mark:
     mark = Mark()
     for m in members:
         if m.last_event_time is not None and (mark.last_event_time is None or m.last_event_time > mark.last_event_time):
@@ -139,3 +169,4 @@ def _mark(members: Any) -> Mark:
         for tp, offset in m.offsets.items():
             mark.offsets[tp] = max(offset, mark.offsets.get(tp, 0))
     return mark
+

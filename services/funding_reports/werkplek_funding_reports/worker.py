@@ -1,9 +1,10 @@
 """The report worker on the stream runtime, in two stages that scale out with the consumer groups:
 
-1. `members` (group `reports_members_group`): per student, its enrolments' report facts (members.py),
-   repartitioned by institution and academic year;
-2. `reports` (group `reports_group_id`): per institution and year, its programme reports and the
-   roll-up (reports.py), published through the outbox with versions that only go up.
+1. `members` (group `reports_members_group`): per student, its facts (members.py), repartitioned by
+   institution and academic year;
+2. `reports` (group `reports_group_id`): per institution and year, its cohort rebuilt from its
+   members' facts and the reference data, and its programme reports and roll-up (reports.py),
+   published through the outbox with versions that only go up.
 
 Both keep their state in PostgreSQL, so a start reads only the reference data (programmes, workplaces,
 mentors: small compacted topics) and the records after the stored offsets: start-up no longer grows
@@ -24,11 +25,10 @@ def build(cfg: Settings) -> Worker:
                     metrics_port=cfg.reports_metrics_port)
     table = reference.table(worker.dlq)
     worker.table(table)
-    worker.consumer(Members(cfg.reports_members_group, reference, cfg.pseudonym_key),
-                    Options(group=cfg.reports_members_group), outbox_producer=cfg.reports_outbox_producer,
-                    tables=[table])
-    worker.consumer(Reports(cfg.reports_group_id, cfg),
+    worker.consumer(Members(cfg.reports_members_group), Options(group=cfg.reports_members_group),
+                    outbox_producer=cfg.reports_outbox_producer)
+    worker.consumer(Reports(cfg.reports_group_id, cfg, reference),
                     Options(group=cfg.reports_group_id, linger_ms=int(cfg.reports_debounce_seconds * 1000)),
-                    outbox_producer=cfg.reports_outbox_producer, hot_keys=1_000, chunk=50)
+                    outbox_producer=cfg.reports_outbox_producer, tables=[table], hot_keys=1_000, chunk=50)
     worker.relay(cfg.reports_outbox_producer)
     return worker

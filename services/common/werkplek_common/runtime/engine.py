@@ -171,13 +171,20 @@ class Engine(Generic[S]):
         self._observe(types, batch, started)
         return n
 
-    async def _blobs(self, keys: list[str | None]) -> dict[str, bytes]:
+    async def _blobs(self, keys: list[str | None]) -> dict[str, Any]:
         if not self.processor.stateful:
             return {}
         missing = [k for k in keys if k is not None and k not in self.hot and k not in self._pending]
         if self._pending_keys.intersection(missing):
             await self.settle()  # its stored state is about to change: read it after the commit
-        return await self.store.load_states(missing)
+        return await self._stored(missing, await self.store.load_states(missing))
+
+    async def _stored(self, keys: list[str], heads: Mapping[str, bytes]) -> dict[str, Any]:
+        """Stored states as `_state` takes them: bytes, or (head, parts) for a parted processor."""
+        if not self.processor.parted:
+            return dict(heads)
+        parts = await self.store.load_parts([k for k in keys if k in heads])
+        return {k: (head, parts.get(k, {})) for k, head in heads.items()}
 
     async def reevaluate_tagged(self, tags: set[str]) -> int:
         """Reference data changed: evaluate again the owned keys carrying one of `tags`."""
@@ -213,20 +220,24 @@ class Engine(Generic[S]):
         """Evaluate stored keys (key, partition, state) without new events and commit those whose
         state or outputs changed, offsets unchanged."""
         c, fresh = Commit(ctx), Fresh()
+        keys = [row["key"] for row in rows if row["key"] not in self.quarantined]
+        stored = await self._stored(keys, {row["key"]: row["state"] for row in rows})
         for row in rows:
             key = row["key"]
-            if key not in self.quarantined:
-                self._step(key, row["partition"], self._state(key, {key: row["state"]}), [], ctx, c, fresh, [])
+            if key in stored:
+                self._step(key, row["partition"], self._state(key, stored), [], ctx, c, fresh, [])
         await self._commit(c, {}, fresh)
 
-    def _state(self, key: str, blobs: Mapping[str, bytes]) -> Any:
+    def _state(self, key: str, blobs: Mapping[str, Any]) -> Any:
         if not self.processor.stateful:
             return None
         cached = self._pending.get(key) or self.hot.get(key)
         if cached is not None:
             return cached[1]
         blob = blobs.get(key)
-        return self.processor.initial(key) if blob is None else self.processor.load(key, blob)
+        if blob is None:
+            return self.processor.initial(key)
+        return self.processor.load_parted(key, *blob) if self.processor.parted else self.processor.load(key, blob)
 
     def _step(self, key: str, part: int, state: Any, events: Sequence[Any], ctx: Context, c: Commit, fresh: Fresh,
               records: list[ConsumerRecord]) -> None:
@@ -238,12 +249,13 @@ class Engine(Generic[S]):
             if not changed and not outputs:
                 return
             blob = p.dump(new) if changed else None
+            parts = p.dump_parts(new) if changed and p.parted else {}
             tags = TAG_SEP.join(p.tags(new)) if changed else ""
             outbox = outbox_columns(outputs, source=p.source) if outputs and p.publish and not self.rebuild else None
         except Exception as exc:  # a bug or an input the rules cannot take: this key only
             self._quarantine(key, part, records, exc, c)
             return
-        c.keys.append(KeyWrite(key, part, blob, tags, outputs, outbox, records))
+        c.keys.append(KeyWrite(key, part, blob, tags, parts, outputs, outbox, records))
         if not changed:
             return
         if len(fresh) < self.hot_capacity:

@@ -62,6 +62,7 @@ class Processor(Generic[S]):
     stateful: bool = True
     publish: bool = True  # outputs go to the outbox (and from there to their topics)
     positions: bool = False  # give each step the positions of its records (`Context.positions`)
+    parted: bool = False  # the state is a head (`dump`) plus parts written when changed (`dump_parts`)
 
     def key_of(self, event: Event) -> str:
         """The key a record of this event must carry (the registry's); another key is poison."""
@@ -77,6 +78,13 @@ class Processor(Generic[S]):
         raise NotImplementedError
 
     def load(self, key: str, blob: bytes) -> S:
+        raise NotImplementedError
+
+    def dump_parts(self, state: S) -> Mapping[str, bytes | None]:
+        """A parted state: the parts the step that made `state` changed (None: the part is gone)."""
+        return {}
+
+    def load_parted(self, key: str, head: bytes, parts: Mapping[str, bytes]) -> S:
         raise NotImplementedError
 
     def tags(self, state: S) -> Iterable[str]:

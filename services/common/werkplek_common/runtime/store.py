@@ -14,7 +14,7 @@ quarantined, their records go to the DLQ, and the others commit."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,7 @@ class KeyWrite:
     partition: int
     state: bytes | None  # None: nothing to store (stateless, or unchanged)
     tags: str  # joined by TAG_SEP
+    parts: Mapping[str, bytes | None]  # of a parted state: changed parts (None: delete)
     outputs: Sequence[Any]  # for Processor.write
     outbox: OutboxColumns | None  # the outputs to publish, encoded
     records: list[ConsumerRecord]  # the key's records of this chunk (to the DLQ if its write fails)
@@ -69,6 +70,15 @@ SELECT $1, u.key, u.partition, string_to_array(u.tags, E'\\x1f'), u.state
 FROM unnest($2::text[], $3::int[], $4::text[], $5::bytea[]) AS u(key, partition, tags, state)
 ON CONFLICT (consumer_group, key) DO UPDATE SET partition = excluded.partition, tags = excluded.tags,
   state = excluded.state, updated_at = now()
+"""
+_PARTS = """
+INSERT INTO runtime_state_parts (consumer_group, key, part, state)
+SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bytea[])
+ON CONFLICT (consumer_group, key, part) DO UPDATE SET state = excluded.state
+"""
+_DROP_PARTS = """
+DELETE FROM runtime_state_parts p USING unnest($2::text[], $3::text[]) AS d(key, part)
+WHERE p.consumer_group = $1 AND p.key = d.key AND p.part = d.part
 """
 _QUARANTINE = """
 INSERT INTO runtime_quarantine (consumer_group, key, partition, reason, error_type, records)
@@ -114,6 +124,15 @@ class Store:
         rows = await self.pool.fetch("SELECT key, state FROM runtime_state WHERE consumer_group = $1"
                                      " AND key = ANY($2::text[])", self.group, keys)
         return {r["key"]: r["state"] for r in rows}
+
+    async def load_parts(self, keys: list[str]) -> dict[str, dict[str, bytes]]:
+        """The stored parts of parted states, per key."""
+        out: dict[str, dict[str, bytes]] = {k: {} for k in keys}
+        if keys:
+            for r in await self.pool.fetch("SELECT key, part, state FROM runtime_state_parts WHERE consumer_group = $1"
+                                           " AND key = ANY($2::text[])", self.group, keys):
+                out[r["key"]][r["part"]] = r["state"]
+        return out
 
     async def tagged(self, tags: Iterable[str], partitions: Iterable[int]) -> list[asyncpg.Record]:
         """Key, partition and state of every key of `partitions` carrying one of `tags`."""
@@ -194,6 +213,11 @@ class Store:
         if keys:
             await conn.execute(_STATES, self.group, [k.key for k in keys], [k.partition for k in keys],
                                [k.tags for k in keys], [k.state for k in keys])
+        parts = [(k.key, part, blob) for k in keys for part, blob in k.parts.items()]
+        if put := [p for p in parts if p[2] is not None]:
+            await conn.execute(_PARTS, self.group, *([p[i] for p in put] for i in range(3)))
+        if drop := [p for p in parts if p[2] is None]:
+            await conn.execute(_DROP_PARTS, self.group, [p[0] for p in drop], [p[1] for p in drop])
 
     async def _quarantine(self, conn: asyncpg.Connection, c: Commit) -> None:
         if c.quarantine:
@@ -215,7 +239,7 @@ class Store:
     async def forget(self) -> None:
         """A rebuild starts from nothing: drop the group's states, offsets and quarantine."""
         async with self.pool.acquire() as conn, conn.transaction():
-            for table in ("runtime_state", "runtime_offsets", "runtime_quarantine"):
+            for table in ("runtime_state", "runtime_state_parts", "runtime_offsets", "runtime_quarantine"):
                 await conn.execute(f"DELETE FROM {table} WHERE consumer_group = $1", self.group)  # noqa: S608
 
 
