@@ -24,7 +24,7 @@ from werkplek_common.settings import REPO_ROOT
 from tests.integration.own_stack import OwnStack
 from tests.support import wait_until
 
-EXIT_WITHIN_S = 20.0  # werkplek_common.shutdown bounds a whole stop at 15 s
+EXIT_WITHIN_S = 20.0  # every step of a stop is bounded (5 s, werkplek_common.shutdown), the parts stop side by side
 JOINING = r"joining the consumer group"  # a group member is about to join its group
 WORKERS = {  # command -> the log line after which its broker is frozen (log level INFO)
     "werkplek_hour_accounting worker": JOINING,

@@ -355,7 +355,7 @@ def test_hour_accounting_scales_on_lag_up_to_its_partitions(rendered: list[Doc])
     assert scaled["spec"]["maxReplicaCount"] <= min(partitions)
     assert [t["type"] for t in scaled["spec"]["triggers"]] == ["kafka"]
     app_id = _settings_of("werkplek_hour_accounting").model_fields["accounting_app_id"].default
-    assert scaled["spec"]["triggers"][0]["metadata"]["consumerGroup"] == app_id  # faust's group id
+    assert scaled["spec"]["triggers"][0]["metadata"]["consumerGroup"] == app_id  # the consumer group
 
 
 # --- generated from the registry and the rules: no drift -----------------------------------------
