@@ -54,6 +54,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _late(task: asyncio.Task[None]) -> None:
+    """A commit abandoned by `disown`: its outcome changes nothing in memory; a failure is only logged."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("an abandoned commit failed", exc_info=task.exception())
+
+
 def _with_positions(ctx: Context, records: Sequence[ConsumerRecord]) -> Context:
     positions: dict[str, int] = {}
     for rec in records:
@@ -115,6 +121,8 @@ class Engine(Generic[S]):
         self.hot.clear()
         self.next = {}
         self._pending, self._pending_keys = {}, set()
+        if self._inflight is not None:
+            self._inflight.add_done_callback(_late)
         self._inflight = None
 
     def drop(self, partitions: set[int]) -> None:
