@@ -36,11 +36,8 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function openStore(student: string, factory?: IDBFactory): Promise<Store> {
-  const name = `werkplek-${student}`;
-  const db: IDBPDatabase<Schema> = factory
-    ? await openWith(factory, name)
-    : await openDB<Schema>(name, 1, { upgrade: upgrade });
+export async function openStore(student: string): Promise<Store> {
+  const db: IDBPDatabase<Schema> = await openDB<Schema>(`werkplek-${student}`, 1, { upgrade });
   return {
     all: () => db.getAll('entries'),
     get: (id) => db.get('entries', id),
@@ -48,9 +45,15 @@ export async function openStore(student: string, factory?: IDBFactory): Promise<
     put: (entries, batch) => guarded(async () => {
       const tx = db.transaction(['entries', 'meta'], 'readwrite');
       const es = tx.objectStore('entries');
-      for (const e of entries) void es.put(e);
-      if (batch === null) void tx.objectStore('meta').delete('batch');
-      else if (batch) void tx.objectStore('meta').put(batch, 'batch');
+      try {
+        for (const e of entries) await es.put(e);
+        if (batch === null) await tx.objectStore('meta').delete('batch');
+        else if (batch) await tx.objectStore('meta').put(batch, 'batch');
+      } catch (err) {
+        tx.abort(); // all or nothing
+        await tx.done.catch(() => undefined);
+        throw err;
+      }
       await tx.done;
     }),
     remove: (id) => guarded(() => db.delete('entries', id)),
@@ -65,16 +68,4 @@ export async function openStore(student: string, factory?: IDBFactory): Promise<
 function upgrade(db: IDBPDatabase<Schema>): void {
   db.createObjectStore('entries', { keyPath: 'entry_id' });
   db.createObjectStore('meta');
-}
-
-async function openWith(factory: IDBFactory, name: string): Promise<IDBPDatabase<Schema>> {
-  // idb's openDB uses the global indexedDB; tests pass fake-indexeddb's factory
-  const g = globalThis as { indexedDB?: IDBFactory };
-  const saved = g.indexedDB;
-  g.indexedDB = factory;
-  try {
-    return await openDB<Schema>(name, 1, { upgrade });
-  } finally {
-    g.indexedDB = saved;
-  }
 }

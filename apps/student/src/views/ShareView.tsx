@@ -10,7 +10,7 @@ export function ShareSummary({ ctx, share, end, day }: { ctx: Ctx; share: Share;
     <div class="share-summary">
       <p class="big"><span class={`status status-${share.status}`} data-status={share.status}>
         {t(`share.status.${share.status}`)}</span>{' '}
-        <span data-testid="real-share">{formatPercent(lang, Number(share.real_share))}</span>
+        <span data-testid="real-share" data-value={share.real_share}>{formatPercent(lang, Number(share.real_share))}</span>
       </p>
       <p data-testid="explanation">
         {x.onTrack ? t('share.explain.on_track')
