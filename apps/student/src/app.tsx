@@ -79,10 +79,13 @@ function Signed({ ctx, auth, session, onLang }: { ctx: Ctx; auth: Auth; session:
   const [notice, setNotice] = useState<string | null>(null);
   const [editing, setEditing] = useState<LocalEntry | null>(null);
   const sync = useRef<Sync | null>(null);
+  const onHome = useRef(route === '/');
+  onHome.current = route === '/';
   const retry = useRef<number | undefined>(undefined);
 
   const go = useCallback((r: Route) => {
     history.pushState(null, '', r); setRoute(r); setNotice(null);
+    if (r === '/entries' || r === '/share') void runSyncRef.current?.(); // fresh statuses where they are shown
     requestAnimationFrame(() => document.getElementById('screen-title')?.focus());
   }, []);
   useEffect(() => {
@@ -100,12 +103,22 @@ function Signed({ ctx, auth, session, onLang }: { ctx: Ctx; auth: Auth; session:
   const runSync = useCallback(async () => {
     if (!sync.current || !store) return;
     setStatus({ kind: 'running' });
-    const result = await sync.current.run().catch((err) => ({ status: { kind: 'idle' } as SyncStatus, err }));
+    const result = await sync.current.run({ entries: !onHome.current }).catch((err) => ({ status: { kind: 'idle' } as SyncStatus, err }));
     setStatus(result.status);
     await reload(store);
     clearTimeout(retry.current);
     if (result.status.kind === 'retry') retry.current = window.setTimeout(runSync, result.status.at - Date.now());
   }, [store, reload]);
+
+  const runSyncRef = useRef<(() => Promise<void>) | null>(null);
+  runSyncRef.current = runSync;
+  // while open and online, read again every 30 s and when the app comes back to the foreground
+  useEffect(() => {
+    const tick = () => { if (navigator.onLine && document.visibilityState === 'visible') void runSyncRef.current?.(); };
+    const timer = window.setInterval(tick, 30_000);
+    document.addEventListener('visibilitychange', tick);
+    return () => { clearInterval(timer); document.removeEventListener('visibilitychange', tick); };
+  }, []);
 
   useEffect(() => {
     void openStore(session.sub).then(async (s) => {

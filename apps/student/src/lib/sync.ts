@@ -24,17 +24,18 @@ export class Sync {
   constructor(private store: Store, private api: Api, private now: () => Date = () => new Date(),
               private random: () => number = Math.random) {}
 
-  /** One pass; concurrent callers share it. */
-  run(): Promise<SyncResult> {
-    this.running ??= this.pass().finally(() => { this.running = null; });
+  /** One pass; concurrent callers share it. `entries`: also read the entries list (the home screen
+   *  alone needs one request, /v1/me/home). */
+  run({ entries = true }: { entries?: boolean } = {}): Promise<SyncResult> {
+    this.running ??= this.pass(entries).finally(() => { this.running = null; });
     return this.running;
   }
 
-  private async pass(): Promise<SyncResult> {
+  private async pass(withEntries: boolean): Promise<SyncResult> {
     try {
       await this.sendBatches();
       await this.sendChanges();
-      const home = await this.refresh();
+      const home = await this.refresh(withEntries);
       this.failures = 0;
       return { status: { kind: 'idle' }, home };
     } catch (err) {
@@ -93,11 +94,14 @@ export class Sync {
     }
   }
 
-  private async refresh(): Promise<Home> {
-    const [home, server] = await Promise.all([this.api.home(), this.api.entries()]);
+  private async refresh(withEntries: boolean): Promise<Home> {
+    const [home, list] = await Promise.all([this.api.home(), withEntries ? this.api.entries() : null]);
+    const server = list ?? [];
     const entries = new Map((await this.store.all()).map((e) => [e.entry_id, e] as const));
     const merged = mergeServer(entries, server, home.refusals, this.now());
+    // without the list, an entry still 'sending' may be on the server: leave it for the next full read
     const known = new Set([...server.map((s) => s.entry_id), ...home.refusals.map((r) => r.entry_id)]);
+    if (!list) for (const e of entries.values()) if (e.state === 'sending') known.add(e.entry_id);
     // in no batch (answered above), not on the server and not refused: never arrived, send again
     const lost = [...entries.values()].filter((e) => e.state === 'sending' && !known.has(e.entry_id))
       .map((e): LocalEntry => ({ ...e, state: 'queued' }));
