@@ -57,12 +57,14 @@ function LangSwitch({ ctx, onLang }: { ctx: Ctx; onLang: (l: Lang) => void }) {
   return (
     <fieldset class="segmented">
       <legend>{ctx.t('settings.language')}</legend>
-      {(['nl', 'en'] as const).map((l) => (
-        <label key={l} class={ctx.lang === l ? 'on' : ''} lang={l}>
-          <input type="radio" name="lang" checked={ctx.lang === l} onChange={() => onLang(l)} />
-          {l === 'nl' ? 'Nederlands' : 'English'}
-        </label>
-      ))}
+      <div class="seg">
+        {(['nl', 'en'] as const).map((l) => (
+          <label key={l} class={ctx.lang === l ? 'on' : ''} lang={l}>
+            <input type="radio" name="lang" checked={ctx.lang === l} onChange={() => onLang(l)} />
+            {l === 'nl' ? 'Nederlands' : 'English'}
+          </label>
+        ))}
+      </div>
     </fieldset>
   );
 }

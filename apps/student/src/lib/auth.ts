@@ -59,8 +59,20 @@ export class Auth {
   }
 }
 
-/** The IdP's address and client, served by the proxy as /config.json (one build for every site). */
+const CONFIG_KEY = 'werkplek.config';
+
+/** The IdP's address and client, served by the proxy as /config.json (one build for every site).
+ *  The last copy is kept (it holds no secret) so the app also starts offline. */
 export async function loadConfig(): Promise<AuthConfig> {
-  const res = await fetch('/config.json');
-  return res.json();
+  try {
+    const res = await fetch('/config.json');
+    if (!res.ok) throw new Error(String(res.status));
+    const cfg: AuthConfig = await res.json();
+    localStorage.setItem(CONFIG_KEY, JSON.stringify(cfg));
+    return cfg;
+  } catch (err) {
+    const kept = localStorage.getItem(CONFIG_KEY);
+    if (kept) return JSON.parse(kept) as AuthConfig;
+    throw err;
+  }
 }

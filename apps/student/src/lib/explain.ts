@@ -23,7 +23,9 @@ export function chartPoints(confirmed: { work_date: string; duration_minutes?: n
   const byDay = new Map<string, number>();
   for (const e of confirmed) byDay.set(e.work_date, (byDay.get(e.work_date) ?? 0) + (e.duration_minutes ?? 0));
   let total = 0;
-  const series = [...byDay.entries()].sort(([a], [b]) => a.localeCompare(b))
-    .map(([d, m]) => ({ day: d, hours: (total += m) / 60 }));
+  const days = [...byDay.entries()].filter(([d]) => d >= start).sort(([a], [b]) => a.localeCompare(b));
+  // from the placement's start at 0, one step per work date, held until today
+  const series = [{ day: start, hours: 0 }, ...days.map(([d, m]) => ({ day: d, hours: (total += m) / 60 }))];
+  if (series.length > 1) series.push({ day, hours: total / 60 });
   return { series, target: [{ day: start, hours: 0 }, { day, hours: targetMinutes / 60 }] };
 }

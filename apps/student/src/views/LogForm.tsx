@@ -56,12 +56,14 @@ export function LogForm({ ctx, placements, initial, editing, onSave, onCancel }:
         )}
         <fieldset class="segmented">
           <legend>{t('log.mode')}</legend>
-          {(['duration', 'times'] as const).map((m) => (
-            <label key={m} class={mode === m ? 'on' : ''}>
-              <input type="radio" name="mode" checked={mode === m} onChange={() => setMode(m)} />
-              {t(m === 'duration' ? 'log.mode_duration' : 'log.mode_times')}
-            </label>
-          ))}
+          <div class="seg">
+            {(['duration', 'times'] as const).map((m) => (
+              <label key={m} class={mode === m ? 'on' : ''}>
+                <input type="radio" name="mode" checked={mode === m} onChange={() => setMode(m)} />
+                {t(m === 'duration' ? 'log.mode_duration' : 'log.mode_times')}
+              </label>
+            ))}
+          </div>
         </fieldset>
         {mode === 'duration' ? (
           <label>{t('log.hours')}
@@ -101,7 +103,7 @@ export function LogForm({ ctx, placements, initial, editing, onSave, onCancel }:
           <input type="text" maxLength={500} value={d.description} onInput={(e) => set({ description: e.currentTarget.value })} />
         </label>
         {error && <p role="alert" class="error">{error}</p>}
-        <div class="actions">
+        <div class="actions sticky">
           <button type="submit" class="primary" disabled={busy}>{t('log.save')}</button>
           <button type="button" onClick={onCancel}>{t('log.cancel')}</button>
         </div>

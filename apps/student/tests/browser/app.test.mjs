@@ -124,7 +124,7 @@ test("a mentor confirms through a signed webhook: the app's share and status bec
         && (await page.locator('[data-status]').getAttribute('data-status')) === status;
     }, { timeout: 30_000, what: `the app showing real share ${realShare} and status ${status}` });
     await page.getByRole('link', { name: 'Mijn aandeel' }).click();
-    await page.getByRole('img', { name: /doellijn/ }).waitFor();
+    await page.getByRole('img', { name: /doellijn/ }).locator('path.confirmed').waitFor({ timeout: 30_000 });
     await screenshot(page, 'nl-share-confirmed');
   } finally {
     await context.close();
