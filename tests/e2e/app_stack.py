@@ -19,6 +19,7 @@ class AppStackSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WERKPLEK_", extra="ignore", frozen=True)
     keycloak_port: int = 18080
     proxy_port: int = 18000
+    browser_only: str = ""  # a developer's aid: run only the browser scenarios whose name matches
     data_dir: Path = REPO_ROOT / ".data"
 
     @property
@@ -41,7 +42,8 @@ PASSWORD = "werkplek"  # the demo users' password (infra/keycloak/realm.json); t
 def placement_oidc_env(cfg: AppStackSettings) -> dict[str, str]:
     """The placement API trusts the project's Keycloak (the app) and the dev IdP (the other tests)."""
     return {"WERKPLEK_OIDC_ISSUER": cfg.issuer, "WERKPLEK_OIDC_AUDIENCE": AUDIENCE,
-            "WERKPLEK_OIDC_JWKS_URL": f"{cfg.issuer}/protocol/openid-connect/certs", "WERKPLEK_OIDC_TRUST_DEV_IDP": "true"}
+            "WERKPLEK_OIDC_JWKS_URL": f"{cfg.issuer}/protocol/openid-connect/certs",
+            "WERKPLEK_OIDC_TRUST_DEV_IDP": "true"}
 
 
 def keycloak_admin_token(cfg: AppStackSettings) -> str:

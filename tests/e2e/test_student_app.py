@@ -64,8 +64,8 @@ async def cohort(e2e: Stack, cfg: AppStackSettings) -> dict[str, dict[str, objec
                              "mentor_id": mentor.mentor_id}
         await existing_entry(e2e, client, str(students["b"]["student_id"]), str(students["b"]["placement_id"]))
         c = students["c"]
-        entries = await log_hours(e2e, client, Placement(str(c["student_id"]), str(c["placement_id"]), mentor.mentor_id),
-                                  [420, 360])
+        placed = Placement(str(c["student_id"]), str(c["placement_id"]), mentor.mentor_id)
+        entries = await log_hours(e2e, client, placed, [420, 360])
         c.update(entry_ids=entries, minutes=780)
     students["d"]["future_date"] = (date.today() + timedelta(days=3)).isoformat()
     await asyncio.to_thread(add_students, cfg, [(str(s["student_id"]), f"Student {k.upper()}")
@@ -83,7 +83,9 @@ async def test_student_app_in_a_real_browser(e2e: Stack, app_proxy: AppStackSett
               "chromium": shutil.which("chromium")}
     env = {**os.environ, "WERKPLEK_BROWSER_TEST": json.dumps(config)}
     done = await asyncio.to_thread(
-        subprocess.run, ["node", "--test", "--test-concurrency=1", "--test-reporter=spec", "tests/browser/"],
+        subprocess.run, ["node", "--test", "--test-concurrency=1", "--test-reporter=spec",
+                         *([f"--test-name-pattern={app_proxy.browser_only}"] if app_proxy.browser_only else []),
+                         "tests/browser/"],
         cwd=REPO_ROOT / "apps/student", env=env, capture_output=True, text=True, timeout=BROWSER_TIMEOUT_S)
     print(done.stdout[-20000:])
     assert done.returncode == 0, f"browser scenarios failed:\n{done.stdout[-15000:]}\n{done.stderr[-5000:]}"

@@ -111,7 +111,8 @@ WITH input AS (
   DELETE FROM pl_refusal WHERE student_id = $1 AND entry_id IN (SELECT entry_id FROM input)
 ), refused AS (  -- refused batch items, kept until resent or withdrawn (a lost reply loses nothing)
   INSERT INTO pl_refusal (student_id, entry_id, entry, problem)
-  SELECT $1, r.entry_id, r.entry, r.problem FROM unnest($27::uuid[], $28::jsonb[], $29::jsonb[]) AS r(entry_id, entry, problem)
+  SELECT $1, r.entry_id, r.entry, r.problem
+  FROM unnest($27::uuid[], $28::jsonb[], $29::jsonb[]) AS r(entry_id, entry, problem)
   ON CONFLICT (student_id, entry_id) DO UPDATE SET entry = EXCLUDED.entry, problem = EXCLUDED.problem,
     refused_at = now()
 )

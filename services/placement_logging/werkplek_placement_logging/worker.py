@@ -1,5 +1,6 @@
 """The worker process: the outbox relay (events of the API to Kafka), the consumer of mentor
-decisions, the consumer of shares and outcome progress (the student's read models), and the clean-up of old Idempotency-Key records. Kafka may be down at start: it waits."""
+decisions, the consumer of shares and outcome progress (the student's read models), and the
+clean-up of old Idempotency-Key records. Kafka may be down at start: it waits."""
 
 from __future__ import annotations
 

@@ -16,11 +16,12 @@ export function createEntry(draft: Draft, now: Date = new Date()): LocalEntry {
 
 export class ReadOnly extends Error {}
 
-/** The status the student sees. */
+/** The status the student sees. A batch not answered yet (sent, or stored while offline) is
+ *  "waiting to send" like a queued entry: to the student both are not on the server yet. */
 export function shownStatus(e: LocalEntry): string {
   if (e.state === 'refused' || e.state === 'conflict') return e.state;
   if (e.op === 'withdraw') return 'queued';
-  if (e.state === 'queued' || e.state === 'sending') return e.state;
+  if (e.state === 'queued' || e.state === 'sending') return 'queued';
   return e.server?.status ?? 'pending';
 }
 

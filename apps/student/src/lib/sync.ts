@@ -22,7 +22,8 @@ export class Sync {
   private failures = 0;
 
   constructor(private store: Store, private api: Api, private now: () => Date = () => new Date(),
-              private random: () => number = Math.random) {}
+              private random: () => number = Math.random,
+              private online: () => boolean = () => globalThis.navigator?.onLine ?? true) {}
 
   /** One pass; concurrent callers share it. `entries`: also read the entries list (the home screen
    *  alone needs one request, /v1/me/home). */
@@ -32,6 +33,7 @@ export class Sync {
   }
 
   private async pass(withEntries: boolean): Promise<SyncResult> {
+    if (!this.online()) return { status: { kind: 'offline' } }; // nothing to try: `online` runs the next pass
     try {
       await this.sendBatches();
       await this.sendChanges();

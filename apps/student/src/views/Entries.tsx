@@ -42,7 +42,7 @@ export function Entries({ ctx, entries, onEdit, onWithdraw, onKeepMine, onKeepTh
                 </div>
               )}
               {!canChange(e) && e.server?.status === 'confirmed' && <p class="muted">{t('entries.readonly')}</p>}
-              {canChange(e) && status !== 'sending' && status !== 'withdrawn' && status !== 'conflict' && (
+              {canChange(e) && e.state !== 'sending' && status !== 'withdrawn' && status !== 'conflict' && (
                 <div class="actions">
                   <button type="button" onClick={() => onEdit(e)}>
                     {status === 'refused' ? t('entries.resend') : t('entries.edit')}

@@ -10,6 +10,7 @@ before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
 const S = env.students;
+let fail503 = 0;
 const count = (q) => Number(sql(q));
 
 test('sign in on the IdP page, every screen in Dutch and English: screenshots and no serious axe violation', async () => {
@@ -51,6 +52,13 @@ test('sign in on the IdP page, every screen in Dutch and English: screenshots an
 test('offline: three entries queued, kept over a reload, each in the ledger exactly once when back online', async () => {
   const { context, page } = await phone(browser);
   try {
+    const keys = [];
+    await page.route('**/api/placement/v1/me/entries/batch', async (route) => {
+      keys.push(route.request().headers()['idempotency-key']);
+      if (fail503++ === 0) await route.fulfill({ status: 503, contentType: 'application/problem+json',
+                                                 body: JSON.stringify({ title: 'Service Unavailable', status: 503 }) });
+      else await route.continue();
+    });
     await signIn(page, S.a.username);
     await controlled(page);
     await page.waitForLoadState('networkidle');
@@ -68,8 +76,12 @@ test('offline: three entries queued, kept over a reload, each in the ledger exac
     assert.equal(count(`SELECT count(*) FROM pl_entry WHERE student_id = '${S.a.student_id}'`), 0);
 
     await context.setOffline(false);
+    // the first batch meets a 503: the app says it retries (with backoff), then the same batch goes through
+    await page.getByText(/De server antwoordt niet\. We proberen het opnieuw om/).waitFor({ timeout: 30_000 });
     await eventually(async () => (await entryItems(page).filter({ hasText: 'Wacht op je mentor' }).count()) === 3,
       { what: 'the three entries pending with the mentor' });
+    assert.equal(fail503, 2);
+    assert.equal(keys[1], keys[0]); // the retry is the same batch under the same key
     const list = ids.map((i) => `'${i}'`).join(',');
     assert.equal(count(`SELECT count(*) FROM pl_entry_revision WHERE entry_id IN (${list}) AND kind = 'logged'`), 3);
     assert.equal(count(`SELECT count(*) FROM pl_entry WHERE student_id = '${S.a.student_id}'`), 3);
