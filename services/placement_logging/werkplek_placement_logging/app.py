@@ -29,11 +29,12 @@ from .security import Authenticator
 
 
 def verifier_for(cfg: Settings) -> TokenVerifier | IssuerVerifiers:
-    claims = {"role_claim": cfg.oidc_role_claim, "institution_claim": cfg.oidc_institution_claim}
     if not cfg.oidc_jwks_url:
         jwks = cfg.oidc_jwks_file or ensure_keys(cfg.data_dir)
-        return TokenVerifier(issuer=cfg.oidc_issuer, audience=cfg.oidc_audience, jwks_file=jwks, **claims)
-    idp = TokenVerifier(issuer=cfg.oidc_issuer, audience=cfg.oidc_audience, jwks_url=cfg.oidc_jwks_url, **claims)
+        return TokenVerifier(issuer=cfg.oidc_issuer, audience=cfg.oidc_audience, jwks_file=jwks,
+                             role_claim=cfg.oidc_role_claim, institution_claim=cfg.oidc_institution_claim)
+    idp = TokenVerifier(issuer=cfg.oidc_issuer, audience=cfg.oidc_audience, jwks_url=cfg.oidc_jwks_url,
+                        role_claim=cfg.oidc_role_claim, institution_claim=cfg.oidc_institution_claim)
     if not cfg.oidc_trust_dev_idp:
         return idp
     dev = TokenVerifier(issuer=DEV_ISSUER, audience=DEV_AUDIENCE, jwks_file=ensure_keys(cfg.data_dir))
