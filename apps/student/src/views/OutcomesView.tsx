@@ -5,7 +5,23 @@ import { Screen, type Ctx } from './common';
 export function OutcomesView({ ctx, outcomes, placements }: { ctx: Ctx; outcomes: Outcomes | null; placements: Placement[] }) {
   const { t, lang } = ctx;
   const titles = new Map(placements.flatMap((p) => p.body.learning_agreement?.outcomes ?? []).map((o) => [o.outcome_id, o.title]));
-  if (!outcomes) return <Screen title={t('outcomes.title')}><p>{t('outcomes.none')}</p></Screen>;
+  if (!outcomes) {
+    const agreed = placements.flatMap((p) => p.body.learning_agreement?.outcomes ?? []);
+    return (
+      <Screen title={t('outcomes.title')}>
+        <p>{t('outcomes.none')}</p>
+        <ul class="outcomes">
+          {agreed.map((o) => (
+            <li key={o.outcome_id}>
+              <strong>{o.title}</strong>
+              <span class="muted"> · {t(`outcomes.kind.${o.kind}` as never)}</span><br />
+              {t('outcomes.never')}
+            </li>
+          ))}
+        </ul>
+      </Screen>
+    );
+  }
   return (
     <Screen title={t('outcomes.title')}>
       <h2>{t('outcomes.coverage')}</h2>
