@@ -17,8 +17,7 @@ async function start(): Promise<void> {
     }
     history.replaceState(null, '', '/');
   }
-  const user = await auth.user();
-  const session = user ? { sub: user.profile.sub, name: String(user.profile.given_name ?? user.profile.name ?? user.profile.sub) } : null;
+  const session = auth.storedProfile();
   render(<App auth={auth} session={session} authError={authError} />, root);
   if ('serviceWorker' in navigator) void navigator.serviceWorker.register('/sw.js', { scope: '/' });
 }
