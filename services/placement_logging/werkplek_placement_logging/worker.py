@@ -60,15 +60,15 @@ async def run(cfg: Settings, stop: asyncio.Event) -> None:
     views = EventConsumer(cfg.kafka_bootstrap, cfg.views_group, read_models.TOPICS,
                           batch_handler=read_models.batch_handler(pool), name=f"{SERVICE}-views", producer=producer)
     tasks = []
-    # joining a group waits for the broker, unbounded
-    if await unless_stopped(consumer.start(), stop) and await unless_stopped(views.start(), stop):
+    # joining a group waits for the broker, unbounded; both groups are joined at once
+    if await unless_stopped(asyncio.gather(consumer.start(), views.start()), stop):
         tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run()),
                  asyncio.create_task(views.run()), asyncio.create_task(_expire_keys(pool, stop))]
         log.info("worker running", extra={"fields": {"producer": cfg.outbox_producer}})
         await stop.wait()
     relay.stop()
-    await consumer.stop()
-    await views.stop()
+    # together: each is bounded, and one after the other would double the wait with the broker gone
+    await asyncio.gather(consumer.stop(), views.stop())
     await asyncio.gather(*tasks, return_exceptions=True)
     await bounded(producer.stop(), "producer stop")
     await pool.close()
