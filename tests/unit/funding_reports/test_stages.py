@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from werkplek_common.runtime import Context
 from werkplek_events import Event, FundingReportPublished, ReportMemberChanged
+from werkplek_funding_reports import codec
 from werkplek_funding_reports.compute import compute_sections
 from werkplek_funding_reports.config import DEV_KEY, Settings
 from werkplek_funding_reports.domain.state import Cohort
@@ -51,9 +52,9 @@ class Stages:
 
     def unit(self, key: str, members: list[Event]) -> None:
         state, outputs = self.reports.handle(self.units.get(key) or self.reports.initial(key), members, CTX)
-        stored = {sid: blob for sid, blob in self.reports.dump_parts(state).items() if blob is not None}
-        kept = {sid: self.reports.dump_parts(UnitState(facts=state.facts, changed={sid}))[sid]
-                for sid in state.facts if sid not in stored}
+        stored: dict[str, bytes] = {sid: blob for sid, blob in self.reports.dump_parts(state).items()
+                                    if blob is not None}
+        kept = {sid: codec.dumps(facts) for sid, facts in state.facts.items() if sid not in stored}
         self.units[key] = self.reports.load_parted(key, self.reports.dump(state), {**kept, **stored})
         for o in outputs:
             if isinstance(o, FundingReportPublished):
