@@ -2,11 +2,13 @@
 DLQ and the partition flows; a key whose step fails, or whose output the database refuses, is
 quarantined (DLQ with the reason, a row in runtime_quarantine, a metric) and its later records follow
 it to the DLQ, while every other key keeps flowing. DLQ copies travel through the outbox, committed
-with the offsets that pass them."""
+with the offsets that pass them. The operator lists and releases quarantined keys with the CLI."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -73,10 +75,7 @@ async def test_bad_records_and_bad_keys_go_to_the_dlq_and_the_others_flow(stack,
     for rec in records:  # all on one partition: the bad keys come first
         await send_record(producer, KafkaRecord(rec.topic, rec.key, rec.value, rec.headers))
     await producer.flush()
-    worker = Worker(group, kafka_bootstrap=stack.kafka_bootstrap, pg_dsn=stack.pg_dsn)
-    worker.consumer(Phases(group), Options(group=group), outbox_producer=group)
-    worker.relay(group)
-    task = asyncio.create_task(worker.run(signals=False))
+    worker, task = start(stack, group)
     try:
         async def good_stored() -> bool:
             return await pg.fetchval("SELECT state FROM runtime_state WHERE consumer_group = $1 AND key = $2",
@@ -100,11 +99,41 @@ async def test_bad_records_and_bad_keys_go_to_the_dlq_and_the_others_flow(stack,
         assert all(h["dlq_source_topic"] == TOPIC.encode() for h in mine)
         assert await pg.fetchval("SELECT records FROM runtime_quarantine WHERE consumer_group = $1 AND key = $2",
                                  group, bad) == 4
+        listed = await cli("quarantine", group)
+        assert listed.returncode == 0 and {line.split("\t")[1] for line in listed.stdout.splitlines()} == {bad, nul}
+        assert (await cli("release", group, bad)).returncode == 0
+        assert (await cli("release", group, bad)).returncode == 3  # nothing left to release
+        assert [line.split("\t")[1] for line in (await cli("quarantine", group)).stdout.splitlines()] == [nul]
+
+        # released and the worker restarted: the key's next record is handled again, not sent to the DLQ
+        worker.stop.set()
+        assert await asyncio.wait_for(task, 30) == 0
+        worker, task = start(stack, group)
+        await send_record(producer, encode(enrolment(bad, 4), source="/t"))
+
+        async def bad_handled_again() -> bool:
+            return await pg.fetchval("SELECT state FROM runtime_state WHERE consumer_group = $1 AND key = $2",
+                                     group, bad) == b"4"
+        await eventually(bad_handled_again, timeout=60, what="the released student's next enrolment handled")
+        assert await pg.fetchval("SELECT count(*) FROM runtime_quarantine WHERE consumer_group = $1", group) == 1
     finally:
         worker.stop.set()
         assert await asyncio.wait_for(task, 30) == 0
         for table in ("runtime_state", "runtime_offsets", "runtime_quarantine"):
             await pg.execute(f"DELETE FROM {table} WHERE consumer_group = $1", group)
+
+
+def start(stack: Any, group: str) -> tuple[Worker, asyncio.Task[int]]:
+    worker = Worker(group, kafka_bootstrap=stack.kafka_bootstrap, pg_dsn=stack.pg_dsn)
+    worker.consumer(Phases(group), Options(group=group), outbox_producer=group)
+    worker.relay(group)
+    return worker, asyncio.create_task(worker.run(signals=False))
+
+
+async def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The operator's command in its own process (off the event loop: the worker keeps its session)."""
+    return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "werkplek_common.cli", *args],
+                                   capture_output=True, text=True, timeout=60, check=False)
 
 
 async def dlq_copies(bootstrap: str, group: str, n: int) -> list[dict[str, bytes]]:
