@@ -66,6 +66,14 @@ async def log_day(stack: Stack, client: httpx.AsyncClient, placement: Placement,
     assert r.status_code == 201, r.text
 
 
+def start_broker(own: OwnStack) -> None:
+    """The broker's own start is not under test: on a machine this busy it may miss the script's
+    90 s deadline once, so it gets a second try."""
+    first = own.run("kafka/kafka.sh", "up")
+    if first.returncode != 0:
+        own.kafka("up")
+
+
 def readiness(port: int) -> int | None:
     try:
         return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code
@@ -101,7 +109,7 @@ async def test_workers_wait_for_the_broker_at_start_and_after_losing_it(own: Own
         stays_not_ready(procs, ports, OUTAGE_S)
         lines = {p.name: len(p.log_text().splitlines()) for p in procs if p.name in ports}
         assert max(lines.values()) <= QUIET_LINES, lines
-        own.kafka("up")
+        start_broker(own)
         await wait_ready(procs, 120)
         stack = Stack("cold", api, "", f"inst-{new_id('cold')}", "tool", new_secret(), own.data,
                       own.env["WERKPLEK_KAFKA_BOOTSTRAP"], own.env["WERKPLEK_PG_DSN"], {})
@@ -121,7 +129,7 @@ async def test_workers_wait_for_the_broker_at_start_and_after_losing_it(own: Own
                 return all(readiness(port) == 503 for port in ports.values())
 
             await eventually(none_ready, timeout=60, what="every worker not ready without its broker")
-            own.kafka("up")
+            start_broker(own)
             await wait_ready(procs, 120)
             await log_day(stack, client, placement, days_ago=2, minutes=300)
             await share_when(stack, pg, placement.student_id, lambda d: d["pending_minutes"] == 720, timeout=60,
