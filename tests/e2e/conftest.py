@@ -53,7 +53,7 @@ def services(stack: Stack, cfg: CommonSettings, log_dir: Path) -> list[ServicePr
     accounting = {**common, "WERKPLEK_ACCOUNTING_APP_ID": stack.accounting_group,
                   "WERKPLEK_ACCOUNTING_OUTBOX_PRODUCER": stack.accounting_group}
     reports = {**common, "WERKPLEK_REPORTS_GROUP_ID": stack.reports_group, "WERKPLEK_REPORTS_METRICS_PORT": "0",
-               "WERKPLEK_REPORTS_INSTITUTIONS": json.dumps([stack.institution]),
+               "WERKPLEK_REPORTS_INSTITUTIONS": json.dumps([stack.institution, stack.long_institution]),
                "WERKPLEK_REPORTS_SNAPSHOT_EVERY": "never"}
     specs: list[tuple[str, list[str], dict[str, str], Probe]] = [
         ("placement_api", ["werkplek_placement_logging", "api"], placement, http_ready(stack.placement_url)),

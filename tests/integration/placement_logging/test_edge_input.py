@@ -102,3 +102,11 @@ async def test_the_limit_holds_on_a_real_server_too(server, pl_settings):
 
         r = await client.post("/v1/me/entries", content=chunks())
         assert r.status_code == 413 and r.headers["connection"] == "close"
+
+
+async def test_an_idempotency_key_is_printable_ascii(api, cohort):
+    body = entry(cohort.placement, cohort.start)
+    for key in ("caf\xe9".encode("latin-1"), b"a\x01b", b"k" * 256):
+        r = await api.post("/v1/me/entries", json=body, headers={**cohort.student_auth, "Idempotency-Key": key})
+        assert r.status_code == 400, (key, r.text)
+        assert r.json()["errors"][0]["field"] == "header.Idempotency-Key"
