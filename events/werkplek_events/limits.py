@@ -83,6 +83,18 @@ def clean_text(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
+def storable(value: Any) -> Any:
+    """A JSON value with every character no store can hold (NUL, lone surrogates) replaced by U+FFFD:
+    for keeping a refused document as it was sent (its problem names the field at fault)."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    return value
+
+
 def _text(value: Any, info: ValidationInfo) -> Any:
     if not isinstance(value, str):
         return value  # the str schema after this answers for the type

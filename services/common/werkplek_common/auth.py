@@ -65,15 +65,15 @@ def _fits(adapter: TypeAdapter[str], value: object) -> bool:
     return True
 
 
-def claimed_institution(claims: dict[str, Any], role: Role) -> str | None:
+def claimed_institution(claims: dict[str, Any], role: Role, claim: str = INSTITUTION_CLAIM) -> str | None:
     """The institution claim, held to the institution id's limits; required where the role has one."""
-    value = claims.get(INSTITUTION_CLAIM)
+    value = claims.get(claim)
     if value is None or value == "":
         if role in NAMES_INSTITUTION:
-            raise ClaimError(INSTITUTION_CLAIM, f"a {role.value} token must name its institution")
+            raise ClaimError(claim, f"a {role.value} token must name its institution")
         return None
     if not _fits(_INSTITUTION, value):
-        raise ClaimError(INSTITUTION_CLAIM, f"not an institution id: 1 to {INSTITUTION_ID_MAX} characters of "
+        raise ClaimError(claim, f"not an institution id: 1 to {INSTITUTION_ID_MAX} characters of "
                                             "A-Z a-z 0-9 _ . : - (starting with a letter or digit)")
     return str(value)
 
@@ -88,10 +88,12 @@ def claimed_subject(claims: dict[str, Any], role: Role) -> str:
 
 class TokenVerifier:
     def __init__(self, *, issuer: str, audience: str, jwks_file: Path | None = None, jwks_url: str | None = None,
-                 leeway_s: int = 30) -> None:
+                 leeway_s: int = 30, role_claim: str = ROLE_CLAIM, institution_claim: str = INSTITUTION_CLAIM) -> None:
         if not (jwks_file or jwks_url):
             raise ValueError("configure a JWKS: a file (dev identity provider) or the IdP's JWKS URL")
         self.issuer, self.audience, self.leeway = issuer, audience, leeway_s
+        # claim names are configurable: an institution's IdP may already emit them under its own names
+        self.role_claim, self.institution_claim = role_claim, institution_claim
         self._url_client = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
         self._keys = jwt.PyJWKSet.from_dict(json.loads(jwks_file.read_text())) if jwks_file else None
 
@@ -110,10 +112,27 @@ class TokenVerifier:
                             issuer=self.issuer, leeway=self.leeway,
                             options={"require": ["exp", "iat", "iss", "aud", "sub"]})
         try:
-            role = Role(str(claims.get(ROLE_CLAIM)))
+            role = Role(str(claims.get(self.role_claim)))
         except ValueError:
-            raise ClaimError(ROLE_CLAIM, f"not a known role ({', '.join(r.value for r in Role)})") from None
-        return Principal(claimed_subject(claims, role), role, claimed_institution(claims, role))
+            raise ClaimError(self.role_claim, f"not a known role ({', '.join(r.value for r in Role)})") from None
+        return Principal(claimed_subject(claims, role), role,
+                         claimed_institution(claims, role, self.institution_claim))
+
+
+class IssuerVerifiers:
+    """Several trusted issuers, each with its own JWKS and audience, chosen by the token's `iss` (read
+    before verification only to pick the verifier; the chosen one checks `iss` again). `make run`
+    trusts the project's Keycloak (the app's sign-in) and the dev identity provider (the simulator)."""
+
+    def __init__(self, *verifiers: TokenVerifier) -> None:
+        self.by_issuer = {v.issuer: v for v in verifiers}
+
+    def verify(self, token: str) -> Principal:
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        verifier = self.by_issuer.get(str(issuer))
+        if verifier is None:
+            raise jwt.InvalidTokenError("the token's issuer is not trusted")
+        return verifier.verify(token)
 
 
 def _unauthorized(detail: str, errors: list[dict[str, str]] | None = None) -> Problem:
@@ -121,7 +140,7 @@ def _unauthorized(detail: str, errors: list[dict[str, str]] | None = None) -> Pr
                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
-def authenticate(verifier: TokenVerifier, request: Request) -> Principal:
+def authenticate(verifier: TokenVerifier | IssuerVerifiers, request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:

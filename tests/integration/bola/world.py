@@ -112,12 +112,15 @@ async def mirror_into_mentor_feedback(conn: asyncpg.Connection, producer: str) -
 
 
 async def read_models(conn: asyncpg.Connection, p: Person) -> None:
-    """What hour accounting and outcome progress would have computed, each with the person's marker."""
-    await conn.execute("INSERT INTO share_read_model (student_id, programme_id, version, status, real_share, body,"
-                       " event_id) VALUES ($1, $2, 1, 'on_track', 0.5, $3::jsonb, $4)", p.student, p.programme,
-                       json.dumps({"student_id": p.student, "note": p.marker}), uuid.uuid4())
+    """The read models of the share and the outcome progress (placement logging's own, and mentor
+    feedback's), as their consumers would have filled them, each with the person's marker."""
+    note = json.dumps({"student_id": p.student, "note": p.marker})
+    await conn.execute("INSERT INTO pl_share_view (student_id, programme_id, version, status, real_share, body)"
+                       " VALUES ($1, $2, 1, 'on_track', 0.5, $3::jsonb)", p.student, p.programme, note)
+    await conn.execute("INSERT INTO pl_outcome_view (student_id, version, body) VALUES ($1, 1, $2::jsonb)",
+                       p.student, note)
     await conn.execute("INSERT INTO outcome_progress_read_model (student_id, version, body, event_id)"
-                       " VALUES ($1, 1, $2::jsonb, $3)", p.student, json.dumps({"note": p.marker}), uuid.uuid4())
+                       " VALUES ($1, 1, $2::jsonb, $3)", p.student, note, uuid.uuid4())
 
 
 async def build(api: httpx.AsyncClient, settings: Settings, link_key: bytes) -> World:

@@ -60,6 +60,9 @@ async def test_one_unstorable_entry_refuses_that_item_only(api, cohort, pg):
     assert single.status_code == 422 and "U+0000" in single.json()["detail"]
     stored = await pg.fetchval("SELECT count(*) FROM pl_entry WHERE student_id = $1", cohort.student)
     assert stored == 2
+    refusals = await api.get("/v1/me/refusals", headers=cohort.student_auth)  # kept as sent, but storable
+    [kept] = [r for r in refusals.json()["items"] if r["entry_id"] == bad["entry_id"]]
+    assert kept["entry"]["description"] == "night\ufffdshift"
 
 
 async def test_a_forged_cursor_never_reaches_the_database(api, cohort):

@@ -36,9 +36,9 @@ async def test_the_enrolment_hijack_is_refused_at_its_first_step(api, pl_setting
                            json={**placement_doc(victim.student, attacker.workplace, attacker.mentor, attacker.start,
                                                  attacker.end), "academic_year": "2027-2028"})
     assert placed.status_code == 422 and "student_id" in {e["field"] for e in placed.json()["errors"]}
-    await pg.execute("INSERT INTO share_read_model (student_id, programme_id, version, status, real_share, body,"
-                     " event_id) VALUES ($1, $2, 1, 'on_track', 0.5, '{}', gen_random_uuid())"
-                     " ON CONFLICT (student_id) DO NOTHING", victim.student, victim.programme)
+    await pg.execute("INSERT INTO pl_share_view (student_id, programme_id, version, status, real_share, body)"
+                     " VALUES ($1, $2, 1, 'on_track', 0.5, '{}') ON CONFLICT (student_id) DO NOTHING",
+                     victim.student, victim.programme)
     shares = await api.get("/v1/shares", params={"limit": 500}, headers=attacker.coordinator)
     assert victim.student not in {s["student_id"] for s in shares.json()["items"]}
     own = await api.get("/v1/shares", params={"limit": 500}, headers=victim.coordinator)
