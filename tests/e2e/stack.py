@@ -13,6 +13,7 @@ import asyncpg
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 from werkplek_events import TOPICS
+from werkplek_events.limits import INSTITUTION_ID_MAX
 from werkplek_mentor_feedback.sources import add_secret
 
 from tests import support
@@ -60,6 +61,11 @@ class Stack:
     @property
     def placement_producer(self) -> str:
         return f"e2e-pl-{self.tag}"
+
+    @property
+    def long_institution(self) -> str:
+        """A second institution of the session whose id is as long as the registry allows."""
+        return f"e2e-inst-{self.tag}-".ljust(INSTITUTION_ID_MAX, "x")
 
 
 def free_port() -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 REPORTS_PUBLISHED = Counter("werkplek_reports_published_total", "Funding report versions published", ["scope"])
 SNAPSHOTS_PUBLISHED = Counter("werkplek_report_snapshots_total", "Immutable report snapshots published", ["trigger"])
@@ -15,4 +15,7 @@ COMPUTE_SECONDS = Histogram(
     "werkplek_report_compute_duration_seconds", "Time to compute one report (before publishing)",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
 )
-
+QUARANTINES = Counter("werkplek_report_quarantines_total",
+                      "Reports set aside because they could not be computed or published (sent to the report"
+                      " topic's DLQ), by error type", ["error"])
+QUARANTINED = Gauge("werkplek_reports_quarantined", "Reports currently quarantined (not published) in this process")

@@ -4,7 +4,8 @@ repartition topic of stage one (members.py). Its state: each member student's fa
 version wins; a part of the state each, so a batch writes only the students it changed), the last
 version published of each report and the snapshots taken. A batch rebuilds the unit's cohort from its
 members' facts and the reference data, computes every report of the unit with the domain's rules,
-and publishes a new version only where the content changed; versions come from the state, which
+and publishes a new version only where the content changed (one report that cannot be made is set
+aside on the DLQ, the unit's others go on: quarantine.py); versions come from the state, which
 commits with them (one owner per unit through the consumer group, fenced): they only go up. A
 changed programme, workplace or mentor re-evaluates the units tagged with it. Once per snapshot
 period (`reports_snapshot_every`) every published report of the unit is snapshotted: at the pass
@@ -18,13 +19,14 @@ from datetime import datetime
 from typing import Any
 
 from werkplek_common.runtime import Context, Processor
-from werkplek_events import Event, FundingReportPublished, ReportMemberChanged, topic_for
+from werkplek_events import Event, FundingReportPublished, KafkaRecord, ReportMemberChanged, encode, topic_for
 
 from . import codec, metrics
 from .compute import Mark, compute_sections, report_event
 from .config import Settings
 from .domain.state import Cohort
 from .members import Reference
+from .quarantine import SetAside, check_size, dead_record, per_report, reason_of
 from .snapshots import period_label, snapshot_id, to_snapshot
 
 TOPIC = topic_for(ReportMemberChanged).name
@@ -49,6 +51,7 @@ class UnitState:
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)  # student -> facts (a part of the state each)
     published: dict[str, FundingReportPublished] = field(default_factory=dict)  # report id -> latest
     snapshots: set[str] = field(default_factory=set)
+    quarantined: dict[str, str] = field(default_factory=dict)  # report id -> why it is not published
     changed: set[str] = field(default_factory=set)  # students whose facts the step that made this changed
     built: Cohort | None = field(default=None, compare=False)  # the cohort of these facts, once built
 
@@ -60,13 +63,15 @@ class Reports(Processor[UnitState]):
 
     def __init__(self, group: str, cfg: Settings, reference: Reference) -> None:
         self.name, self.cfg, self.reference = group, cfg, reference
+        self.set_aside = SetAside()
 
     def initial(self, key: str) -> UnitState:
         return UnitState()
 
-    def handle(self, state: UnitState, events: Sequence[Event], ctx: Context) -> tuple[UnitState, list[Event]]:
+    def handle(self, state: UnitState, events: Sequence[Event], ctx: Context,
+               ) -> tuple[UnitState, list[Event | KafkaRecord]]:
         s = UnitState(state.institution_id, state.academic_year, dict(state.members), dict(state.facts),
-                      dict(state.published), set(state.snapshots))
+                      dict(state.published), set(state.snapshots), dict(state.quarantined))
         for e in events:
             assert isinstance(e, ReportMemberChanged)
             s.institution_id, s.academic_year = e.institution_id, e.academic_year
@@ -101,26 +106,36 @@ class Reports(Processor[UnitState]):
                     mine |= value
         return cohort
 
-    def _reports(self, s: UnitState, ctx: Context) -> list[Event]:
+    def _reports(self, s: UnitState, ctx: Context) -> list[Event | KafkaRecord]:
         cohort, mark = self.cohort(s), _mark(s.members.values())
-        out: list[Event] = []
+        out: list[Event | KafkaRecord] = []
         keys = sorted((k for k in cohort.reports if (k.institution_id, k.academic_year) ==
                        (s.institution_id, s.academic_year)), key=lambda k: k.report_id)
         for key in keys:
-            with metrics.COMPUTE_SECONDS.time():
-                sections = compute_sections(cohort, key, self.cfg.pseudonym_key, self.cfg.reports_min_count)
-            old = s.published.get(key.report_id)
-            if old is None or old.sections != sections:
+            event = None
+            try:
+                with metrics.COMPUTE_SECONDS.time():
+                    sections = compute_sections(cohort, key, self.cfg.pseudonym_key, self.cfg.reports_min_count)
+                old = s.published.get(key.report_id)
+                if old is not None and old.sections == sections:
+                    continue
                 event = report_event(key, sections, old.version + 1 if old else 1, mark, ctx.now)
-                s.published[key.report_id] = event
-                out.append(event)
+                check_size(encode(event, source=SOURCE).value)
+            except per_report() as exc:  # this report only: the unit's others are still published
+                if s.quarantined.get(key.report_id) != reason_of(exc):  # once per reason
+                    s.quarantined[key.report_id] = reason_of(exc)
+                    out.append(dead_record(key, exc, event, ctx.now))
+                continue
+            s.published[key.report_id] = event
+            s.quarantined.pop(key.report_id, None)
+            out.append(event)
         return out
 
-    def _snapshots(self, s: UnitState, ctx: Context) -> list[Event]:
+    def _snapshots(self, s: UnitState, ctx: Context) -> list[Event | KafkaRecord]:
         label = period_label(ctx.today, self.cfg.reports_snapshot_every)
         if label is None:
             return []
-        out: list[Event] = []
+        out: list[Event | KafkaRecord] = []
         for rid, report in sorted(s.published.items()):
             sid = snapshot_id(rid, label)
             if sid not in s.snapshots:
@@ -140,7 +155,8 @@ class Reports(Processor[UnitState]):
 
     def dump(self, state: UnitState) -> bytes:
         return codec.dumps({"institution_id": state.institution_id, "academic_year": state.academic_year,
-                            "members": state.members, "published": state.published, "snapshots": state.snapshots})
+                            "members": state.members, "published": state.published, "snapshots": state.snapshots,
+                            "quarantined": state.quarantined})
 
     def dump_parts(self, state: UnitState) -> Mapping[str, bytes | None]:
         return {sid: codec.dumps(state.facts[sid]) if sid in state.facts else None for sid in state.changed}
@@ -148,12 +164,16 @@ class Reports(Processor[UnitState]):
     def load_parted(self, key: str, head: bytes, parts: Mapping[str, bytes]) -> UnitState:
         data = codec.loads(head)
         return UnitState(data["institution_id"], data["academic_year"], data["members"],
-                         {sid: codec.loads(blob) for sid, blob in parts.items()}, data["published"], data["snapshots"])
+                         {sid: codec.loads(blob) for sid, blob in parts.items()}, data["published"], data["snapshots"],
+                         data.get("quarantined", {}))  # a state stored before quarantines had none
 
     def committed(self, outputs: Sequence[Any]) -> None:
         for o in outputs:
-            if isinstance(o, FundingReportPublished):
+            if isinstance(o, KafkaRecord):
+                self.set_aside.committed(o)
+            elif isinstance(o, FundingReportPublished):
                 metrics.REPORTS_PUBLISHED.labels(o.scope.value).inc()
+                self.set_aside.published(o.report_id)
                 if o.watermark.last_event_time is not None:
                     metrics.INPUT_TO_REPORT.observe(max(0.0, (datetime.now(o.generated_at.tzinfo) -
                                                               o.watermark.last_event_time).total_seconds()))

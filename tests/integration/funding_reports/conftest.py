@@ -112,6 +112,19 @@ async def wait_for_report(bootstrap: str, report_id: str, check: Callable[[Fundi
     return found[0]
 
 
+async def published_while_running(run: Running, bootstrap: str, report_id: str,
+                                  check: Callable[[FundingReportPublished], bool]) -> FundingReportPublished:
+    """`wait_for_report`, failing with the worker's own error as soon as the worker ends."""
+    waiting = asyncio.create_task(wait_for_report(bootstrap, report_id, check))
+    task = run.task
+    await asyncio.wait({waiting, task}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done() and not waiting.done():
+        waiting.cancel()
+        task.result()  # raises what stopped the worker
+        raise AssertionError("the worker stopped before publishing")
+    return waiting.result()
+
+
 def cell(report: FundingReportPublished, section: str, row: str, column: str):
     sec = next(s for s in report.sections if s.name == section)
     return next(r for r in sec.rows if r.label == row).cells[column]

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 import asyncpg
-from werkplek_events import Event, topic_for
+from werkplek_events import Event, KafkaRecord, topic_for
 
 S = TypeVar("S")
 _SINGLE: dict[type[Event], str | None] = {}  # event class -> its only key field (None: several)
@@ -53,8 +53,9 @@ class Context:
 
 class Processor(Generic[S]):
     """Subclass per consumer. `name` labels metrics and DLQ headers; `source` is the CloudEvents
-    source of published outputs. A stateless processor (`stateful = False`) keeps no state row; its
-    step usually returns its events as outputs for `write` to apply."""
+    source of published outputs (events, or ready `KafkaRecord`s such as a DLQ copy the step made,
+    staged as they are). A stateless processor (`stateful = False`) keeps no state row; its step
+    usually returns its events as outputs for `write` to apply."""
 
     name: str = ""
     source: str = ""
@@ -71,7 +72,7 @@ class Processor(Generic[S]):
     def initial(self, key: str) -> S:
         raise NotImplementedError
 
-    def handle(self, state: S, events: Sequence[Event], ctx: Context) -> tuple[S, Sequence[Event]]:
+    def handle(self, state: S, events: Sequence[Event], ctx: Context) -> tuple[S, Sequence[Event | KafkaRecord]]:
         raise NotImplementedError
 
     def dump(self, state: S) -> bytes:
