@@ -31,7 +31,7 @@ K8S = ROOT / "deploy" / "k8s"
 PRODUCTION = K8S / "overlays" / "production"
 CRDS = ROOT / "deploy" / "crds"
 RULES = ROOT / "infra" / "prometheus" / "rules"
-DASHBOARD = K8S / "components" / "monitoring" / "dashboards" / "werkplek.json"
+DASHBOARDS = K8S / "components" / "monitoring" / "dashboards"
 PROMTOOL = "/usr/bin/promtool"
 K8S_VERSION = "1.33.0"
 IMAGE = "ghcr.io/werkplek/werkplek"
@@ -418,8 +418,8 @@ def test_promtool_unit_tests_cover_every_alert_and_can_fail(tmp_path: Path) -> N
 
 
 def _dashboard_exprs() -> list[str]:
-    dashboard = json.loads(DASHBOARD.read_text())
-    return [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    return [t["expr"] for f in sorted(DASHBOARDS.glob("*.json"))
+            for p in json.loads(f.read_text())["panels"] for t in p["targets"]]
 
 
 def test_dashboard_queries_parse(tmp_path: Path) -> None:
@@ -453,4 +453,7 @@ def test_alerts_and_dashboard_use_metrics_the_services_define() -> None:
 
 def test_dashboard_is_shipped_to_grafana(rendered: list[Doc]) -> None:
     (cm,) = [d for d in _of_kind(rendered, "ConfigMap") if "grafana_dashboard" in d["metadata"]["labels"]]
-    assert json.loads(cm["data"]["werkplek.json"]) == json.loads(DASHBOARD.read_text())
+    files = sorted(DASHBOARDS.glob("*.json"))
+    assert len(files) >= 7 and set(cm["data"]) == {f.name for f in files}
+    for f in files:
+        assert json.loads(cm["data"][f.name]) == json.loads(f.read_text())
