@@ -18,5 +18,6 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     metrics_port: int = 0  # 0: metrics only on the service's own HTTP app, no separate listener
+    metrics_host: str = "127.0.0.1"  # where the workers' metrics listener binds: loopback locally, 0.0.0.0 in pods
     migrations_root: Path = REPO_ROOT / "services"
     data_dir: Path = REPO_ROOT / ".data"

@@ -17,3 +17,6 @@ COMPUTE_SECONDS = Histogram(
 )
 INPUT_EVENTS = Counter("werkplek_report_input_events_total", "Input events applied to the cohort", ["topic"])
 REPORTS_KNOWN = Gauge("werkplek_reports_known", "Reports the worker keeps up to date")
+
+# Known label values start at 0, so a dashboard shows "none yet" rather than "no data".
+SNAPSHOTS_PUBLISHED.labels("schedule")

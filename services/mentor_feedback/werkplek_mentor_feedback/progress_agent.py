@@ -158,7 +158,7 @@ def build(cfg: MentorFeedbackSettings, sink: Sink | None = None, *, app_id: str 
 def run_progress(cfg: MentorFeedbackSettings) -> None:
     from werkplek_common.metrics import serve_metrics
 
-    serve_metrics(cfg.metrics_port)
+    serve_metrics(cfg.metrics_port, cfg.metrics_host)
     built = build(cfg)
     built.app.finalize()
     worker = _Worker(built.app, loglevel=cfg.log_level.lower(), override_logging=False)
