@@ -1,6 +1,9 @@
 """Kubernetes manifests generated from single sources, committed and checked for drift:
 
 - `deploy/k8s/components/strimzi/topics.yaml`: one Strimzi KafkaTopic per registry topic and DLQ;
+- `deploy/k8s/components/strimzi/users.yaml`: one KafkaUser per service (SCRAM-SHA-512) whose ACLs are
+  exactly the registry topics it writes and reads, the DLQs of what it reads and its consumer group,
+  plus a read-only user for funding staff on the report topics and one for KEDA's lag reading;
 - `deploy/k8s/components/monitoring/prometheusrule.yaml`: the alert rules of
   `infra/prometheus/rules/werkplek.yml` (also loaded by the local Prometheus) as a PrometheusRule.
 
@@ -12,16 +15,20 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .topics import TOPICS, TopicSpec
+from . import accounting, feedback, placement, reporting
+from .base import Event
+from .topics import BY_EVENT, TOPICS, TopicSpec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 K8S = REPO_ROOT / "deploy" / "k8s"
 TOPICS_FILE = K8S / "components" / "strimzi" / "topics.yaml"
+USERS_FILE = K8S / "components" / "strimzi" / "users.yaml"
 RULES_SOURCE = REPO_ROOT / "infra" / "prometheus" / "rules" / "werkplek.yml"
 RULE_FILE = K8S / "components" / "monitoring" / "prometheusrule.yaml"
 KAFKA_CLUSTER = "werkplek"  # the Kafka resource of components/strimzi
@@ -61,6 +68,100 @@ def kafka_topics(specs: tuple[TopicSpec, ...] = TOPICS) -> list[Manifest]:
     return out
 
 
+@dataclass(frozen=True)
+class KafkaClient:
+    """A service as Kafka sees it: its KafkaUser (named as its Deployment) and what it may touch. The
+    reads are what the service's code subscribes to (tests/unit/test_deploy.py holds them equal)."""
+
+    user: str
+    writes: tuple[type[Event], ...] = ()
+    reads: tuple[type[Event], ...] = ()
+    group: str | None = None  # its consumer group (the service's setting's default)
+    owned_prefix: str | None = None  # topics it creates itself (faust's changelog and assignor topics)
+    describe_configs: bool = False  # it reconciles its topics' configs at start (ensure_topics)
+
+
+_PLACEMENT_OUT = (placement.ProgrammeRegistered, placement.StudentEnrolled, placement.EnrolmentEnded,
+                  placement.WorkplaceRegistered, placement.MentorRegistered, placement.PlacementAgreed,
+                  placement.PlacementAmended, placement.PlacementEnded, placement.TimeEntryLogged,
+                  placement.TimeEntryCorrected, placement.TimeEntryWithdrawn)
+_DECISIONS = (feedback.TimeEntryConfirmed, feedback.TimeEntryRejected, feedback.TimeEntryDecisionReversed)
+_REPORTS = (reporting.FundingReportPublished, reporting.FundingReportSnapshotted)
+_STUDENT_INPUTS = (placement.StudentEnrolled, placement.EnrolmentEnded, placement.PlacementAgreed,
+                   placement.PlacementAmended, placement.PlacementEnded, placement.TimeEntryLogged,
+                   placement.TimeEntryCorrected, placement.TimeEntryWithdrawn, *_DECISIONS)
+CLIENTS: tuple[KafkaClient, ...] = (
+    KafkaClient("placement-logging-worker", _PLACEMENT_OUT, _DECISIONS, "placement_logging-decisions"),
+    KafkaClient("mentor-feedback-worker",
+                (*_DECISIONS, feedback.AssessmentRecorded, feedback.LearningAgreementSigned,
+                 feedback.ConfirmationRequested),
+                (placement.MentorRegistered, placement.PlacementAgreed, placement.PlacementAmended,
+                 placement.PlacementEnded, placement.TimeEntryLogged, placement.TimeEntryCorrected,
+                 placement.TimeEntryWithdrawn), "mentor-feedback"),
+    KafkaClient("outcome-progress", (feedback.OutcomeProgressUpdated,),
+                (placement.PlacementAgreed, placement.PlacementAmended, feedback.AssessmentRecorded),
+                "werkplek-outcome-progress", owned_prefix="werkplek-outcome-progress-"),
+    KafkaClient("hour-accounting", (accounting.ShareUpdated, accounting.StudentRiskStatusChanged),
+                (placement.ProgrammeRegistered, *_STUDENT_INPUTS), "werkplek-hour-accounting"),
+    KafkaClient("funding-reports", _REPORTS,
+                (placement.ProgrammeRegistered, placement.StudentEnrolled, placement.EnrolmentEnded,
+                 placement.WorkplaceRegistered, placement.MentorRegistered, placement.PlacementAgreed,
+                 placement.PlacementAmended, placement.PlacementEnded, feedback.LearningAgreementSigned,
+                 accounting.ShareUpdated, accounting.StudentRiskStatusChanged, feedback.OutcomeProgressUpdated,
+                 feedback.AssessmentRecorded, feedback.TimeEntryConfirmed, feedback.TimeEntryDecisionReversed,
+                 *_REPORTS),  # its own report topics too: the book of published versions is reloaded at start
+                "werkplek-funding-reports", describe_configs=True),
+)
+FUNDING_STAFF = "funding-staff"  # read-only, from outside the cluster (the `external` listener)
+FUNDING_STAFF_GROUPS = "funding-staff-"  # the prefix of the consumer groups their tools use
+KEDA = "keda-hour-accounting"  # KEDA's Kafka scaler: offsets and lag of hour-accounting's group
+
+
+def _acl(kind: str, name: str, operations: list[str], pattern: str = "literal") -> Manifest:
+    return {"resource": {"type": kind, "name": name, "patternType": pattern}, "operations": operations}
+
+
+def client_acls(client: KafkaClient) -> list[Manifest]:
+    """Least privilege: Write on its own topics, Read on what it consumes and Write on those topics'
+    DLQs, Read on its consumer group; nothing by wildcard."""
+    out = [_acl("topic", BY_EVENT[e].name, ["Write", "Describe"]) for e in client.writes]
+    out += [_acl("topic", BY_EVENT[e].name, ["Read", "Describe"]) for e in client.reads if e not in client.writes]
+    out += [_acl("topic", dlq, ["Write", "Describe"]) for e in client.reads if (dlq := BY_EVENT[e].dlq)]
+    if client.describe_configs:
+        names = {BY_EVENT[e].name for e in (*client.writes, *client.reads)}
+        names |= {d for e in client.reads if (d := BY_EVENT[e].dlq)}
+        out += [_acl("topic", n, ["DescribeConfigs"]) for n in sorted(names)]
+    if client.group:
+        out.append(_acl("group", client.group, ["Read", "Describe"]))
+    if client.owned_prefix:
+        out.append(_acl("topic", client.owned_prefix, ["Create", "Read", "Write", "Describe", "DescribeConfigs"],
+                        "prefix"))
+    return out
+
+
+def kafka_user(name: str, acls: list[Manifest], purpose: str) -> Manifest:
+    return {
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaUser",
+        "metadata": {"name": name, "annotations": {"werkplek.io/purpose": purpose},
+                     "labels": {"strimzi.io/cluster": KAFKA_CLUSTER, "app.kubernetes.io/part-of": "werkplek"}},
+        "spec": {"authentication": {"type": "scram-sha-512"}, "authorization": {"type": "simple", "acls": acls}},
+    }
+
+
+def kafka_users(clients: tuple[KafkaClient, ...] = CLIENTS) -> list[Manifest]:
+    users = [kafka_user(c.user, client_acls(c), f"the Deployment {c.user}") for c in clients]
+    reports = [_acl("topic", BY_EVENT[e].name, ["Read", "Describe"]) for e in _REPORTS]
+    users.append(kafka_user(FUNDING_STAFF, [*reports, _acl("group", FUNDING_STAFF_GROUPS, ["Read"], "prefix")],
+                            "funding staff reading the report topics from outside the cluster"))
+    (accounting_client,) = [c for c in clients if c.user == "hour-accounting"]
+    assert accounting_client.group
+    lag = [_acl("topic", BY_EVENT[e].name, ["Describe"]) for e in accounting_client.reads]
+    users.append(kafka_user(KEDA, [*lag, _acl("group", accounting_client.group, ["Describe"])],
+                            "KEDA scaling hour-accounting on its consumer lag"))
+    return users
+
+
 def prometheus_rule(rules: Manifest) -> Manifest:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
@@ -91,6 +192,7 @@ def rendered() -> dict[Path, str]:
     rules = yaml.safe_load(RULES_SOURCE.read_text(encoding="utf-8"))
     return {
         TOPICS_FILE: _dump(kafka_topics(), "events/werkplek_events/topics.py"),
+        USERS_FILE: _dump(kafka_users(), "events/werkplek_events/topics.py and k8s.py (CLIENTS)"),
         RULE_FILE: _dump([prometheus_rule(rules)], "infra/prometheus/rules/werkplek.yml"),
     }
 
