@@ -24,7 +24,9 @@ while IFS= read -r line; do
   say "started $name (pid $!, log $LOGS/$name.log)"
 done < "$ROOT/infra/Procfile"
 [ ${#pids[@]} -gt 0 ] || say "no services yet: the stack runs with its topics"
-say "live status (Ctrl-C to stop):"
+say "open:"
+"$PY" -m werkplek_common.cli urls
+say "live status: each service up / not ready / DOWN, its consumer lag (Ctrl-C to stop):"
 # In the background, waited for: bash runs its trap as soon as a signal arrives (a foreground child
 # would delay it until the child exits), and the services are stopped by TERM as well as by Ctrl-C.
 "$PY" -m werkplek_common.cli status --watch 2 &
