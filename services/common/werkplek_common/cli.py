@@ -203,7 +203,7 @@ async def cmd_status(cfg: CommonSettings, watch: float) -> int:
         lines = await status_lines(cfg)
         if not watch:
             print("\n".join(lines))
-            return 0 if not any("DOWN" in line for line in lines) else 1
+            return 1 if "DOWN" in lines[0] else 0  # the stack's state; services may simply not be started
         # redraw the block in place: up to its first line, then each line cleared and written again
         up = f"\x1b[{shown}F" if shown else ""
         print(up + "\n".join(f"\x1b[2K{line}" for line in lines), flush=True, file=sys.stdout)
