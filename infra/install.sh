@@ -22,6 +22,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 bash "$ROOT/infra/kafka/kafka.sh" install
+bash "$ROOT/infra/keycloak/keycloak.sh" install
+bash "$ROOT/infra/app.sh" install
 
 # kube-score (the manifests' lint in tests/unit/test_deploy.py) from the Go module proxy at a pinned
 # version, into .data/tools/bin; a new pin is built on the next run.
