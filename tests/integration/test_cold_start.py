@@ -112,7 +112,7 @@ async def test_workers_wait_for_the_broker_at_start_and_after_losing_it(own: Own
         start_broker(own)
         await wait_ready(procs, 120)
         stack = Stack("cold", api, "", f"inst-{new_id('cold')}", "tool", new_secret(), own.data,
-                      own.env["WERKPLEK_KAFKA_BOOTSTRAP"], own.env["WERKPLEK_PG_DSN"], {})
+                      own.env["WERKPLEK_KAFKA_BOOTSTRAP"], own.env["WERKPLEK_PG_DSN"], {}, ports)
         pg = await asyncpg.connect(stack.pg_dsn)
         async with httpx.AsyncClient(timeout=10) as client:
             coord = Coordinator(stack, client)

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from werkplek_common.kafka import client_options
 from werkplek_common.runtime import Engine, Options, Store
 from werkplek_events import BY_NAME
 
@@ -43,7 +44,7 @@ class Accountant:
 
 async def input_partitions(bootstrap: str) -> list[TopicPartition]:
     """Every partition of the input topics (they must exist: `python -m werkplek_common.cli topics`)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **client_options())
     await consumer.start()
     await asyncio.sleep(0)  # aiokafka 0.14: stop() right after start() raises CancelledError otherwise
     try:

@@ -79,7 +79,7 @@ class OutcomeProgress(Processor[State]):
 
 async def run_progress(cfg: MentorFeedbackSettings) -> int:
     worker = Worker(cfg.mentor_progress_app_id, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.pg_dsn,
-                    metrics_port=cfg.metrics_port)
+                    metrics_port=cfg.metrics_port, metrics_host=cfg.metrics_host)
     worker.consumer(OutcomeProgress(cfg.mentor_progress_app_id), Options(group=cfg.mentor_progress_app_id),
                     outbox_producer=cfg.mentor_progress_outbox_producer)
     worker.relay(cfg.mentor_progress_outbox_producer)

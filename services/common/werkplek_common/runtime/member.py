@@ -21,6 +21,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
+from ..kafka import client_options
 from ..shutdown import bounded
 from . import metrics
 from .engine import Engine
@@ -62,7 +63,8 @@ def new_consumer(bootstrap: str, opts: Options, group: str | None) -> AIOKafkaCo
         session_timeout_ms=int(opts.session_timeout_s * 1000), heartbeat_interval_ms=1000,
         max_poll_interval_ms=max(300_000, int(opts.rebalance_timeout_s * 2000)),
         max_partition_fetch_bytes=opts.partition_fetch_mb * 2**20,
-        fetch_max_bytes=max(8, opts.partition_fetch_mb * 8) * 2**20)
+        fetch_max_bytes=max(8, opts.partition_fetch_mb * 8) * 2**20,
+        **client_options())  # TLS and SCRAM in the cluster (settings), plain on the local stack
 
 
 class Rebalance(ConsumerRebalanceListener):

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from werkplek_events import BY_NAME, DecodeError, Event, decode
 
+from ..kafka import client_options
 from ..shutdown import bounded
 from .faults import Outage
 from .health import Part
@@ -49,7 +50,8 @@ class GlobalTable:
         """Read the topics forever (one session; the supervisor starts another after a failure,
         which reads them again from the beginning: applying a fact twice changes nothing)."""
         consumer = await started(lambda: AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                                          group_id=None, isolation_level="read_committed"),
+                                                          group_id=None, isolation_level="read_committed",
+                                                          **client_options()),
                                  stop, outage, part)
         if consumer is None:
             return

@@ -54,8 +54,10 @@ class Supervised:
 
 class Worker:
     def __init__(self, name: str, *, kafka_bootstrap: str, pg_dsn: str, metrics_port: int = 0,
-                 pool_size: int = 6, max_failures: int = 5, failure_window_s: float = 300.0) -> None:
+                 metrics_host: str = "127.0.0.1", pool_size: int = 6, max_failures: int = 5,
+                 failure_window_s: float = 300.0) -> None:
         self.name, self.bootstrap, self.dsn, self.metrics_port = name, kafka_bootstrap, pg_dsn, metrics_port
+        self.metrics_host = metrics_host  # the setting `metrics_host`: loopback locally, 0.0.0.0 in pods
         self.pool_size, self.max_failures, self.failure_window_s = pool_size, max_failures, failure_window_s
         self.stop = asyncio.Event()
         self.health = Health()
@@ -124,7 +126,7 @@ class Worker:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.stop.set)
-        server = health_mod.serve(self.metrics_port, self.health) if self.metrics_port else None
+        server = health_mod.serve(self.metrics_port, self.health, self.metrics_host) if self.metrics_port else None
         setup = self.health.part(f"{self.name}:connections")
         try:
             if not await self._connect(setup):
