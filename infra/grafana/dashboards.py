@@ -111,6 +111,13 @@ INGEST = Dashboard("werkplek-ingest", "werkplek: ingest (placement logging)",
           [(rate("werkplek_entry_decisions_applied_total", "kind, effect"), "{{kind}} {{effect}}")], "ops"),
     Panel("Placement API requests by route", "Requests per second of the placement-logging API, by route.",
           [(rate("werkplek_http_requests_total", "route", '{service="placement_logging"}'), "{{route}}")], "reqps"),
+    Panel("Requests for another institution's data", "Requests that named another institution's object or "
+          "student (answered as unknown, nothing changed), by kind and where it was named. A steady rise is "
+          "someone probing: see docs/security.md.",
+          [("sum by (kind, via) (increase(werkplek_tenant_refusals_total[$__rate_interval]))", "{{kind}} via {{via}}")]),
+    Panel("Shares and progress stored for the app", "ShareUpdated and OutcomeProgressUpdated events stored in "
+          "placement logging's own read models (applied, or stale: an older version arriving late).",
+          [(rate("werkplek_student_views_applied_total", "effect"), "{{effect}}")], "ops"),
 ])
 
 ACCOUNTING = Dashboard("werkplek-accounting", "werkplek: hour accounting and freshness",
@@ -193,6 +200,10 @@ REPORTS = Dashboard("werkplek-funding-reports", "werkplek: funding reports",
           [(rate("werkplek_report_input_events_total", "topic"), "{{topic}}")], "ops"),
     Panel("Report compute p99", "Time to compute one report before publishing it.",
           [(quantile(0.99, "werkplek_report_compute_duration_seconds"), "p99")], "s"),
+    Panel("Reports quarantined", "Reports set aside because they could not be published (on the report topic's "
+          "DLQ; every other report goes on): how many now, and new ones by error type.",
+          [("max(werkplek_reports_quarantined)", "quarantined now"),
+           ("sum by (error) (increase(werkplek_report_quarantines_total[$__rate_interval]))", "new: {{error}}")]),
 ])
 
 PLATFORM = Dashboard("werkplek-platform", "werkplek: Kafka and PostgreSQL",
