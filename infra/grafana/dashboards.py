@@ -119,14 +119,16 @@ INGEST = Dashboard("werkplek-ingest", "werkplek: ingest (placement logging)",
     Panel("Mentor decisions applied to entries", "Confirmations and rejections from mentor feedback, by effect "
           "(applied, stale, duplicate, unknown entry).",
           [(rate("werkplek_entry_decisions_applied_total", "kind, effect"), "{{kind}} {{effect}}")], "ops"),
-    Panel("Student views applied", "Share and outcome-progress events stored in placement logging's own read "
-          "models, by effect (applied, stale).",
-          [(rate("werkplek_student_views_applied_total", "effect"), "{{effect}}")], "ops"),
-    Panel("Requests naming another institution's object", "Answered as unknown, nothing changed; by kind of "
-          "object and where the request named it (docs/security.md).",
-          [("sum by (kind, via) (increase(werkplek_tenant_refusals_total[$__rate_interval]))", "{{kind}} {{via}}")]),
     Panel("Placement API requests by route", "Requests per second of the placement-logging API, by route.",
           [(rate("werkplek_http_requests_total", "route", '{service="placement_logging"}'), "{{route}}")], "reqps"),
+    Panel("Requests for another institution's data", "Requests that named another institution's object or "
+          "student (answered as unknown, nothing changed), by kind and where it was named. A steady rise is "
+          "someone probing: see docs/security.md.",
+          [("sum by (kind, via) (increase(werkplek_tenant_refusals_total[$__rate_interval]))",
+            "{{kind}} via {{via}}")]),
+    Panel("Shares and progress stored for the app", "ShareUpdated and OutcomeProgressUpdated events stored in "
+          "placement logging's own read models (applied, or stale: an older version arriving late).",
+          [(rate("werkplek_student_views_applied_total", "effect"), "{{effect}}")], "ops"),
 ])
 
 HA = '{consumer="werkplek-hour-accounting"}'  # the consumer label is the group: its default name
@@ -202,10 +204,6 @@ REPORTS = Dashboard("werkplek-funding-reports", "werkplek: funding reports",
            (quantile(0.99, "werkplek_report_input_lag_seconds"), "p99")], "s"),
     Panel("Report versions published", "By scope (programme, institution).",
           [("sum by (scope) (increase(werkplek_reports_published_total[$__rate_interval]))", "{{scope}}")]),
-    Panel("Reports quarantined", "Reports set aside because they could not be made (sent once to the report "
-          "topic's DLQ with the reason), now and per hour by error type; the others go on.",
-          [("sum(werkplek_reports_quarantined)", "quarantined now"),
-           ("sum by (error) (increase(werkplek_report_quarantines_total[1h]))", "quarantined (1 h) {{error}}")]),
     Panel("Snapshots", "Immutable snapshots published, by trigger.",
           [("sum by (trigger) (increase(werkplek_report_snapshots_total[$__rate_interval]))", "{{trigger}}")]),
     Panel("Input events applied", "Events handled by the two stages (members: the students' facts; reports: "
@@ -214,6 +212,10 @@ REPORTS = Dashboard("werkplek-funding-reports", "werkplek: funding reports",
             "{{consumer}} {{type}}")], "ops"),
     Panel("Report compute p99", "Time to compute one report before publishing it.",
           [(quantile(0.99, "werkplek_report_compute_duration_seconds"), "p99")], "s"),
+    Panel("Reports quarantined", "Reports set aside because they could not be published (on the report topic's "
+          "DLQ; every other report goes on): how many now, and new ones by error type.",
+          [("max(werkplek_reports_quarantined)", "quarantined now"),
+           ("sum by (error) (increase(werkplek_report_quarantines_total[$__rate_interval]))", "new: {{error}}")]),
 ])
 
 PLATFORM = Dashboard("werkplek-platform", "werkplek: Kafka and PostgreSQL",

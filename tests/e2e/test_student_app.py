@@ -41,9 +41,14 @@ def app_proxy(e2e: Stack) -> Iterator[AppStackSettings]:
         proxy("down", e2e.placement_url, e2e.mentor_url)
 
 
+YESTERDAY = date.today() - timedelta(days=1)
+
+
 async def existing_entry(e2e: Stack, client: httpx.AsyncClient, student: str, placement: str) -> None:
-    """An entry logged earlier today from another device, 09:00–12:00: the app's 11:00–13:00 overlaps it."""
-    entry = {"entry_id": str(uuid7()), "placement_id": placement, "work_date": date.today().isoformat(),
+    """An entry of yesterday logged from another device, 09:00–12:00: the app's 11:00–13:00 overlaps it.
+    Yesterday, not today: a shift of today may not have ended yet when the suite runs (after midnight
+    it would be refused as ending in the future)."""
+    entry = {"entry_id": str(uuid7()), "placement_id": placement, "work_date": YESTERDAY.isoformat(),
              "start_time": "09:00", "end_time": "12:00", "activity": "work", "description": "morning shift"}
     r = await client.post(f"{e2e.placement_url}/v1/me/entries", json=entry,
                           headers={**bearer(e2e, Role.STUDENT, student), "Idempotency-Key": str(uuid.uuid4())})
@@ -67,6 +72,7 @@ async def cohort(e2e: Stack, cfg: AppStackSettings) -> dict[str, dict[str, objec
         placed = Placement(str(c["student_id"]), str(c["placement_id"]), mentor.mentor_id)
         entries = await log_hours(e2e, client, placed, [420, 360])
         c.update(entry_ids=entries, minutes=780)
+    students["b"]["past_date"] = YESTERDAY.isoformat()
     students["d"]["future_date"] = (date.today() + timedelta(days=3)).isoformat()
     await asyncio.to_thread(add_students, cfg, [(str(s["student_id"]), f"Student {k.upper()}")
                                                 for k, s in students.items()], e2e.institution)

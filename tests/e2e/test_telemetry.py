@@ -135,7 +135,8 @@ async def every_target_scraped(url: str) -> None:
 
 async def every_kind_of_traffic(stack: Stack) -> None:
     """What a day brings: a cohort registered, hours logged (one retried, one overlapping), confirmed by a
-    mentor's tool, an assessment, a forged webhook, a tampered link, and one undecodable record."""
+    mentor's tool, an assessment, a forged webhook, a tampered link, another institution's coordinator
+    asking for this one's programme, and one undecodable record."""
     async with httpx.AsyncClient(timeout=10) as client:
         coord = Coordinator(stack, client)
         programme = new_id("prog")
@@ -166,6 +167,9 @@ async def every_kind_of_traffic(stack: Stack) -> None:
         assert (await client.post(f"{stack.mentor_url}/webhooks/{stack.source_id}", content=body,
                                   headers=forged)).status_code == 401
         assert (await client.get(f"{stack.mentor_url}/confirm/not-a-real-token")).status_code >= 400
+        other = bearer(stack, Role.COORDINATOR, "coord-elsewhere", institution=f"{stack.institution}-other")
+        probe = await client.get(f"{stack.placement_url}/v1/programmes/{programme}", headers=other)
+        assert probe.status_code == 404, probe.text  # another institution's programme: as if unknown, and counted
     producer = new_producer(stack.bootstrap, "werkplek-e2e-telemetry")
     await producer.start()
     try:  # hour accounting, mentor feedback and the reports send it to the topic's DLQ and carry on

@@ -22,3 +22,4 @@ QUARANTINED = Gauge("werkplek_reports_quarantined", "Reports currently quarantin
 
 # Known label values start at 0, so a dashboard shows "none yet" rather than "no data".
 SNAPSHOTS_PUBLISHED.labels("schedule")
+QUARANTINES.labels("ValidationError")  # the one kind seen so far: an own report that does not fit the contract

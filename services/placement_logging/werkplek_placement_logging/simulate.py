@@ -198,7 +198,7 @@ class Sim:
         simulator, restarted, reads them back once from the API (own entries, from the placement's start),
         so it logs each work day once instead of sending overlaps that the API must refuse."""
         if st.logged is None:
-            st.token = st.token or self.token(Role.STUDENT, st.id)
+            st.token = st.token or self.token(Role.STUDENT, st.id, st.institution)
             days: set[date] = set()
             params: dict[str, Any] = {"placement_id": st.placement, "from": st.start.isoformat(), "limit": 500}
             while True:
@@ -242,14 +242,15 @@ class Sim:
             st = self.rng.choice(self.students)
             logged = await self.known_days(st)
             if self.rng.random() < 0.1:  # a burst: a phone that was offline for several days
-                days = self.free_days(st, logged, range(self.rng.randint(2, 6)))
+                days = self.free_days(st, logged, range(1, self.rng.randint(2, 7)))
                 if not days:
                     continue  # nothing left to log: this student's phone sends nothing now
                 logged.update(days)
                 task = asyncio.create_task(self.post(st, "/v1/me/entries/batch",
                                                      {"entries": [self.entry(st, d) for d in days]}))
-            else:  # today's work, or a recent day the student forgot
-                days = self.free_days(st, logged, range(4))
+            else:  # yesterday's work, or a recent day the student forgot (not today: its shift may not
+                # have ended yet, and an entry that ends in the future is refused, whatever the hour the run starts)
+                days = self.free_days(st, logged, range(1, 4))
                 if not days:
                     continue
                 day = days[0] if self.rng.random() < 0.7 else self.rng.choice(days)
