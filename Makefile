@@ -34,9 +34,11 @@ lint: ## ruff and mypy, and the event contract's drift check
 	@$(PY) -m ruff check .
 	@$(PY) -m mypy events services tests
 	@$(PY) -m werkplek_events.schemas --check
+	@$(PY) -m werkplek_mentor_feedback.contract --check
 
 schemas: ## regenerate JSON Schemas and the AsyncAPI document from the models (refuses breaking changes)
 	@$(PY) -m werkplek_events.schemas
+	@$(PY) -m werkplek_mentor_feedback.contract
 
 bench: ## run the benchmarks and write bench/out/*.json
 	@bash infra/bench.sh

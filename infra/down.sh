@@ -3,4 +3,5 @@
 source "$(dirname "$0")/lib.sh"
 bash "$ROOT/infra/prometheus/prometheus.sh" down
 bash "$ROOT/infra/kafka/kafka.sh" down
+bash "$ROOT/infra/mailpit/mailpit.sh" down
 bash "$ROOT/infra/postgres/postgres.sh" down

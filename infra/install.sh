@@ -20,6 +20,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 bash "$ROOT/infra/kafka/kafka.sh" install
+bash "$ROOT/infra/mailpit/mailpit.sh" install
 
 stamp="$VENV/.stamp-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
 if [ ! -f "$stamp" ]; then

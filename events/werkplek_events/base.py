@@ -27,6 +27,13 @@ Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-
 AcademicYear = Annotated[str, Field(pattern=r"^20[0-9]{2}-20[0-9]{2}$", examples=["2026-2027"])]
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 Minutes = Annotated[int, Field(ge=0, le=10_000_000)]
+# Personal data is marked in the schemas (`x-personal-data`), so the fields to protect or erase
+# (privacy issue: crypto-shredding) are found from the contract, not from memory.
+PERSONAL = "x-personal-data"
+EMAIL_PATTERN = (r"^[^@\s<>\"(),;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                 r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+Email = Annotated[str, Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN,
+                             json_schema_extra={PERSONAL: "contact"}, examples=["an.peeters@azgroeninge.be"])]
 
 
 def utcnow() -> datetime:

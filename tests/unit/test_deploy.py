@@ -45,6 +45,7 @@ SERVICES: dict[str, tuple[list[str], int | None, int | None]] = {
     "hour-accounting": (["python", "-m", "werkplek_hour_accounting", "worker"], None, 9102),
     "mentor-feedback-api": (["python", "-m", "werkplek_mentor_feedback", "api"], 8002, None),
     "mentor-feedback-worker": (["python", "-m", "werkplek_mentor_feedback", "worker"], None, 9103),
+    "mentor-feedback-notifier": (["python", "-m", "werkplek_mentor_feedback", "notifier"], None, 9106),
     "outcome-progress": (["python", "-m", "werkplek_mentor_feedback", "progress"], None, 9105),
     "funding-reports": (["python", "-m", "werkplek_funding_reports", "worker"], None, 9104),
 }
@@ -323,7 +324,7 @@ def test_environment_check_catches(doctor: str, rendered: list[Doc]) -> None:
     assert len(set(env_problems(docs)) - set(env_problems(rendered))) == 1
 
 
-EXTERNAL_SECRETS = {"werkplek-mentor-feedback", "werkplek-funding-reports"}  # created per installation
+EXTERNAL_SECRETS = {"werkplek-mentor-feedback", "werkplek-funding-reports", "werkplek-smtp"}  # created per installation
 
 
 def test_references_resolve(rendered: list[Doc]) -> None:

@@ -18,7 +18,7 @@ from werkplek_common.devidp import ensure_keys
 from werkplek_common.http import create_app
 from werkplek_common.problems import MEDIA_TYPE, Problem, problem_type
 
-from . import SERVICE, linkpages
+from . import SERVICE, linkpages, routes_mail, routes_sources
 from .config import MentorFeedbackSettings
 from .handlers import receive_webhook
 from .metrics import WEBHOOK_SECONDS, WEBHOOKS
@@ -52,12 +52,15 @@ def build_app(cfg: MentorFeedbackSettings, *, pool: asyncpg.Pool | None = None, 
         await app.state.pool.fetchval("SELECT 1")
 
     app = create_app(SERVICE, title="werkplek mentor feedback", version="1.0.0", ready=ready, lifespan=lifespan,
-                     description="Signed webhooks from mentors' tools, confirmation links, outcome progress.")
+                     description="Signed webhooks from mentors' tools, the mentor page behind confirmation links, "
+                                 "tool onboarding, mail deliveries and outcome progress.")
     app.state.cfg, app.state.clock, app.state.verifier, app.state.pool = cfg, clock, verifier_for(cfg), pool
     app.state.link_key = key or link_key(cfg.mentor_link_secret, cfg.mentor_secrets_dir)
     _webhook_routes(app)
     _progress_routes(app)
     linkpages.install(app)
+    routes_sources.install(app)
+    routes_mail.install(app)
     return app
 
 

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from pydantic import SecretStr
 from werkplek_common.devidp import DEV_AUDIENCE, DEV_ISSUER
 from werkplek_common.settings import CommonSettings
 
@@ -38,6 +40,42 @@ class MentorFeedbackSettings(CommonSettings):
     mentor_progress_app_id: str = "werkplek-outcome-progress"
     mentor_progress_web_port: int = 6067
     mentor_simulator_rate_per_s: float = 2.0
+    mentor_timezone: str = "Europe/Brussels"  # mentors' and coordinators' local time (digest day, expiry times)
+    # Mail (the notifier process). Locally the SMTP server is Mailpit (infra/mailpit), whose port
+    # follows Kafka's (+33) so every stack has its own; infra/lib.sh exports the one in use.
+    mentor_smtp_host: str = "127.0.0.1"
+    mentor_smtp_port: int = 19125
+    mentor_smtp_username: str | None = None
+    mentor_smtp_password: SecretStr | None = None
+    mentor_smtp_starttls: bool | None = None  # None: upgrade when the server offers STARTTLS
+    mentor_smtp_tls: bool = False  # implicit TLS (port 465)
+    mentor_smtp_timeout_s: float = 10.0
+    mentor_mail_from: str = "werkplek <no-reply@werkplek.example>"
+    # A failed send is retried after base * 2^(attempt-1) with equal jitter, capped, up to max attempts;
+    # a permanent refusal (5xx) is recorded at once (a refused recipient as bounced).
+    mentor_mail_base_delay_s: float = 30.0
+    mentor_mail_max_delay_s: float = 3600.0
+    mentor_mail_max_attempts: int = 12
+    mentor_mail_poll_s: float = 1.0
+    mentor_mail_batch: int = 20
+    mentor_notifier_group: str = "mentor-feedback-notifier"
+    # Early warnings: the coordinators' digest of yesterday goes out at this local hour; a mentor whose
+    # hours are pending for more than `reminder_after_days` is reminded, at most every `reminder_every_days`.
+    mentor_digest_hour: int = 7
+    mentor_digest_poll_s: float = 60.0
+    mentor_reminder_after_days: int = 7
+    mentor_reminder_every_days: int = 7
+    # Fresh links asked for with an e-mail address: at most one per mentor per interval.
+    mentor_fresh_link_every_s: int = 600
+
+    @property
+    def mentor_tz(self) -> ZoneInfo:
+        return ZoneInfo(self.mentor_timezone)
+
+    @property
+    def mentor_ask_url(self) -> str:
+        """The fresh-link form, named in every mail to a mentor."""
+        return f"{self.mentor_public_base_url.rstrip('/')}/link"
 
     @property
     def mentor_secrets_dir(self) -> Path:

@@ -69,18 +69,25 @@ async def save_mentor(conn: asyncpg.Connection, e: MentorRegistered) -> None:
         e.mentor_id, e.workplace_id, e.institution_id, e.trained, e.webhook_source, e.occurred_at)
 
 
+_NEWER = "mf_placements.terms_at <= $6"  # the event carries terms at least as new as the stored ones
+_SAVE_PLACEMENT = (
+    "INSERT INTO mf_placements(placement_id, student_id, mentor_id, institution_id, outcomes, terms_at,"  # noqa: S608 - columns from the constants below
+    " workplace_signed_at) VALUES ($1,$2,$3,$4,$5::jsonb,$6,$7) ON CONFLICT (placement_id) DO UPDATE SET"
+    " institution_id = COALESCE($4, mf_placements.institution_id),"
+    + "".join(f" {col} = CASE WHEN {_NEWER} THEN {val} ELSE mf_placements.{col} END,"
+              for col, val in (("student_id", "$2"), ("mentor_id", "$3"), ("outcomes", "$5::jsonb"),
+                               ("workplace_signed_at", "$7")))
+    + " terms_at = GREATEST(mf_placements.terms_at, $6)")
+
+
 async def save_placement(conn: asyncpg.Connection, e: PlacementAgreed | PlacementAmended) -> None:
-    outcomes = json.dumps([{"outcome_id": o.outcome_id, "kind": o.kind.value} for o in e.learning_agreement.outcomes])
+    # titles and where each outcome is acquired are for the mentor page; the rules need id and kind
+    outcomes = json.dumps([{"outcome_id": o.outcome_id, "kind": o.kind.value, "title": o.title,
+                            "acquired_at": o.acquired_at.value} for o in e.learning_agreement.outcomes])
     institution = e.institution_id if isinstance(e, PlacementAgreed) else None
-    await conn.execute(
-        "INSERT INTO mf_placements(placement_id, student_id, mentor_id, institution_id, outcomes, terms_at)"
-        " VALUES ($1,$2,$3,$4,$5::jsonb,$6) ON CONFLICT (placement_id) DO UPDATE SET"
-        " institution_id = COALESCE($4, mf_placements.institution_id),"
-        " student_id = CASE WHEN mf_placements.terms_at <= $6 THEN $2 ELSE mf_placements.student_id END,"
-        " mentor_id = CASE WHEN mf_placements.terms_at <= $6 THEN $3 ELSE mf_placements.mentor_id END,"
-        " outcomes = CASE WHEN mf_placements.terms_at <= $6 THEN $5::jsonb ELSE mf_placements.outcomes END,"
-        " terms_at = GREATEST(mf_placements.terms_at, $6)",
-        e.placement_id, e.student_id, e.mentor_id, institution, outcomes, e.occurred_at)
+    await conn.execute(_SAVE_PLACEMENT,
+        e.placement_id, e.student_id, e.mentor_id, institution, outcomes, e.occurred_at,
+        e.learning_agreement.signed_by_workplace_at)
 
 
 async def save_entry(conn: asyncpg.Connection, e: TimeEntryLogged | TimeEntryCorrected) -> None:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from werkplek_common.auth import Principal
 from werkplek_common.problems import Problem, problem_type
 from werkplek_events.base import Id
+from werkplek_events.vocabulary import ShareStatus
 
 from .registry_store import decode_cursor, encode_cursor, stored_doc
 from .replies import dumps
@@ -51,18 +52,35 @@ _SHARES = """
 SELECT s.student_id, s.programme_id, s.version, s.status, s.real_share, s.body, s.updated_at
 FROM share_read_model s
 WHERE s.student_id > $2 AND ($3::text IS NULL OR s.programme_id = $3)
+  AND ($5::text[] IS NULL OR s.status = ANY($5::text[]))
   AND EXISTS (SELECT 1 FROM pl_enrolment e WHERE e.student_id = s.student_id AND e.institution_id = $1)
 ORDER BY s.student_id LIMIT $4
 """
 
 
-@router.get("/shares", response_model=SharePage, responses={404: PROBLEM})
+def statuses(value: str | None) -> list[str] | None:
+    """`at_risk,behind` → the statuses asked for; None: all. An unknown status is a 422 naming it."""
+    if value is None:
+        return None
+    asked = [v.strip() for v in value.split(",") if v.strip()]
+    known = {s.value for s in ShareStatus}
+    wrong = [v for v in asked if v not in known]
+    if wrong or not asked:
+        message = f"comma-separated statuses out of {', '.join(sorted(known))}"
+        raise Problem(422, "Request is not valid", f"query.status: {message}", type_=problem_type("validation"),
+                      errors=[{"field": "query.status", "message": message}])
+    return asked
+
+
+@router.get("/shares", response_model=SharePage, responses={404: PROBLEM, 422: PROBLEM})
 async def institution_shares(request: Request, who: Coordinator, programme_id: Id | None = None,
+                             status: Annotated[str | None, Query(max_length=100, examples=["at_risk,behind"])] = None,
                              cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Response:
-    """Shares of the institution's students, keyset-paginated by student id."""
-    after = decode_cursor(cursor) or ""
+    """Shares of the institution's students, keyset-paginated by student id; `status=at_risk,behind`
+    lists only the students whose status is one of those (the early-warning list)."""
+    after, wanted = decode_cursor(cursor) or "", statuses(status)
     try:
-        rows = await _pool(request).fetch(_SHARES, who.institution_id, after, programme_id, limit + 1)
+        rows = await _pool(request).fetch(_SHARES, who.institution_id, after, programme_id, limit + 1, wanted)
     except asyncpg.UndefinedTableError:
         raise _not_computed("hour accounting has not computed any share yet") from None
     items: list[dict[str, Any]] = [
