@@ -48,6 +48,14 @@ class Stack:
         return f"e2e-ha-{self.tag}"
 
     @property
+    def notifier_group(self) -> str:
+        return f"e2e-mn-{self.tag}"
+
+    @property
+    def progress_group(self) -> str:
+        return f"e2e-op-{self.tag}"
+
+    @property
     def reports_group(self) -> str:
         return f"e2e-fr-{self.tag}"
 

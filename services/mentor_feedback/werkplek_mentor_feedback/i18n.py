@@ -11,35 +11,37 @@ DEFAULT = Language.NL  # the institutions are Flemish
 CATALOGUE: dict[Language, dict[str, str]] = {
     Language.NL: {
         # mails to mentors
-        "mail.request.subject": "Uren wachten op je bevestiging ({entries} registraties, {hours})",
+        "mail.request.subject": "Uren wachten op je bevestiging ({entries}, {hours})",
         "mail.reminder.subject": "Herinnering: uren wachten al meer dan {days} dagen op je bevestiging",
         "mail.fresh_link.subject": "Je nieuwe link voor werkplek",
         "mail.greeting": "Beste mentor",
-        "mail.request.intro": "Je studenten registreerden {entries} keer uren op de werkplek, samen {hours}. "
+        "mail.request.intro": "Je studenten registreerden uren op de werkplek: {entries}, samen {hours}. "
                               "Ze tellen pas mee voor hun opleiding wanneer jij ze bevestigt.",
         "mail.reminder.intro": "Sommige uren van je studenten wachten al meer dan {days} dagen op je bevestiging "
-                               "({entries} registraties, samen {hours}). Zonder bevestiging tellen ze niet mee.",
-        "mail.fresh_link.intro": "Je vroeg een nieuwe link aan. Er wachten {entries} registraties ({hours}) op je "
-                                 "bevestiging; je kunt er ook leerresultaten beoordelen en de "
-                                 "leerovereenkomst ondertekenen.",
+                               "({entries}, samen {hours}). Zonder bevestiging tellen ze niet mee.",
+        "mail.fresh_link.intro": "Je vroeg een nieuwe link aan. Wachten op je bevestiging: {entries} ({hours}). "
+                                 "Je kunt er ook leerresultaten beoordelen en de leerovereenkomst ondertekenen.",
         "mail.action": "Bevestig of weiger de uren, beoordeel leerresultaten en onderteken de leerovereenkomst:",
         "mail.button": "Open de pagina",
         "mail.validity": "De link werkt één keer en is geldig tot {expires}. Een nieuwe link vraag je aan op {ask}.",
         "mail.footer": "Je krijgt deze mail omdat de hogeschool van je student je als mentor op de werkplek "
                        "registreerde. Vragen? Neem contact op met de stagecoördinator.",
         # digest to coordinators
-        "mail.digest.subject": "werkplek: {students} studenten kwamen op {day} in de gevarenzone",
+        "mail.digest.subject": "werkplek: in de gevarenzone op {day}: {students}",
         "mail.digest.intro": "Deze studenten van je instelling kwamen op {day} in de gevarenzone "
                              "(risico) of liepen achterstand op:",
         "mail.digest.columns": "student · opleiding · status · werkplekaandeel",
         "mail.digest.outro": "De volledige lijst: GET /v1/shares?status=at_risk,behind in de API van werkplek.",
+        "n.entries.one": "{n} registratie",
+        "n.entries.other": "{n} registraties",
+        "n.students.one": "{n} student",
+        "n.students.other": "{n} studenten",
         "status.at_risk": "risico",
         "status.behind": "achterstand",
         "status.on_track": "op schema",
         # the mentor page
         "page.title": "Uren, beoordelingen en leerovereenkomst",
-        "page.intro": "{entries} registraties, samen {hours}, wachten op je beslissing. "
-                      "Deze link werkt één keer, tot {expires}.",
+        "page.intro": "Wachten op je beslissing: {entries}, samen {hours}. Deze link werkt één keer, tot {expires}.",
         "page.nothing": "Er wachten geen uren op je bevestiging.",
         "page.language": "English",
         "page.student": "Student {student}",
@@ -64,6 +66,7 @@ CATALOGUE: dict[Language, dict[str, str]] = {
         "page.level.achieved": "Bereikt",
         "page.level.exceeds": "Overtroffen",
         "page.latest": "laatste beoordeling: {level}",
+        "page.at_institution": "verworven in de hogeschool",
         "page.outcome_comment": "Opmerking bij {outcome}",
         "page.sign": "Leerovereenkomst",
         "page.sign.box": "Ik onderteken de leerovereenkomst van deze stage namens de werkplek.",
@@ -118,30 +121,34 @@ CATALOGUE: dict[Language, dict[str, str]] = {
         "ask.invalid": "Vul een geldig e-mailadres in, bijvoorbeeld an.peeters@voorbeeld.be.",
     },
     Language.EN: {
-        "mail.request.subject": "Hours await your confirmation ({entries} entries, {hours})",
+        "mail.request.subject": "Hours await your confirmation ({entries}, {hours})",
         "mail.reminder.subject": "Reminder: hours have awaited your confirmation for more than {days} days",
         "mail.fresh_link.subject": "Your new werkplek link",
         "mail.greeting": "Dear mentor",
-        "mail.request.intro": "Your students logged hours at the workplace {entries} times, {hours} in all. "
+        "mail.request.intro": "Your students logged hours at the workplace: {entries}, {hours} in all. "
                               "They count towards their programme only once you confirm them.",
         "mail.reminder.intro": "Some of your students' hours have awaited your confirmation for more than {days} "
-                               "days ({entries} entries, {hours} in all). Unconfirmed hours do not count.",
-        "mail.fresh_link.intro": "You asked for a new link. {entries} entries ({hours}) await your confirmation; "
-                                 "you can also assess learning outcomes and sign the learning agreement there.",
+                               "days ({entries}, {hours} in all). Unconfirmed hours do not count.",
+        "mail.fresh_link.intro": "You asked for a new link. Awaiting your confirmation: {entries} ({hours}). "
+                                 "You can also assess learning outcomes and sign the learning agreement there.",
         "mail.action": "Confirm or reject the hours, assess learning outcomes and sign the learning agreement:",
         "mail.button": "Open the page",
         "mail.validity": "The link works once and is valid until {expires}. Ask for a new link at {ask}.",
         "mail.footer": "You receive this mail because your student's university college registered you as their "
                        "workplace mentor. Questions? Contact the placement coordinator.",
-        "mail.digest.subject": "werkplek: {students} students became at risk or behind on {day}",
+        "mail.digest.subject": "werkplek: at risk or behind on {day}: {students}",
         "mail.digest.intro": "These students of your institution became at risk or fell behind on {day}:",
         "mail.digest.columns": "student · programme · status · workplace share",
         "mail.digest.outro": "The full list: GET /v1/shares?status=at_risk,behind in the werkplek API.",
+        "n.entries.one": "{n} entry",
+        "n.entries.other": "{n} entries",
+        "n.students.one": "{n} student",
+        "n.students.other": "{n} students",
         "status.at_risk": "at risk",
         "status.behind": "behind",
         "status.on_track": "on track",
         "page.title": "Hours, assessments and learning agreement",
-        "page.intro": "{entries} entries, {hours} in all, await your decision. This link works once, until {expires}.",
+        "page.intro": "Awaiting your decision: {entries}, {hours} in all. This link works once, until {expires}.",
         "page.nothing": "No hours await your confirmation.",
         "page.language": "Nederlands",
         "page.student": "Student {student}",
@@ -166,6 +173,7 @@ CATALOGUE: dict[Language, dict[str, str]] = {
         "page.level.achieved": "Achieved",
         "page.level.exceeds": "Exceeds",
         "page.latest": "latest assessment: {level}",
+        "page.at_institution": "acquired at the institution",
         "page.outcome_comment": "Comment on {outcome}",
         "page.sign": "Learning agreement",
         "page.sign.box": "I sign this placement's learning agreement on behalf of the workplace.",
@@ -238,6 +246,12 @@ def from_accept_language(header: str | None) -> Language | None:
 
 def text(lang: Language, key: str, **values: object) -> str:
     return CATALOGUE[lang][key].format(**values)
+
+
+def count(lang: Language, noun: str, n: int) -> str:
+    """"1 entry", "3 entries": the catalogue's `n.<noun>.one` / `n.<noun>.other` (both languages
+    have these two plural forms)."""
+    return text(lang, f"n.{noun}.{'one' if n == 1 else 'other'}", n=n)
 
 
 def hours(minutes: int) -> str:

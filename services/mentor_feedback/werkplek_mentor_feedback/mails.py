@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from werkplek_events.vocabulary import Language
 
-from .i18n import hours, text
+from .i18n import count, hours, text
 
 
 class MailKind(StrEnum):
@@ -54,7 +54,7 @@ def render(kind: MailKind, params: dict[str, Any], lang: Language, *, ask_url: s
 
 
 def _mentor_mail(kind: MailKind, p: dict[str, Any], lang: Language, ask_url: str, tz: ZoneInfo) -> Rendered:
-    values = {"entries": p["entries"], "hours": hours(p["minutes"]), "days": p.get("pending_days", 7),
+    values = {"entries": count(lang, "entries", p["entries"]), "hours": hours(p["minutes"]), "days": p.get("pending_days", 7),
               "expires": local_time(p["expires_at"], tz), "ask": ask_url}
     subject = text(lang, _MENTOR_SUBJECT[kind], **values)
     lines = [text(lang, "mail.greeting") + ",", "", text(lang, _MENTOR_INTRO[kind], **values), "",
@@ -73,7 +73,7 @@ def _mentor_mail(kind: MailKind, p: dict[str, Any], lang: Language, ask_url: str
 
 def _digest(p: dict[str, Any], lang: Language) -> Rendered:
     students = p["students"]
-    values = {"students": len(students), "day": p["day"]}
+    values = {"students": count(lang, "students", len(students)), "day": p["day"]}
     subject = text(lang, "mail.digest.subject", **values)
     rows = [(s["student_id"], s["programme"], text(lang, f"status.{s['status']}"), f"{float(s['real_share']):.1%}")
             for s in students]

@@ -81,7 +81,7 @@ async def test_a_pending_entry_becomes_exactly_one_mail_in_the_mentors_language(
     assert len(await mail_rows(pool, event.request_id)) == 1
     assert await Mailer(pool, mail_cfg).send_due() >= 1
     (mail,) = await mailpit.wait_for(email)
-    assert mail.subject == "Hours await your confirmation (1 entries, 7h30)"
+    assert mail.subject == "Hours await your confirmation (1 entry, 7h30)"
     assert world.student not in mail.subject + mail.text and event.link_url in mail.text
     assert mail.headers["Content-Language"] == ["en"]
     assert mail.message_id == f"{(await mail_rows(pool, event.request_id))[0]['mail_id']}@werkplek.example"
@@ -229,7 +229,7 @@ async def test_the_digest_lists_exactly_the_institutions_students_who_crossed_th
     await Mailer(pool, mail_cfg).send_due()
     (a,) = await mailpit.wait_for(address(inst_a))
     (b,) = await mailpit.wait_for(address(inst_b))
-    assert a.subject == f"werkplek: 2 studenten kwamen op {day.isoformat()} in de gevarenzone"
+    assert a.subject == f"werkplek: in de gevarenzone op {day.isoformat()}: 2 studenten"
     assert s[0] in a.text and s[1] in a.text and all(x not in a.text for x in (s[2], s[3], s[4], s[5]))
     assert all(x not in a.subject for x in s)
-    assert s[4] in b.text and s[0] not in b.text and "became at risk or behind" in b.subject
+    assert s[4] in b.text and s[0] not in b.text and b.subject.endswith("at risk or behind on " + day.isoformat() + ": 1 student")

@@ -57,7 +57,7 @@ def test_a_mentor_mail_links_the_page_and_names_no_student(kind: MailKind, lang:
 @pytest.mark.parametrize("lang", list(Language))
 def test_the_digest_lists_the_students_in_the_body_never_in_the_subject(lang: Language) -> None:
     r = render(MailKind.DIGEST, DIGEST, lang, ask_url="-", tz=TZ)
-    assert "stu-" not in r.subject and "2 " in r.subject and "2026-11-15" in r.subject
+    assert "stu-" not in r.subject and r.subject.endswith(("2 studenten", "2 students")) and "2026-11-15" in r.subject
     assert "stu-20260117" in r.text and "Verpleegkunde" in r.text and "12.3%" in r.text
     assert "stu-&lt;b&gt;x" in r.html and "<b>x" not in r.html  # escaped
     assert i18n.text(lang, "status.behind") in r.text
