@@ -54,8 +54,8 @@ def render(kind: MailKind, params: dict[str, Any], lang: Language, *, ask_url: s
 
 
 def _mentor_mail(kind: MailKind, p: dict[str, Any], lang: Language, ask_url: str, tz: ZoneInfo) -> Rendered:
-    values = {"entries": count(lang, "entries", p["entries"]), "hours": hours(p["minutes"]), "days": p.get("pending_days", 7),
-              "expires": local_time(p["expires_at"], tz), "ask": ask_url}
+    values = {"entries": count(lang, "entries", p["entries"]), "hours": hours(p["minutes"]),
+              "days": p.get("pending_days", 7), "expires": local_time(p["expires_at"], tz), "ask": ask_url}
     subject = text(lang, _MENTOR_SUBJECT[kind], **values)
     lines = [text(lang, "mail.greeting") + ",", "", text(lang, _MENTOR_INTRO[kind], **values), "",
              text(lang, "mail.action"), p["link_url"], "", text(lang, "mail.validity", **values), "",

@@ -119,7 +119,9 @@ def _entry(f: Form, e: ShownEntry) -> str:
 
 def _outcome(f: Form, pid: str, o: ShownOutcome) -> str:
     name, note = f"level-{pid}-{o.outcome_id}", f"note-{pid}-{o.outcome_id}"
-    about = text(f.lang, f"kind.{o.kind.value}") + ("" if o.at_workplace else " · " + text(f.lang, "page.at_institution"))
+    about = text(f.lang, f"kind.{o.kind.value}")
+    if not o.at_workplace:
+        about += " · " + text(f.lang, "page.at_institution")
     if o.latest_level:
         about += " · " + text(f.lang, "page.latest", level=text(f.lang, f"page.level.{o.latest_level}"))
     levels = "".join(f'<option value="{lvl.value}"{f.selected(name, lvl.value)}>{f.t(f"page.level.{lvl.value}")}'
@@ -173,8 +175,9 @@ def mentor_page(batch: Batch, lang: Language, tz: ZoneInfo, values: Mapping[str,
     f = Form(lang, values or {}, errors or {})
     open_entries = [e for e in batch.entries if not e.decision]
     expires = batch.expires_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-    intro = (f.t("page.intro", entries=count(lang, "entries", len(open_entries)), hours=hours(sum(e.minutes for e in open_entries)),
-                 expires=expires) if open_entries else f.t("page.nothing"))
+    waiting = hours(sum(e.minutes for e in open_entries))
+    intro = (f.t("page.intro", entries=count(lang, "entries", len(open_entries)), hours=waiting, expires=expires)
+             if open_entries else f.t("page.nothing"))
     body = (f"<p>{intro}</p>{_summary(f)}<form method=\"post\" action=\"?lang={lang.value}\">"
             + "".join(_placement(f, p) for p in batch.placements)
             + f'<button type="submit" id="submit">{f.t("page.submit")}</button></form>')
