@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page, ViewportSize, async_playwright
 from werkplek_common.auth import Role
 from werkplek_events import FundingReportPublished
 from werkplek_mentor_feedback.i18n import hours
@@ -28,7 +28,7 @@ from tests.support import eventually
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 MINUTES = [480, 450, 240]
 DEADLINE_S = 60.0
 
@@ -66,13 +66,14 @@ async def log_days(stack: Stack, client: httpx.AsyncClient, student: str, placem
     """One batch from the phone (so one confirmation request holds all three): yesterday and before."""
     from uuid6 import uuid7
 
-    entries = [{"entry_id": str(uuid7()), "placement_id": placement, "activity": "work", "description": "day shift",
+    entries: list[dict[str, Any]] = [{"entry_id": str(uuid7()), "placement_id": placement, "activity": "work",
+                                      "description": "day shift",
                 "work_date": (date.today() - timedelta(days=i + 1)).isoformat(), "duration_minutes": m}
                for i, m in enumerate(MINUTES)]
     r = await client.post(f"{stack.placement_url}/v1/me/entries/batch", json={"entries": entries},
                           headers={**bearer(stack, Role.STUDENT, student), "Idempotency-Key": new_id("k")})
     assert r.status_code == 200 and r.json()["accepted"] == 3, r.text
-    return [e["entry_id"] for e in entries]
+    return [str(e["entry_id"]) for e in entries]
 
 
 def co_creation(report: FundingReportPublished) -> str | None:

@@ -23,15 +23,17 @@ from .payloads import ConfirmationRequestData, OutboundConfirmationRequested, Ou
 
 log = logging.getLogger(__name__)
 
-_PENDING = """
+# One definition of "pending": logged, not withdrawn, undecided on its current revision.
+PENDING_ENTRY = ("NOT e.withdrawn AND e.work_date IS NOT NULL"
+                 " AND (e.decision IS NULL OR e.decided_revision IS DISTINCT FROM e.revision)")
+_PENDING = f"""
 SELECT e.entry_id, p.mentor_id, e.minutes, CASE WHEN s.retired_at IS NULL THEN m.webhook_source END AS webhook_source,
        s.endpoint_url, s.endpoint_disabled_at IS NOT NULL AS endpoint_disabled
 FROM mf_entries e
 JOIN mf_placements p USING (placement_id)
 JOIN mf_mentors m ON m.mentor_id = p.mentor_id
 LEFT JOIN mf_sources s ON s.source_id = m.webhook_source
-WHERE NOT e.withdrawn AND e.work_date IS NOT NULL
-  AND (e.decision IS NULL OR e.decided_revision IS DISTINCT FROM e.revision)
+WHERE {PENDING_ENTRY}
   AND e.logged_at <= $1
   AND (e.requested_at IS NULL OR e.requested_at <= $2)
   -- a tool without endpoint sends on its own; a retired tool's mentors get links again
@@ -39,7 +41,7 @@ WHERE NOT e.withdrawn AND e.work_date IS NOT NULL
 ORDER BY p.mentor_id, e.logged_at, e.entry_id
 LIMIT $3
 FOR UPDATE OF e SKIP LOCKED
-"""
+"""  # noqa: S608 - PENDING_ENTRY is a constant
 
 
 def link_url(cfg: MentorFeedbackSettings, key: bytes, request_id: str, expires_at: datetime) -> str:
@@ -97,13 +99,12 @@ async def _queue_delivery(conn: asyncpg.Connection, source_id: str, event: Confi
                        payload.model_dump_json().encode())
 
 
-_MENTOR_PENDING = """
+_MENTOR_PENDING = f"""
 SELECT e.entry_id, e.minutes FROM mf_entries e JOIN mf_placements p USING (placement_id)
-WHERE p.mentor_id = $1 AND NOT e.withdrawn AND e.work_date IS NOT NULL
-  AND (e.decision IS NULL OR e.decided_revision IS DISTINCT FROM e.revision)
+WHERE p.mentor_id = $1 AND {PENDING_ENTRY}
 ORDER BY e.logged_at, e.entry_id LIMIT $2
 FOR UPDATE OF e
-"""
+"""  # noqa: S608 - PENDING_ENTRY is a constant
 
 
 async def link_request(conn: asyncpg.Connection, cfg: MentorFeedbackSettings, link_key: bytes, mentor_id: str,

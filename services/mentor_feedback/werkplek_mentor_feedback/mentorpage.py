@@ -6,7 +6,6 @@ aria-invalid), the page language is declared, touch targets are at least 44 px, 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
@@ -200,6 +199,3 @@ def ask_form(lang: Language, *, action: str, email: str = "", invalid: bool = Fa
             f'autocomplete="email" required maxlength="254" value="{escape(email, quote=True)}"{attrs}>{err}'
             f'<button type="submit">{escape(text(lang, "ask.submit"))}</button></form>')
 
-
-def expiry(at: datetime, tz: ZoneInfo) -> str:
-    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")

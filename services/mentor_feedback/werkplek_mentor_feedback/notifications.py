@@ -21,6 +21,7 @@ from werkplek_events import (
 
 from .config import MentorFeedbackSettings
 from .notify import QueuedMail, mail_for_request
+from .projection import first_time
 
 CONSUMED = (ConfirmationRequested, MentorContactChanged, InstitutionContactChanged, StudentRiskStatusChanged,
             ProgrammeRegistered)
@@ -32,15 +33,9 @@ class Notifications:
         self.pool, self.cfg = pool, cfg
 
     async def handle_batch(self, batch: Sequence[tuple[Event, ConsumerRecord | None]]) -> None:
-        events = [event for event, _ in batch]
         async with self.pool.acquire() as conn, conn.transaction():
-            fresh = {r["event_id"] for r in await conn.fetch(
-                "INSERT INTO mf_notifier_applied(event_id) SELECT unnest($1::uuid[])"
-                " ON CONFLICT DO NOTHING RETURNING event_id", [e.event_id for e in events])}
-            for event in events:
-                if event.event_id in fresh:
-                    fresh.discard(event.event_id)  # a duplicate inside the batch applies once
-                    await self.apply(conn, event)
+            for event in await first_time(conn, "mf_notifier_applied", [event for event, _ in batch]):
+                await self.apply(conn, event)
 
     async def apply(self, conn: asyncpg.Connection, event: Event) -> None:
         if isinstance(event, ConfirmationRequested):

@@ -36,15 +36,23 @@ class Projection:
     async def handle_batch(self, batch: Sequence[tuple[Event, ConsumerRecord | None]]) -> None:
         """One transaction per fetched batch: at thousands of events/s a transaction per event is the
         bottleneck. Events already applied (redelivery) are skipped by their id."""
-        events = [event for event, _ in batch]
         async with self.pool.acquire() as conn, conn.transaction():
-            fresh = {r["event_id"] for r in await conn.fetch(
-                "INSERT INTO mf_applied_events(event_id) SELECT unnest($1::uuid[])"
-                " ON CONFLICT DO NOTHING RETURNING event_id", [e.event_id for e in events])}
-            for event in events:
-                if event.event_id in fresh:
-                    fresh.discard(event.event_id)  # a duplicate inside the batch applies once
-                    await apply_event(conn, event)
+            for event in await first_time(conn, "mf_applied_events", [event for event, _ in batch]):
+                await apply_event(conn, event)
+
+
+async def first_time(conn: asyncpg.Connection, ledger: str, events: Sequence[Event]) -> list[Event]:
+    """The events not applied before, each once, recorded as applied in `ledger` (the caller's
+    transaction): a consumer's idempotency by event id."""
+    fresh = {r["event_id"] for r in await conn.fetch(
+        f"INSERT INTO {ledger}(event_id) SELECT unnest($1::uuid[])"
+        " ON CONFLICT DO NOTHING RETURNING event_id", [e.event_id for e in events])}
+    out = []
+    for event in events:
+        if event.event_id in fresh:
+            fresh.discard(event.event_id)  # a duplicate inside the batch applies once
+            out.append(event)
+    return out
 
 
 async def apply_event(conn: asyncpg.Connection, event: Event) -> None:

@@ -11,27 +11,26 @@ from werkplek_events import ConfirmationRequested
 from werkplek_events.vocabulary import RequestPurpose
 
 from .config import MentorFeedbackSettings
-from .confirmations import link_request
+from .confirmations import PENDING_ENTRY, link_request
 from .metrics import FRESH_LINKS, REMINDERS
 from .notify import reminder_due
 
 # Mentors reachable by a reminder: with an address, or without a tool (then the reminder shows as
 # undeliverable to the coordinator, which is the point). A tool-only mentor is reached by their tool.
-_OVERDUE = """
+_OVERDUE = f"""
 SELECT p.mentor_id, min(e.logged_at) AS oldest, r.reminded_at
 FROM mf_entries e
 JOIN mf_placements p USING (placement_id)
 JOIN mf_mentors m ON m.mentor_id = p.mentor_id
 LEFT JOIN mf_reminders r ON r.mentor_id = p.mentor_id
-WHERE NOT e.withdrawn AND e.work_date IS NOT NULL
-  AND (e.decision IS NULL OR e.decided_revision IS DISTINCT FROM e.revision)
+WHERE {PENDING_ENTRY}
   AND e.logged_at <= $1
   AND (m.webhook_source IS NULL OR EXISTS (SELECT 1 FROM mf_contacts c WHERE c.kind = 'mentor'
                                            AND c.subject_id = p.mentor_id))
 GROUP BY p.mentor_id, r.reminded_at
 ORDER BY p.mentor_id
 LIMIT $2
-"""
+"""  # noqa: S608 - PENDING_ENTRY is a constant
 
 
 async def form_reminders(pool: asyncpg.Pool, cfg: MentorFeedbackSettings, link_key: bytes, *,

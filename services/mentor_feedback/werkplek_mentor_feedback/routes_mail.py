@@ -3,12 +3,13 @@ or failed and why, and what cannot be delivered because a mentor has no address.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from werkplek_common.problems import Problem, problem_type
+from werkplek_common.problems import Problem, comma_choices, problem_type
 
 from .routes_sources import PROBLEM, Coordinator
 
@@ -23,13 +24,7 @@ ORDER BY created_at DESC LIMIT $4
 
 
 def _states(value: str | None) -> list[str]:
-    asked = [v.strip() for v in (value or ",".join(STATES)).split(",") if v.strip()]
-    wrong = [v for v in asked if v not in STATES]
-    if wrong or not asked:
-        message = f"comma-separated states out of {', '.join(STATES)}"
-        raise Problem(422, "Request is not valid", f"query.state: {message}", type_=problem_type("validation"),
-                      errors=[{"field": "query.state", "message": message}])
-    return asked
+    return list(STATES) if value is None else comma_choices(value, list(STATES), "query.state", "states")
 
 
 @router.get("/mail-deliveries", responses={422: PROBLEM})
@@ -40,8 +35,6 @@ async def mail_deliveries(request: Request, who: Coordinator,
                           limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Response:
     """Mails to the institution's mentors and coordinators, newest first; `state=bounced,failed,
     undeliverable` lists the ones that did not arrive (a mentor without an address: undeliverable)."""
-    from datetime import datetime
-
     try:
         cursor = datetime.fromisoformat(before) if before else None
     except ValueError:

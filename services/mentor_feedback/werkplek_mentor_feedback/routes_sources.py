@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from werkplek_common.auth import Principal, Role, authenticate, require_role
 from werkplek_events.base import Id
@@ -56,9 +58,6 @@ def _now(request: Request) -> datetime:
 
 
 def _json(doc: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    from fastapi.encoders import jsonable_encoder
-    from fastapi.responses import JSONResponse
-
     return JSONResponse(jsonable_encoder(doc), status_code=status, headers=headers)
 
 

@@ -8,30 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from werkplek_common.auth import Principal
 from werkplek_common.problems import Problem, problem_type
 from werkplek_events.base import Id
 
 from . import contacts
 from .contacts import ContactIn, ContactOut
-from .registry import Registry
 from .replies import dumps
-from .routes_registry import PROBLEM, Coordinator
+from .routes_registry import PROBLEM, Coordinator, _inst, _reg
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
 WRITE: dict[int | str, dict[str, Any]] = {200: {"model": ContactOut}, 201: {"model": ContactOut}, 404: PROBLEM,
                                           422: PROBLEM}
 READ: dict[int | str, dict[str, Any]] = {200: {"model": ContactOut}, 404: PROBLEM}
-
-
-def _reg(request: Request) -> Registry:
-    reg: Registry = request.app.state.registry
-    return reg
-
-
-def _inst(who: Principal) -> str:
-    assert who.institution_id is not None  # the verifier refuses a coordinator token without one
-    return who.institution_id
 
 
 def _answer(status: int, row: Any) -> Response:

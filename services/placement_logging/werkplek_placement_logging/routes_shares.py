@@ -10,7 +10,7 @@ import asyncpg
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from werkplek_common.auth import Principal
-from werkplek_common.problems import Problem, problem_type
+from werkplek_common.problems import Problem, comma_choices, problem_type
 from werkplek_events.base import Id
 from werkplek_events.vocabulary import ShareStatus
 
@@ -60,16 +60,8 @@ ORDER BY s.student_id LIMIT $4
 
 def statuses(value: str | None) -> list[str] | None:
     """`at_risk,behind` → the statuses asked for; None: all. An unknown status is a 422 naming it."""
-    if value is None:
-        return None
-    asked = [v.strip() for v in value.split(",") if v.strip()]
-    known = {s.value for s in ShareStatus}
-    wrong = [v for v in asked if v not in known]
-    if wrong or not asked:
-        message = f"comma-separated statuses out of {', '.join(sorted(known))}"
-        raise Problem(422, "Request is not valid", f"query.status: {message}", type_=problem_type("validation"),
-                      errors=[{"field": "query.status", "message": message}])
-    return asked
+    known = sorted(s.value for s in ShareStatus)
+    return None if value is None else comma_choices(value, known, "query.status", "statuses")
 
 
 @router.get("/shares", response_model=SharePage, responses={404: PROBLEM, 422: PROBLEM})

@@ -67,6 +67,16 @@ async def requested(world, pool, cfg) -> ConfirmationRequested:
     return mine
 
 
+async def queued(world, pool, cfg) -> tuple[str, ConfirmationRequested]:
+    """mentor_c has an address and one pending entry; its request is formed and its mail queued."""
+    notifications = Notifications(pool, cfg)
+    email = await contact(notifications, pool, world.mentor_c)
+    await world.entry(world.pl_c)
+    event = await requested(world, pool, cfg)
+    await notifications.handle_batch([(event, None)])
+    return email, event
+
+
 async def mail_rows(pool, request_id: str) -> list:
     return await pool.fetch("SELECT * FROM mf_mails WHERE request_id = $1", request_id)
 
@@ -93,11 +103,7 @@ async def test_a_pending_entry_becomes_exactly_one_mail_in_the_mentors_language(
 
 
 async def test_smtp_refusing_for_a_while_is_retried_and_the_mail_arrives_once(world, pool, mail_cfg, mailpit):
-    notifications = Notifications(pool, mail_cfg)
-    email = await contact(notifications, pool, world.mentor_c)
-    await world.entry(world.pl_c)
-    event = await requested(world, pool, mail_cfg)
-    await notifications.handle_batch([(event, None)])
+    email, event = await queued(world, pool, mail_cfg)
     clock = Clock()
     mailer = Mailer(pool, mail_cfg, clock=clock, rand=lambda: 0.0)
     await mailpit.chaos(451)  # "try again later"
@@ -118,11 +124,7 @@ async def test_smtp_refusing_for_a_while_is_retried_and_the_mail_arrives_once(wo
 
 async def test_a_refused_recipient_is_recorded_as_bounced_and_shown_to_the_coordinator(world, pool, mail_cfg, api,
                                                                                        mailpit):
-    notifications = Notifications(pool, mail_cfg)
-    email = await contact(notifications, pool, world.mentor_c)
-    await world.entry(world.pl_c)
-    event = await requested(world, pool, mail_cfg)
-    await notifications.handle_batch([(event, None)])
+    email, event = await queued(world, pool, mail_cfg)
     await mailpit.chaos(550)  # "no such user"
     try:
         await Mailer(pool, mail_cfg).send_due()
@@ -163,11 +165,7 @@ async def test_a_mentor_without_an_address_is_undeliverable_until_one_arrives(wo
 
 
 async def test_a_link_mail_that_could_not_go_out_before_its_link_expired_is_not_sent(world, pool, mail_cfg, mailpit):
-    notifications = Notifications(pool, mail_cfg)
-    email = await contact(notifications, pool, world.mentor_c)
-    await world.entry(world.pl_c)
-    event = await requested(world, pool, mail_cfg)
-    await notifications.handle_batch([(event, None)])
+    email, event = await queued(world, pool, mail_cfg)
     clock = Clock()
     clock.now = event.expires_at.timestamp() + 1  # type: ignore[union-attr]
     await Mailer(pool, mail_cfg, clock=clock).send_due()
