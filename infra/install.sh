@@ -21,6 +21,8 @@ fi
 
 bash "$ROOT/infra/kafka/kafka.sh" install
 bash "$ROOT/infra/mailpit/mailpit.sh" install
+bash "$ROOT/infra/keycloak/keycloak.sh" install
+bash "$ROOT/infra/app.sh" install
 
 # Every Python package, build tooling included, comes from requirements.lock with its hash checked
 # (make lock writes it). The project itself is then built by the locked setuptools, without build

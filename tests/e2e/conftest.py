@@ -21,6 +21,7 @@ import pytest
 from werkplek_common.devidp import ensure_keys
 from werkplek_common.settings import CommonSettings
 
+from tests.e2e.app_stack import AppStackSettings, placement_oidc_env
 from tests.e2e.processes import Probe, ServiceProcess, log_says, stop_all, wait_ready
 from tests.e2e.stack import (
     Stack,
@@ -33,7 +34,7 @@ from tests.e2e.stack import (
     start_groups_at_end,
 )
 
-STARTUP_S = 120.0  # eight processes on two shared cores: a minute is not always enough
+STARTUP_S = 120.0  # a deadline, not a measure: on a shared 2-core machine under load, six Python processes need it
 KEEP_LOGS_S = 24 * 3600  # older e2e logs are removed when a session starts
 RUNNING: list[ServiceProcess] = []  # of this session, for the failure report
 
@@ -44,7 +45,8 @@ def services(stack: Stack, cfg: CommonSettings, log_dir: Path) -> list[ServicePr
               "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "INFO", "WERKPLEK_METRICS_PORT": "0"}
     placement = {**common, "WERKPLEK_API_PORT": stack.placement_url.rsplit(":", 1)[1],
                  "WERKPLEK_OUTBOX_PRODUCER": stack.placement_producer,
-                 "WERKPLEK_DECISIONS_GROUP": stack.placement_group, "WERKPLEK_WORKER_METRICS_PORT": "0"}
+                 "WERKPLEK_DECISIONS_GROUP": stack.placement_group, "WERKPLEK_VIEWS_GROUP": stack.views_group,
+                 "WERKPLEK_WORKER_METRICS_PORT": "0", **placement_oidc_env(AppStackSettings())}
     mentor = {**common, "WERKPLEK_MENTOR_API_PORT": stack.mentor_url.rsplit(":", 1)[1],
               "WERKPLEK_MENTOR_PUBLIC_BASE_URL": stack.mentor_url, "WERKPLEK_MENTOR_CONSUMER_GROUP": stack.mentor_group,
               "WERKPLEK_MENTOR_DEV_SOURCES": "[]", "WERKPLEK_MENTOR_NOTIFIER_GROUP": stack.notifier_group,
@@ -85,7 +87,7 @@ def prune_logs(log_dir: Path) -> None:
 
 def kafka_groups(stack: Stack) -> list[str]:
     """The groups that keep their offsets in Kafka (hour accounting keeps its own in PostgreSQL)."""
-    return [stack.placement_group, stack.mentor_group, stack.reports_group, stack.notifier_group,
+    return [stack.placement_group, stack.views_group, stack.mentor_group, stack.reports_group, stack.notifier_group,
             stack.progress_group]
 
 

@@ -40,6 +40,10 @@ class Stack:
         return f"e2e-pl-decisions-{self.tag}"
 
     @property
+    def views_group(self) -> str:
+        return f"e2e-pl-views-{self.tag}"
+
+    @property
     def mentor_group(self) -> str:
         return f"e2e-mf-{self.tag}"
 

@@ -13,12 +13,12 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.middleware import Middleware
-from werkplek_common.auth import TokenVerifier
-from werkplek_common.devidp import ensure_keys
+from werkplek_common.auth import IssuerVerifiers, TokenVerifier
+from werkplek_common.devidp import DEV_AUDIENCE, DEV_ISSUER, ensure_keys
 from werkplek_common.http import create_app
 from werkplek_common.metrics import OUTBOX_BACKLOG, OUTBOX_RELAY_LAG
 
-from . import routes_contacts, routes_entries, routes_registry, routes_shares
+from . import routes_contacts, routes_entries, routes_me, routes_registry, routes_shares
 from .config import SERVICE, Settings
 from .hot_routes import HotRoutes
 from .ledger import Ledger
@@ -28,11 +28,17 @@ from .schemas import BatchIn, EntryIn
 from .security import Authenticator
 
 
-def verifier_for(cfg: Settings) -> TokenVerifier:
-    if cfg.oidc_jwks_url:
-        return TokenVerifier(issuer=cfg.oidc_issuer, audience=cfg.oidc_audience, jwks_url=cfg.oidc_jwks_url)
-    jwks = cfg.oidc_jwks_file or ensure_keys(cfg.data_dir)
-    return TokenVerifier(issuer=cfg.oidc_issuer, audience=cfg.oidc_audience, jwks_file=jwks)
+def verifier_for(cfg: Settings) -> TokenVerifier | IssuerVerifiers:
+    if not cfg.oidc_jwks_url:
+        jwks = cfg.oidc_jwks_file or ensure_keys(cfg.data_dir)
+        return TokenVerifier(issuer=cfg.oidc_issuer, audience=cfg.oidc_audience, jwks_file=jwks,
+                             role_claim=cfg.oidc_role_claim, institution_claim=cfg.oidc_institution_claim)
+    idp = TokenVerifier(issuer=cfg.oidc_issuer, audience=cfg.oidc_audience, jwks_url=cfg.oidc_jwks_url,
+                        role_claim=cfg.oidc_role_claim, institution_claim=cfg.oidc_institution_claim)
+    if not cfg.oidc_trust_dev_idp:
+        return idp
+    dev = TokenVerifier(issuer=DEV_ISSUER, audience=DEV_AUDIENCE, jwks_file=ensure_keys(cfg.data_dir))
+    return IssuerVerifiers(idp, dev)
 
 
 async def _keep_session(_conn: asyncpg.Connection) -> None:
@@ -93,7 +99,8 @@ def build(cfg: Settings | None = None) -> FastAPI:
                                  "Errors are RFC 9457 problem documents naming every field at fault.")
     app.state.auth = Authenticator(verifier_for(cfg))
     app.state.settings = cfg
-    for router in (routes_registry.router, routes_entries.router, routes_shares.router, routes_contacts.router):
+    for router in (routes_registry.router, routes_entries.router, routes_shares.router, routes_me.router,
+                   routes_contacts.router):
         app.include_router(router)
     hot = [r for r in routes_entries.router.routes
            if isinstance(r, APIRoute) and r.endpoint in (routes_entries.log_entry, routes_entries.log_batch)]

@@ -127,7 +127,7 @@ async def log_batch(request: Request) -> Response:
                       "The batch is not valid") from None
     items = [parse_draft(raw) for raw in batch.entries]
     reply, replayed = await log_entries(_ledger(request), who.subject, items, idem, _batch(request.scope["path"]),
-                                        "/v1/me/entries/batch")
+                                        "/v1/me/entries/batch", batch.entries)
     return reply.response(replayed=replayed)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from werkplek_common.auth import Principal, Role, TokenVerifier, authenticate, require_role
+from werkplek_common.auth import IssuerVerifiers, Principal, Role, TokenVerifier, authenticate, require_role
 
 _bearer = HTTPBearer(auto_error=False, description="OIDC access token (JWT) of the institution's IdP")
 CACHE_SIZE = 50_000
@@ -22,7 +22,7 @@ class Authenticator:
     """Verifies a bearer token once, then answers from a bounded LRU of verified principals keyed by
     the token's SHA-256 (the tokens themselves are not kept), each until the token's `exp`."""
 
-    def __init__(self, verifier: TokenVerifier, size: int = CACHE_SIZE) -> None:
+    def __init__(self, verifier: TokenVerifier | IssuerVerifiers, size: int = CACHE_SIZE) -> None:
         self.verifier, self.size = verifier, size
         self._cache: OrderedDict[bytes, tuple[Principal, float]] = OrderedDict()
 

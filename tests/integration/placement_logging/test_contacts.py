@@ -6,7 +6,6 @@ institution sees nothing. And the early-warning list: GET /v1/shares?status=at_r
 from __future__ import annotations
 
 import json
-import uuid
 
 import asyncpg
 from werkplek_common.auth import Role
@@ -80,9 +79,10 @@ async def test_shares_can_be_filtered_by_status(api, pl_settings, pg):
     inst = new_id("inst")
     cohorts = [await make_cohort(api, pl_settings, institution=inst) for _ in range(3)]
     for c, status in zip(cohorts, ("on_track", "at_risk", "behind"), strict=True):
-        await pg.execute("INSERT INTO share_read_model(student_id, programme_id, version, status, real_share, body,"
-                         " event_id) VALUES ($1, $2, 1, $3, 0.1, $4::jsonb, $5)", c.student, c.programme, status,
-                         json.dumps({"status": status}), uuid.uuid4())
+        # placement logging's own view of the shares (its worker fills it from accounting.share.updated)
+        await pg.execute("INSERT INTO pl_share_view(student_id, programme_id, version, status, real_share, body)"
+                         " VALUES ($1, $2, 1, $3, 0.1, $4::jsonb)", c.student, c.programme, status,
+                         json.dumps({"status": status}))
     coord = cohorts[0].coordinator
 
     async def listed(query: dict[str, str]) -> list[str]:
