@@ -10,7 +10,8 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, model_validator
 
-from .base import AcademicYear, AwareDatetime, Email, Event, Id, Minutes, Model, Text
+from .base import AwareDatetime, Event, Minutes, Model
+from .limits import AcademicYear, Email, Id, Name, Sector, Text
 from .vocabulary import (
     AcquiredAt,
     ActivityKind,
@@ -42,7 +43,7 @@ class ProgrammeRegistered(Event):
 
     programme_id: Id
     institution_id: Id
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Name
     level: Level
     ects: Annotated[int, Field(ge=1, le=400)]
     hours_per_ects: Annotated[int, Field(ge=25, le=30)] = 27
@@ -80,8 +81,8 @@ class WorkplaceRegistered(Event):
 
     workplace_id: Id
     institution_id: Id
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    sector: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Name
+    sector: Sector
     environment: LearningEnvironment
 
 
@@ -138,7 +139,7 @@ class ContinuumPosition(Model):
 
 class LearningOutcome(Model):
     outcome_id: Id
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: Name
     kind: OutcomeKind
     acquired_at: AcquiredAt
 

@@ -99,6 +99,8 @@ CATALOGUE: dict[Language, dict[str, str]] = {
         "error.comment": "Licht de weigering kort toe (hoogstens 500 tekens).",
         "error.moment": "Kies of dit een tussentijdse of een eindbeoordeling is.",
         "error.outcome_comment": "Een opmerking is hoogstens 500 tekens.",
+        "error.text_control": "Deze tekst bevat een onzichtbaar stuurteken dat niet bewaard kan worden; "
+                              "typ hem opnieuw of verwijder het geplakte stuk.",
         "error.nothing": "Kies voor minstens één registratie bevestigen of weigeren, beoordeel een leerresultaat "
                          "of onderteken de leerovereenkomst.",
         "refused.used.title": "Deze link werd al gebruikt",
@@ -206,6 +208,8 @@ CATALOGUE: dict[Language, dict[str, str]] = {
         "error.comment": "Explain the rejection briefly (at most 500 characters).",
         "error.moment": "Choose whether this is a mid-term or a final assessment.",
         "error.outcome_comment": "A comment is at most 500 characters.",
+        "error.text_control": "This text contains an invisible control character that cannot be stored; "
+                              "type it again or remove the pasted part.",
         "error.nothing": "Confirm or reject at least one entry, assess a learning outcome or sign the learning "
                          "agreement.",
         "refused.used.title": "This link has already been used",

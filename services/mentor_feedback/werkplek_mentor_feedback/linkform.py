@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from werkplek_events.base import MAX_TEXT
+from werkplek_events.limits import TEXT_MAX, clean_text, text_fault
 from werkplek_events.vocabulary import AssessmentLevel, AssessmentMoment, OutcomeKind, RejectionReason
 
 from .payloads import EntryRef, RejectedEntry
@@ -46,8 +46,16 @@ class Choices:
 
 
 def _revision(form: Mapping[str, str], name: str, current: int) -> int:
-    value = form.get(name, "")
-    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else current
+    value = form.get(name, "")  # ASCII digits only: "²".isdigit() holds, int("²") does not
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 and int(value) > 0 else current
+
+
+def _text(value: str, too_long: str) -> tuple[str, str | None]:
+    """A comment as the contract stores it (NFC, at most TEXT_MAX), or the catalogue key of its fault."""
+    if text_fault(value):
+        return "", "error.text_control"
+    value = clean_text(value.strip())
+    return (value, None) if len(value) <= TEXT_MAX else ("", too_long)
 
 
 def _decisions(form: Mapping[str, str], batch: Batch, choices: Choices, errors: dict[str, str]) -> None:
@@ -60,12 +68,13 @@ def _decisions(form: Mapping[str, str], batch: Batch, choices: Choices, errors: 
         if decision == "confirm":
             choices.confirm.append(EntryRef(entry_id=e.entry_id, revision=revision))
         elif decision == "reject":
-            reason, comment = form.get(f"reason-{i}", ""), form.get(f"comment-{i}", "").strip()
+            reason = form.get(f"reason-{i}", "")
+            comment, fault = _text(form.get(f"comment-{i}", ""), "error.comment")
             if reason not in reasons:
                 errors[f"reason-{i}"] = "error.reason"
-            if not comment or len(comment) > MAX_TEXT:
-                errors[f"comment-{i}"] = "error.comment"
-            if reason in reasons and comment and len(comment) <= MAX_TEXT:
+            if fault or not comment:
+                errors[f"comment-{i}"] = fault or "error.comment"
+            elif reason in reasons:
                 choices.reject.append(RejectedEntry(entry_id=e.entry_id, revision=revision,
                                                     reason=RejectionReason(reason), comment=comment))
 
@@ -74,12 +83,12 @@ def _assessment(form: Mapping[str, str], p: ShownPlacement, errors: dict[str, st
     levels = {lvl.value for lvl in AssessmentLevel}
     outcomes = []
     for o in p.outcomes:
-        level, note = form.get(f"level-{p.placement_id}-{o.outcome_id}", ""), form.get(
-            f"note-{p.placement_id}-{o.outcome_id}", "").strip()
-        if len(note) > MAX_TEXT:
-            errors[f"note-{p.placement_id}-{o.outcome_id}"] = "error.outcome_comment"
+        level = form.get(f"level-{p.placement_id}-{o.outcome_id}", "")
+        note, fault = _text(form.get(f"note-{p.placement_id}-{o.outcome_id}", ""), "error.outcome_comment")
+        if fault:
+            errors[f"note-{p.placement_id}-{o.outcome_id}"] = fault
         if level in levels:
-            outcomes.append((o.outcome_id, o.kind, AssessmentLevel(level), note[:MAX_TEXT]))
+            outcomes.append((o.outcome_id, o.kind, AssessmentLevel(level), note))
     if not outcomes:
         return None
     moment = form.get(f"moment-{p.placement_id}", "")

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from html import escape
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
-from werkplek_events.base import EMAIL_PATTERN
+from werkplek_events.limits import EMAIL_MAX, EMAIL_PATTERN
 from werkplek_events.vocabulary import Language
 
 from . import i18n
@@ -50,13 +51,26 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
+HTML: dict[str, Any] = {"content": {"text/html": {}}}
+PUBLIC: dict[str, Any] = {"security": []}  # the signed token in the path is the credential
+FORM: dict[str, Any] = {**PUBLIC, "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+    "schema": {"type": "object", "additionalProperties": {"type": "string"},
+               "description": "per entry: decision-<id> (confirm/reject/empty), revision-<id>, reason-<id>, "
+                              "comment-<id>; per placement: moment-<p>, level-<p>-<outcome>, note-<p>-<outcome>, "
+                              "sign-<p> (yes); lang (nl/en)"}}}}}
+ASK: dict[str, Any] = {**PUBLIC, "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+    "schema": {"type": "object", "required": ["email"], "properties": {
+        "email": {"type": "string", "maxLength": EMAIL_MAX}, "lang": {"type": "string", "enum": ["nl", "en"]}}}}}}}
+
+
 def install(app: FastAPI) -> None:
     def today() -> datetime:
         return datetime.fromtimestamp(app.state.clock(), app.state.cfg.mentor_tz)
 
     @app.get("/confirm/{token}", response_class=HTMLResponse, tags=["mentor page"],
-             summary="The mentor page behind a link (opening does not use it up)")
-    async def show(token: str, request: Request, lang: str | None = None) -> HTMLResponse:
+             summary="The mentor page behind a link (opening does not use it up)",
+             responses={403: HTML, 410: HTML}, openapi_extra=PUBLIC)
+    async def show(token: str, request: Request, lang: Language | None = None) -> HTMLResponse:
         try:
             batch = await open_link(app.state.pool, app.state.link_key, token, now=app.state.clock())
         except LinkRefused as exc:
@@ -67,8 +81,9 @@ def install(app: FastAPI) -> None:
         return mentor_page(batch, chosen_language(request, lang, batch.language), app.state.cfg.mentor_tz)
 
     @app.post("/confirm/{token}", response_class=HTMLResponse, tags=["mentor page"],
-              summary="Send decisions, assessments and signatures once")
-    async def decide(token: str, request: Request, lang: str | None = None) -> HTMLResponse:
+              summary="Send decisions, assessments and signatures once",
+              responses={400: HTML, 403: HTML, 409: HTML, 410: HTML, 422: HTML}, openapi_extra=FORM)
+    async def decide(token: str, request: Request, lang: Language | None = None) -> HTMLResponse:
         form = await _form(request)
         pool, key, now = app.state.pool, app.state.link_key, app.state.clock()
         asked = lang or form.get("lang")
@@ -88,22 +103,24 @@ def install(app: FastAPI) -> None:
         LINK_VISITS.labels("applied").inc()
         return thanks(chosen_language(request, asked, None), summary(plan))
 
-    @app.get("/link", response_class=HTMLResponse, tags=["mentor page"], summary="Ask for a fresh link")
-    async def ask(request: Request, lang: str | None = None) -> HTMLResponse:
+    @app.get("/link", response_class=HTMLResponse, tags=["mentor page"], summary="Ask for a fresh link",
+             openapi_extra=PUBLIC)
+    async def ask(request: Request, lang: Language | None = None) -> HTMLResponse:
         chosen = chosen_language(request, lang, None)
         other = Language.EN if chosen is Language.NL else Language.NL
         return page(chosen, i18n.text(chosen, "ask.title"), ask_form(chosen, action="link"),
                     switch=f"?lang={other.value}")
 
     @app.post("/link", response_class=HTMLResponse, tags=["mentor page"],
-              summary="Mail a fresh link, if the address is a mentor's (the answer never says)")
+              summary="Mail a fresh link, if the address is a mentor's (the answer never says)",
+              responses={400: HTML}, openapi_extra=ASK)
     async def asked(request: Request) -> HTMLResponse:
         form = await _form(request)
         chosen = chosen_language(request, form.get("lang"), None)
         email = form.get("email", "").strip()
-        if len(email) > 254 or not _EMAIL.match(email):
+        if len(email) > EMAIL_MAX or not _EMAIL.match(email):
             return page(chosen, i18n.text(chosen, "ask.title"),
-                        ask_form(chosen, action="link", email=email[:254], invalid=True), 400)
+                        ask_form(chosen, action="link", email=email[:EMAIL_MAX], invalid=True), 400)
         # the same work for a known and an unknown address: one lookup, one row
         await app.state.pool.execute(
             "INSERT INTO mf_link_requests(mentor_id) VALUES ((SELECT subject_id FROM mf_contacts WHERE kind = 'mentor'"

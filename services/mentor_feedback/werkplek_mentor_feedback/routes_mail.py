@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from werkplek_common.problems import Problem, comma_choices, problem_type
 
-from .routes_sources import PROBLEM, Coordinator
+from .routes_sources import BEARER_DOC, PROBLEM, Coordinator
 
 router = APIRouter(prefix="/v1", tags=["mail"])
 STATES = ("pending", "sent", "failed", "bounced", "undeliverable", "expired")
@@ -27,11 +27,11 @@ def _states(value: str | None) -> list[str]:
     return list(STATES) if value is None else comma_choices(value, list(STATES), "query.state", "states")
 
 
-@router.get("/mail-deliveries", responses={422: PROBLEM})
+@router.get("/mail-deliveries", responses={422: PROBLEM}, openapi_extra=BEARER_DOC)
 async def mail_deliveries(request: Request, who: Coordinator,
                           state: Annotated[str | None, Query(max_length=100, examples=["bounced,failed,undeliverable"])]
-                          = None, before: Annotated[str | None, Query(description="created_at of the last item "
-                                                                      "of the previous page")] = None,
+                          = None, before: Annotated[str | None, Query(max_length=40, description="created_at of the "
+                                                                      "last item of the previous page")] = None,
                           limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Response:
     """Mails to the institution's mentors and coordinators, newest first; `state=bounced,failed,
     undeliverable` lists the ones that did not arrive (a mentor without an address: undeliverable)."""

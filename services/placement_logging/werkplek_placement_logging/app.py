@@ -13,19 +13,21 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.middleware import Middleware
+from starlette.types import Scope
+from werkplek_common import openapi
 from werkplek_common.auth import IssuerVerifiers, TokenVerifier
 from werkplek_common.devidp import DEV_AUDIENCE, DEV_ISSUER, ensure_keys
-from werkplek_common.http import create_app
+from werkplek_common.http import BodyLimitFor, create_app
 from werkplek_common.metrics import OUTBOX_BACKLOG, OUTBOX_RELAY_LAG
 
-from . import routes_contacts, routes_entries, routes_me, routes_registry, routes_shares
+from . import routes_contacts, routes_entries, routes_me, routes_registry, routes_shares, routes_students
 from .config import SERVICE, Settings
 from .hot_routes import HotRoutes
 from .ledger import Ledger
 from .nudge import RelayNudge
 from .registry import Registry
 from .schemas import BatchIn, EntryIn
-from .security import Authenticator
+from .security import Authenticator, StudentInstitutions
 
 
 def verifier_for(cfg: Settings) -> TokenVerifier | IssuerVerifiers:
@@ -82,6 +84,7 @@ def build(cfg: Settings | None = None) -> FastAPI:
         app.state.ledger = Ledger(pool, cfg.outbox_producer, cfg.event_source, ZoneInfo(cfg.timezone),
                                   timedelta(seconds=cfg.clock_skew_s), nudge)
         app.state.registry = Registry(pool, cfg.outbox_producer, cfg.event_source)
+        app.state.student_institutions = StudentInstitutions(pool, cfg.student_institution_ttl_s)
         watcher = asyncio.create_task(_watch_outbox(app, cfg))
         try:
             yield
@@ -95,39 +98,42 @@ def build(cfg: Settings | None = None) -> FastAPI:
         await app.state.ledger.pool.fetchval("SELECT 1")
 
     app = create_app(SERVICE, title="werkplek placement logging", version="1.0.0", ready=ready, lifespan=lifespan,
+                     body_limit=body_limits(cfg),
                      description="The registry of placements (coordinators) and the students' time-logging API. "
                                  "Errors are RFC 9457 problem documents naming every field at fault.")
     app.state.auth = Authenticator(verifier_for(cfg))
     app.state.settings = cfg
-    for router in (routes_registry.router, routes_entries.router, routes_shares.router, routes_me.router,
-                   routes_contacts.router):
+    for router in (routes_registry.router, routes_students.router, routes_entries.router, routes_shares.router,
+                   routes_me.router, routes_contacts.router):
         app.include_router(router)
     hot = [r for r in routes_entries.router.routes
            if isinstance(r, APIRoute) and r.endpoint in (routes_entries.log_entry, routes_entries.log_batch)]
     # appended, not add_middleware (which puts a middleware outermost): inside the metrics middleware
     app.user_middleware.append(Middleware(HotRoutes, routes=hot))
-    _document_raw_bodies(app)
+    openapi.install(app, edit=_document_raw_bodies)
     return app
 
 
-def _document_raw_bodies(app: FastAPI) -> None:
+BATCH_PATH = "/v1/me/entries/batch"
+
+
+def body_limits(cfg: Settings) -> BodyLimitFor:
+    """The offline batch carries up to 500 entries; every other endpoint the default."""
+    def limit(scope: Scope) -> int:
+        return cfg.max_batch_body_bytes if scope.get("path") == BATCH_PATH else cfg.max_body_bytes
+    return limit
+
+
+def _document_raw_bodies(doc: dict[str, Any]) -> None:
     """The POST routes read raw JSON (for the Idempotency-Key fingerprint); put their body schemas in
     the OpenAPI document by hand."""
-    original = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        doc = original()
-        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-        for model in (EntryIn, BatchIn):
-            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            schemas.update(schema.pop("$defs", {}))
-            schemas[model.__name__] = schema
-        app.openapi_schema = doc
-        return doc
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    for model in (EntryIn, BatchIn):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    # the items are read one by one (an invalid one does not refuse the batch), but each is an EntryIn
+    schemas["BatchIn"]["properties"]["entries"]["items"] = {"$ref": "#/components/schemas/EntryIn"}
 
 
 def create() -> FastAPI:

@@ -35,3 +35,9 @@ class Settings(CommonSettings):
     worker_metrics_port: int = 0  # 0: no /metrics listener for the worker
     backlog_refresh_s: float = 5.0
     relay_nudge_s: float = 0.01  # at most one NOTIFY to the relay per interval per process; 0: one per write
+    student_institution_ttl_s: float = 30.0  # how long a student's institution is remembered for the token check
+    # Request bodies (bytes), refused with 413 while they are read, before authentication or parsing.
+    # Derived from the largest valid document (tests/unit/test_body_limits.py): a registry document fits
+    # in 256 KiB, a batch of 500 entries at every limit in 3 MiB.
+    max_body_bytes: int = 256 << 10
+    max_batch_body_bytes: int = 4 << 20

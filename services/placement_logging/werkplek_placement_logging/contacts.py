@@ -11,7 +11,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict
 from werkplek_common.outbox import stage
 from werkplek_events import Event, InstitutionContactChanged, MentorContactChanged
-from werkplek_events.base import Email
+from werkplek_events.limits import Email
 from werkplek_events.vocabulary import Language
 
 from . import registry_store

@@ -18,6 +18,7 @@ import orjson
 from werkplek_common.problems import Problem, problem_type
 from werkplek_events import TimeEntryCorrected, TimeEntryLogged, TimeEntryWithdrawn
 from werkplek_events.base import new_event_id
+from werkplek_events.limits import storable
 
 from . import domain
 from . import ledger_sql as sql
@@ -111,7 +112,9 @@ def refusals_of(reply: Reply, raw_items: Sequence[Any]) -> list[sql.Refusal]:
             entry_id = uuid.UUID(str(ident))
         except ValueError:
             continue  # without an id the phone cannot ask for it again; the reply named it by index
-        found.append(sql.Refusal(entry_id, orjson.dumps(raw).decode(), orjson.dumps(result["problem"]).decode()))
+        # as sent, but storable: a NUL in the item (the reason it was refused) cannot go into jsonb
+        found.append(sql.Refusal(entry_id, orjson.dumps(storable(raw)).decode(),
+                                 orjson.dumps(result["problem"]).decode()))
     return found
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from werkplek_common.problems import Problem, problem_type
-from werkplek_events.base import Id
+from werkplek_events.limits import Id
 
 from . import contacts
 from .contacts import ContactIn, ContactOut
