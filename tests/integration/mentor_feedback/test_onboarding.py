@@ -86,7 +86,7 @@ async def test_another_institution_sees_and_changes_nothing(api, cfg):
         assert (await call).status_code == 404
     assert source not in str((await api.get("/v1/sources", headers=other)).json())
     assert source in str((await api.get("/v1/sources", headers=bearer(cfg))).json())
-    student = {"authorization": f"Bearer {mint(cfg.data_dir, role=Role.STUDENT, sub='s-1')}"}
+    student = {"authorization": f"Bearer {mint(cfg.data_dir, role=Role.STUDENT, sub='s-1', institution='inst-1')}"}
     assert (await api.post("/v1/sources", json={"source_id": f.uid("t")}, headers=student)).status_code == 403
     trail = (await api.get(f"/v1/sources/{source}/audit", headers=bearer(cfg))).json()["items"]
     assert [t["action"] for t in trail] == ["registered"]
