@@ -4,6 +4,9 @@ asks `text(lang, key, **values)` and never writes a sentence of its own."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from werkplek_events.vocabulary import Language
 
 DEFAULT = Language.NL  # the institutions are Flemish
@@ -36,6 +39,14 @@ CATALOGUE: dict[Language, dict[str, str]] = {
         "n.entries.other": "{n} registraties",
         "n.students.one": "{n} student",
         "n.students.other": "{n} studenten",
+        "n.confirmed.one": "{n} registratie bevestigd",
+        "n.confirmed.other": "{n} registraties bevestigd",
+        "n.rejected.one": "{n} registratie geweigerd",
+        "n.rejected.other": "{n} registraties geweigerd",
+        "n.assessed.one": "{n} leerresultaat beoordeeld",
+        "n.assessed.other": "{n} leerresultaten beoordeeld",
+        "n.signed.one": "{n} leerovereenkomst ondertekend",
+        "n.signed.other": "{n} leerovereenkomsten ondertekend",
         "status.at_risk": "risico",
         "status.behind": "achterstand",
         "status.on_track": "op schema",
@@ -74,8 +85,7 @@ CATALOGUE: dict[Language, dict[str, str]] = {
         "page.submit": "Versturen",
         "page.errors": "Nog niet verstuurd. Kijk deze punten na:",
         "page.thanks.title": "Dank je wel",
-        "page.thanks": "Opgeslagen: {confirmed} bevestigd, {rejected} geweigerd, {assessed} leerresultaten "
-                       "beoordeeld, {signed} leerovereenkomsten ondertekend. Je mag deze pagina sluiten.",
+        "page.thanks": "Opgeslagen: {done}. Je mag deze pagina sluiten.",
         "page.not_saved.title": "Niet opgeslagen",
         "page.not_saved": "Er werd niets opgeslagen; open de link opnieuw. ({detail})",
         "kind.knowledge": "kennis",
@@ -146,6 +156,14 @@ CATALOGUE: dict[Language, dict[str, str]] = {
         "n.entries.other": "{n} entries",
         "n.students.one": "{n} student",
         "n.students.other": "{n} students",
+        "n.confirmed.one": "{n} entry confirmed",
+        "n.confirmed.other": "{n} entries confirmed",
+        "n.rejected.one": "{n} entry rejected",
+        "n.rejected.other": "{n} entries rejected",
+        "n.assessed.one": "{n} learning outcome assessed",
+        "n.assessed.other": "{n} learning outcomes assessed",
+        "n.signed.one": "{n} learning agreement signed",
+        "n.signed.other": "{n} learning agreements signed",
         "status.at_risk": "at risk",
         "status.behind": "behind",
         "status.on_track": "on track",
@@ -183,8 +201,7 @@ CATALOGUE: dict[Language, dict[str, str]] = {
         "page.submit": "Send",
         "page.errors": "Not sent yet. Please check:",
         "page.thanks.title": "Thank you",
-        "page.thanks": "Saved: {confirmed} confirmed, {rejected} rejected, {assessed} learning outcomes assessed, "
-                       "{signed} learning agreements signed. You can close this page.",
+        "page.thanks": "Saved: {done}. You can close this page.",
         "page.not_saved.title": "Not saved",
         "page.not_saved": "Nothing was saved; open the link again. ({detail})",
         "kind.knowledge": "knowledge",
@@ -261,3 +278,9 @@ def count(lang: Language, noun: str, n: int) -> str:
 def hours(minutes: int) -> str:
     """7h30 — the same in both languages."""
     return f"{minutes // 60}h{minutes % 60:02d}"
+
+
+def local_time(at: datetime, tz: ZoneInfo) -> str:
+    """A moment as a mentor reads it: local date and time with the zone's abbreviation (CET / CEST),
+    so a mentor abroad or reading on the hour the clocks change knows which time is meant."""
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")

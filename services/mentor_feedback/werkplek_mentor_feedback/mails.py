@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from werkplek_events.vocabulary import Language
 
+from . import i18n
 from .i18n import count, hours, text
 
 
@@ -44,7 +45,7 @@ class Rendered:
 
 
 def local_time(iso: str, tz: ZoneInfo) -> str:
-    return datetime.fromisoformat(iso).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return i18n.local_time(datetime.fromisoformat(iso), tz)
 
 
 def render(kind: MailKind, params: dict[str, Any], lang: Language, *, ask_url: str, tz: ZoneInfo) -> Rendered:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi.responses import HTMLResponse
 from werkplek_events.vocabulary import AssessmentLevel, AssessmentMoment, Language, RejectionReason
 
-from .i18n import count, hours, text
+from .i18n import count, hours, local_time, text
 from .linkflow import Batch, ShownEntry, ShownOutcome, ShownPlacement, Summary
 from .linkform import FORM
 
@@ -173,7 +173,7 @@ def mentor_page(batch: Batch, lang: Language, tz: ZoneInfo, values: Mapping[str,
                 errors: Mapping[str, str] | None = None, status: int = 200) -> HTMLResponse:
     f = Form(lang, values or {}, errors or {})
     open_entries = [e for e in batch.entries if not e.decision]
-    expires = batch.expires_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    expires = local_time(batch.expires_at, tz)
     waiting = hours(sum(e.minutes for e in open_entries))
     intro = (f.t("page.intro", entries=count(lang, "entries", len(open_entries)), hours=waiting, expires=expires)
              if open_entries else f.t("page.nothing"))
@@ -185,8 +185,9 @@ def mentor_page(batch: Batch, lang: Language, tz: ZoneInfo, values: Mapping[str,
 
 
 def thanks(lang: Language, done: Summary) -> HTMLResponse:
-    body = "<p>" + escape(text(lang, "page.thanks", confirmed=done.confirmed, rejected=done.rejected,
-                                 assessed=done.assessed, signed=done.signed)) + "</p>"
+    parts = [count(lang, noun, n) for noun, n in (("confirmed", done.confirmed), ("rejected", done.rejected),
+                                                  ("assessed", done.assessed), ("signed", done.signed)) if n]
+    body = "<p>" + escape(text(lang, "page.thanks", done=", ".join(parts))) + "</p>"
     return page(lang, text(lang, "page.thanks.title"), body)
 
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from werkplek_events.vocabulary import AssessmentLevel, AssessmentMoment, Language, OutcomeKind, RejectionReason
-from werkplek_mentor_feedback.linkflow import Batch, ShownEntry, ShownOutcome, ShownPlacement
+from werkplek_mentor_feedback.linkflow import Batch, ShownEntry, ShownOutcome, ShownPlacement, Summary
 from werkplek_mentor_feedback.linkform import FORM, FormInvalid, read_form
-from werkplek_mentor_feedback.mentorpage import mentor_page
+from werkplek_mentor_feedback.mentorpage import mentor_page, thanks
 
 E1, E2, DONE = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
@@ -51,6 +51,10 @@ def test_the_choices_are_read_from_the_form() -> None:
     ({"level-pl-1-LO1": "achieved"}, {"moment-pl-1": "error.moment"}),
     ({"moment-pl-1": "final", "level-pl-1-LO1": "achieved", "note-pl-1-LO1": "y" * 501},
      {"note-pl-1-LO1": "error.outcome_comment"}),
+    ({f"decision-{E2}": "reject", f"reason-{E2}": "other", f"comment-{E2}": "nul\x00"},
+     {f"comment-{E2}": "error.text_control"}),  # the contract's text rules (werkplek_events.limits)
+    ({"moment-pl-1": "final", "level-pl-1-LO1": "achieved", "note-pl-1-LO1": "bell\x07"},
+     {"note-pl-1-LO1": "error.text_control"}),
     ({f"decision-{E1}": "", "moment-pl-1": "final"}, {FORM: "error.nothing"}),
     ({}, {FORM: "error.nothing"}),
 ])
@@ -105,3 +109,21 @@ def test_every_control_has_a_label_and_errors_point_at_their_fields(lang: Langua
     assert "18:00" in html  # the expiry in Brussels time
     assert f"decision-{DONE}" not in html  # a decided entry offers no choice
     assert 'name="sign-pl-2"' not in html and 'name="sign-pl-1"' in html
+
+
+def test_a_revision_that_is_not_ascii_digits_is_the_one_shown() -> None:
+    c = read_form({f"decision-{E1}": "confirm", f"revision-{E1}": "1\u00b2"}, batch())  # "²".isdigit() holds
+    assert [(r.entry_id, r.revision) for r in c.confirm] == [(E1, 1)]
+
+
+@pytest.mark.parametrize(("lang", "said"), [
+    (Language.EN, "Saved: 1 entry confirmed, 2 learning outcomes assessed, 1 learning agreement signed."),
+    (Language.NL, "Opgeslagen: 1 registratie bevestigd, 2 leerresultaten beoordeeld, 1 leerovereenkomst ondertekend."),
+])
+def test_the_thanks_counts_in_the_right_number_and_leaves_out_what_was_not_done(lang: Language, said: str) -> None:
+    assert said in bytes(thanks(lang, Summary(confirmed=1, assessed=2, signed=1)).body).decode()
+
+
+def test_the_expiry_names_its_time_zone() -> None:
+    page = bytes(mentor_page(batch(), Language.EN, ZoneInfo("Europe/Brussels")).body).decode()
+    assert "until 2026-11-19 18:00 CET" in page
