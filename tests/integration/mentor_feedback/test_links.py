@@ -56,7 +56,7 @@ async def test_one_submission_confirms_rejects_assesses_and_signs_once(world, po
             f"level-{world.pl_c}-lo-2": "achieved", f"note-{world.pl_c}-lo-2": "steady", f"sign-{world.pl_c}": "yes"}
     done = await api.post(f"/confirm/{token}?lang=en", data=form)
     assert done.status_code == 200
-    assert "1 confirmed, 1 rejected, 2 learning outcomes assessed, 1 learning agreements signed" in done.text
+    assert "1 entry confirmed, 1 entry rejected, 2 learning outcomes assessed, 1 learning agreement signed" in done.text
     events = await world.outbox(world.student)
     assert [type(e) for e in events] == [TimeEntryConfirmed, TimeEntryRejected, AssessmentRecorded,
                                          LearningAgreementSigned]
