@@ -22,6 +22,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 bash "$ROOT/infra/kafka/kafka.sh" install
+bash "$ROOT/infra/mailpit/mailpit.sh" install
 bash "$ROOT/infra/keycloak/keycloak.sh" install
 bash "$ROOT/infra/app.sh" install
 

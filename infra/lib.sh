@@ -58,3 +58,4 @@ stop_pidfile() {
 export WERKPLEK_KAFKA_BOOTSTRAP="${WERKPLEK_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"
 export WERKPLEK_PG_DSN="${WERKPLEK_PG_DSN:-postgresql://werkplek@127.0.0.1:$PG_PORT/werkplek}"
 export WERKPLEK_DATA="$DATA" WERKPLEK_DATA_DIR="$DATA"
+source "$ROOT/infra/mailpit/env.sh"

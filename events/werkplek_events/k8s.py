@@ -85,7 +85,8 @@ class KafkaClient:
 _PLACEMENT_OUT = (placement.ProgrammeRegistered, placement.StudentEnrolled, placement.EnrolmentEnded,
                   placement.WorkplaceRegistered, placement.MentorRegistered, placement.PlacementAgreed,
                   placement.PlacementAmended, placement.PlacementEnded, placement.TimeEntryLogged,
-                  placement.TimeEntryCorrected, placement.TimeEntryWithdrawn)
+                  placement.TimeEntryCorrected, placement.TimeEntryWithdrawn, placement.MentorContactChanged,
+                  placement.InstitutionContactChanged)
 _DECISIONS = (feedback.TimeEntryConfirmed, feedback.TimeEntryRejected, feedback.TimeEntryDecisionReversed)
 _REPORTS = (reporting.FundingReportPublished, reporting.FundingReportSnapshotted)
 _STUDENT_INPUTS = (placement.StudentEnrolled, placement.EnrolmentEnded, placement.PlacementAgreed,
@@ -99,6 +100,9 @@ CLIENTS: tuple[KafkaClient, ...] = (
                 (placement.MentorRegistered, placement.PlacementAgreed, placement.PlacementAmended,
                  placement.PlacementEnded, placement.TimeEntryLogged, placement.TimeEntryCorrected,
                  placement.TimeEntryWithdrawn), "mentor-feedback"),
+    KafkaClient("mentor-feedback-notifier", (),
+                (feedback.ConfirmationRequested, placement.MentorContactChanged, placement.InstitutionContactChanged,
+                 accounting.StudentRiskStatusChanged, placement.ProgrammeRegistered), "mentor-feedback-notifier"),
     KafkaClient("outcome-progress", (feedback.OutcomeProgressUpdated,),
                 (placement.PlacementAgreed, placement.PlacementAmended, feedback.AssessmentRecorded),
                 "werkplek-outcome-progress"),

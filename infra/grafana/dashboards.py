@@ -181,6 +181,21 @@ MENTOR = Dashboard("werkplek-mentor-feedback", "werkplek: mentor feedback and de
             "{{result}}")]),
     Panel("Mentor API requests by route", "Requests per second of the mentor-feedback API, by route.",
           [(rate("werkplek_http_requests_total", "route", '{service="mentor_feedback"}'), "{{route}}")], "reqps"),
+    Panel("Mails by kind and result", "Mails to mentors and coordinators: sent, retry, bounced, failed, "
+          "undeliverable (no address), expired (the link expired first), by kind of mail.",
+          [("sum by (kind, result) (increase(werkplek_mentor_mails_total[$__rate_interval]))", "{{kind}} {{result}}")]),
+    Panel("Mail queue", "Mails waiting to be sent (pending), waiting for an address (undeliverable), and those "
+          "that bounced or failed in the last 7 days.",
+          [("max by (state) (werkplek_mentor_mails_queued)", "{{state}}")]),
+    Panel("Reminders, digests and fresh links", "Reminders to mentors whose hours wait for days, coordinators' "
+          "daily digests, fresh links asked for by e-mail address.",
+          [("sum(increase(werkplek_mentor_reminders_total[$__rate_interval]))", "reminders"),
+           ("sum by (outcome) (increase(werkplek_mentor_digests_total[$__rate_interval]))", "digest {{outcome}}"),
+           ("sum by (outcome) (increase(werkplek_mentor_fresh_links_total[$__rate_interval]))",
+            "fresh link {{outcome}}")]),
+    Panel("Tool onboarding", "Onboarding actions through the API: registered, secret_rotated, endpoint_set, "
+          "endpoint_cleared, retired.",
+          [("sum by (action) (increase(werkplek_mentor_source_changes_total[$__rate_interval]))", "{{action}}")]),
 ])
 
 PROGRESS = Dashboard("werkplek-outcome-progress", "werkplek: outcome progress",

@@ -35,7 +35,8 @@ from tests.e2e.stack import (
 STARTUP_S = 180.0  # a deadline, not a measure: on a shared 2-core machine under load (a load average of 40-58
 # was seen), seven Python processes took more than 120 s
 KEEP_LOGS_S = 24 * 3600  # older e2e logs are removed when a session starts
-METRICS_PORTS = ("placement_worker", "mentor_worker", "outcome_progress", "hour_accounting", "funding_reports")
+METRICS_PORTS = ("placement_worker", "mentor_worker", "mentor_notifier", "outcome_progress", "hour_accounting",
+                 "funding_reports")
 RUNNING: list[ServiceProcess] = []  # of this session, for the failure report
 
 
@@ -52,13 +53,15 @@ def services(stack: Stack, cfg: CommonSettings, log_dir: Path) -> list[ServicePr
     placement_worker = {**placement, "WERKPLEK_WORKER_METRICS_PORT": str(stack.metrics_ports["placement_worker"])}
     mentor = {**common, "WERKPLEK_MENTOR_API_PORT": stack.mentor_url.rsplit(":", 1)[1],
               "WERKPLEK_MENTOR_PUBLIC_BASE_URL": stack.mentor_url, "WERKPLEK_MENTOR_CONSUMER_GROUP": stack.mentor_group,
-              "WERKPLEK_MENTOR_DEV_SOURCES": "[]",
-              # no confirmation requests for anybody's pending entries on the shared database
-              "WERKPLEK_MENTOR_BATCH_MIN_AGE_S": str(10**9), "WERKPLEK_MENTOR_BATCH_INTERVAL_S": "3600"}
+              "WERKPLEK_MENTOR_DEV_SOURCES": "[]", "WERKPLEK_MENTOR_NOTIFIER_GROUP": stack.notifier_group,
+              "WERKPLEK_MENTOR_PROGRESS_APP_ID": stack.progress_group,
+              "WERKPLEK_MENTOR_PROGRESS_WEB_PORT": str(free_port()),
+              # requests for entries pending a few seconds (mentors with a tool but no endpoint get none)
+              "WERKPLEK_MENTOR_BATCH_MIN_AGE_S": "2", "WERKPLEK_MENTOR_BATCH_INTERVAL_S": "1",
+              "WERKPLEK_MENTOR_MAIL_POLL_S": "0.2"}
     mentor_worker = {**mentor, "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["mentor_worker"])}
-    progress = {**mentor, "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["outcome_progress"]),
-                "WERKPLEK_MENTOR_PROGRESS_APP_ID": stack.progress_group,
-                "WERKPLEK_MENTOR_PROGRESS_WEB_PORT": str(free_port())}
+    notifier = {**mentor, "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["mentor_notifier"])}
+    progress = {**mentor, "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["outcome_progress"])}
     accounting = {**common, "WERKPLEK_ACCOUNTING_APP_ID": stack.accounting_group,
                   "WERKPLEK_ACCOUNTING_OUTBOX_PRODUCER": stack.accounting_group,
                   "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["hour_accounting"])}
@@ -78,6 +81,7 @@ def services(stack: Stack, cfg: CommonSettings, log_dir: Path) -> list[ServicePr
          worker_ready("placement_worker")),
         ("mentor_api", ["werkplek_mentor_feedback", "api"], mentor, http_ready(stack.mentor_url)),
         ("mentor_worker", ["werkplek_mentor_feedback", "worker"], mentor_worker, worker_ready("mentor_worker")),
+        ("mentor_notifier", ["werkplek_mentor_feedback", "notifier"], notifier, worker_ready("mentor_notifier")),
         ("outcome_progress", ["werkplek_mentor_feedback", "progress"], progress, worker_ready("outcome_progress")),
         ("hour_accounting", ["werkplek_hour_accounting", "worker"], accounting, worker_ready("hour_accounting")),
         ("funding_reports", ["werkplek_funding_reports", "worker"], reports, worker_ready("funding_reports")),
@@ -97,7 +101,7 @@ def kafka_groups(stack: Stack) -> list[str]:
     """Every consumer group of the session. The runtime's groups keep their offsets in PostgreSQL; a
     partition they never stored starts at the group's committed offset in Kafka, placed here."""
     return [stack.placement_group, stack.views_group, stack.mentor_group, stack.reports_group, stack.members_group,
-            stack.progress_group, stack.accounting_group]
+            stack.notifier_group, stack.progress_group, stack.accounting_group]
 
 
 async def clean_up(cfg: CommonSettings, stack: Stack) -> None:
@@ -116,7 +120,7 @@ async def clean_up(cfg: CommonSettings, stack: Stack) -> None:
 
 @pytest.fixture(scope="package")
 async def e2e(stack: CommonSettings) -> AsyncIterator[Stack]:
-    """The seven service processes, ready; stopped and cleaned up after the last e2e test."""
+    """The service processes, ready; stopped and cleaned up after the last e2e test."""
     tag = uuid.uuid4().hex[:8]
     running = Stack(tag, f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}", f"e2e-inst-{tag}",
                     f"e2e-tool-{tag}", new_secret(), stack.data_dir, stack.kafka_bootstrap, stack.pg_dsn, {},

@@ -52,8 +52,8 @@ class Stack:
         return f"e2e-ha-{self.tag}"
 
     @property
-    def reports_group(self) -> str:
-        return f"e2e-fr-{self.tag}"
+    def notifier_group(self) -> str:
+        return f"e2e-mn-{self.tag}"
 
     @property
     def members_group(self) -> str:
@@ -64,9 +64,14 @@ class Stack:
         return f"e2e-op-{self.tag}"
 
     @property
+    def reports_group(self) -> str:
+        return f"e2e-fr-{self.tag}"
+
+    @property
     def metrics_targets(self) -> dict[str, str]:
         """host:port of each service's /metrics, by the `app` label Prometheus gives it (as in production)."""
         workers = {"placement-logging-worker": "placement_worker", "mentor-feedback-worker": "mentor_worker",
+                   "mentor-feedback-notifier": "mentor_notifier",
                    "outcome-progress": "outcome_progress", "hour-accounting": "hour_accounting",
                    "funding-reports": "funding_reports"}
         apis = {"placement-logging-api": self.placement_url, "mentor-feedback-api": self.mentor_url}

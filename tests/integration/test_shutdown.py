@@ -30,6 +30,7 @@ WORKERS = {  # command -> the log line after which its broker is frozen (log lev
     "werkplek_hour_accounting worker": JOINING,
     "werkplek_placement_logging worker": JOINING,
     "werkplek_mentor_feedback worker": JOINING,
+    "werkplek_mentor_feedback notifier": JOINING,
     "werkplek_mentor_feedback progress": JOINING,
     "werkplek_funding_reports worker": r"partitions assigned",  # both stages are group members: once one owns work
 }

@@ -46,6 +46,7 @@ SERVICES: dict[str, tuple[list[str], int | None, int | None]] = {
     "hour-accounting": (["python", "-m", "werkplek_hour_accounting", "worker"], None, 9102),
     "mentor-feedback-api": (["python", "-m", "werkplek_mentor_feedback", "api"], 8002, None),
     "mentor-feedback-worker": (["python", "-m", "werkplek_mentor_feedback", "worker"], None, 9103),
+    "mentor-feedback-notifier": (["python", "-m", "werkplek_mentor_feedback", "notifier"], None, 9106),
     "outcome-progress": (["python", "-m", "werkplek_mentor_feedback", "progress"], None, 9105),
     "funding-reports": (["python", "-m", "werkplek_funding_reports", "worker"], None, 9104),
 }
@@ -348,7 +349,7 @@ def test_environment_check_catches(doctor: str, rendered: list[Doc]) -> None:
     assert len(set(env_problems(docs)) - set(env_problems(rendered))) == 1
 
 
-EXTERNAL_SECRETS = {"werkplek-mentor-feedback", "werkplek-funding-reports"}  # created per installation
+EXTERNAL_SECRETS = {"werkplek-mentor-feedback", "werkplek-funding-reports", "werkplek-smtp"}  # created per installation
 
 
 def test_references_resolve(rendered: list[Doc]) -> None:
@@ -562,6 +563,7 @@ FLOWS: dict[str, tuple[set[str], set[str]]] = {
     "placement-logging-worker": ({"prometheus:metrics"}, {"kafka", "postgres"}),
     "hour-accounting": ({"prometheus:metrics"}, {"kafka", "postgres"}),
     "mentor-feedback-worker": ({"prometheus:metrics"}, {"kafka", "postgres", "internet:443"}),
+    "mentor-feedback-notifier": ({"prometheus:metrics"}, {"kafka", "postgres", "internet:465,587"}),
     "outcome-progress": ({"prometheus:metrics"}, {"kafka", "postgres"}),
     "funding-reports": ({"prometheus:metrics"}, {"kafka"}),
     "migrate": (set(), {"postgres"}),
@@ -683,7 +685,7 @@ def test_every_kafka_user_has_least_privilege(rendered: list[Doc]) -> None:
     kafka_clients = {d["metadata"]["name"] for d in _of_kind(rendered, "Deployment")
                      if "WERKPLEK_KAFKA_SASL_USERNAME" in {e["name"] for c in _containers(d) for e in c.get("env", [])}}
     assert kafka_clients == {"placement-logging-worker", "hour-accounting", "mentor-feedback-worker",
-                             "outcome-progress", "funding-reports"}
+                             "mentor-feedback-notifier", "outcome-progress", "funding-reports"}
     assert set(users) == kafka_clients | {k8s.FUNDING_STAFF, k8s.KEDA}
     staff = users[k8s.FUNDING_STAFF]["spec"]["authorization"]["acls"]
     assert {op for a in staff for op in a["operations"]} == {"Read", "Describe"}
@@ -710,10 +712,10 @@ def _code_reads() -> dict[str, set[str]]:
     from werkplek_funding_reports import members, reports
     from werkplek_funding_reports.book import REPORTS, SNAPSHOTS
     from werkplek_hour_accounting import processor, programmes
-    from werkplek_mentor_feedback import progress_worker, projection
+    from werkplek_mentor_feedback import notifications, progress_worker, projection
     from werkplek_placement_logging import decisions
     return {"placement-logging-worker": set(decisions.TOPICS), "mentor-feedback-worker": set(projection.TOPICS),
-            "outcome-progress": set(progress_worker.CONSUMED),
+            "mentor-feedback-notifier": set(notifications.TOPICS), "outcome-progress": set(progress_worker.CONSUMED),
             "hour-accounting": {*processor.INPUT_TOPICS, programmes.TOPIC},
             "funding-reports": {*members.STUDENT_TOPICS, *(topic_for(e).name for e in members.REFERENCE),
                                 reports.TOPIC, REPORTS, SNAPSHOTS}}
@@ -727,6 +729,7 @@ def test_kafka_users_are_in_step_with_the_code_and_the_registry() -> None:
     for c in k8s.CLIENTS:
         cfg = {"placement-logging-worker": ("werkplek_placement_logging", "decisions_group"),
                "mentor-feedback-worker": ("werkplek_mentor_feedback", "mentor_consumer_group"),
+               "mentor-feedback-notifier": ("werkplek_mentor_feedback", "mentor_notifier_group"),
                "outcome-progress": ("werkplek_mentor_feedback", "mentor_progress_app_id"),
                "hour-accounting": ("werkplek_hour_accounting", "accounting_app_id"),
                "funding-reports": ("werkplek_funding_reports", "reports_group_id")}[c.user]
