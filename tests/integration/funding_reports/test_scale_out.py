@@ -78,8 +78,10 @@ async def test_two_workers_one_killed_mid_stream_every_report_right_versions_onl
         chunks = [steps[i:i + 60] for i in range(0, len(steps), 60)]
         for chunk in chunks[:len(chunks) // 2]:
             await publish(producer, chunk, source="/test")
-        await read_until(stack.kafka_bootstrap, [REPORTS], lambda rs: any(r.key in {k.encode() for k in want}
-                                                                           for r in rs), timeout=60)
+        # every report published from the first half before the second is sent: the second half then
+        # makes each one a later version, whatever the load (one step over the whole stream would not)
+        keys = {k.encode() for k in want}
+        await read_until(stack.kafka_bootstrap, [REPORTS], lambda rs: keys <= {r.key for r in rs}, timeout=120)
         workers[0].kill9()  # mid-stream: the other takes its units over, then it comes back
         for chunk in chunks[len(chunks) // 2:]:
             await publish(producer, chunk, source="/test")
