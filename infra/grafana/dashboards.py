@@ -82,7 +82,9 @@ CONSUMERS = Panel(
     [("max by (consumer) (werkplek_consumer_ready)", "ready {{consumer}}"),
      ("max by (consumer) (werkplek_consumer_quarantined_keys)", "quarantined {{consumer}}"),
      ("sum by (consumer) (increase(werkplek_consumer_quarantines_total[1h]))", "quarantines (1 h) {{consumer}}"),
-     ("sum by (consumer) (increase(werkplek_consumer_errors_total[1h]))", "errors (1 h) {{consumer}}"),
+     # errors carry their type, unknown before one happens: 0 for every ready-reporting consumer until then
+     ("sum by (consumer) (increase(werkplek_consumer_errors_total[1h]))"
+      " or sum by (consumer) (werkplek_consumer_ready) * 0", "errors (1 h) {{consumer}}"),
      ("sum by (consumer) (increase(werkplek_consumer_rebalances_total[1h]))", "rebalances (1 h) {{consumer}}")])
 
 OVERVIEW = Dashboard("werkplek-overview", "werkplek: overview", "Is every service up and is the pipeline flowing?", [
@@ -131,7 +133,7 @@ INGEST = Dashboard("werkplek-ingest", "werkplek: ingest (placement logging)",
           [(rate("werkplek_student_views_applied_total", "effect"), "{{effect}}")], "ops"),
 ])
 
-HA = '{consumer="werkplek-hour-accounting"}'  # the consumer label is the group: its default name
+HA = '{app="hour-accounting"}'  # its pods (the consumer label is the group, whose name is a setting)
 ACCOUNTING = Dashboard("werkplek-accounting", "werkplek: hour accounting and freshness",
                        "Shares computed from the entries and decisions, and how fresh they are.", [
     Panel("Freshness: record produced → share committed", "Per input record, from its Kafka timestamp to its batch "
@@ -223,7 +225,7 @@ REPORTS = Dashboard("werkplek-funding-reports", "werkplek: funding reports",
           [("sum by (trigger) (increase(werkplek_report_snapshots_total[$__rate_interval]))", "{{trigger}}")]),
     Panel("Input events applied", "Events handled by the two stages (members: the students' facts; reports: "
           "the members' changes), by event type.",
-          [(rate("werkplek_consumer_events_total", "consumer, type", '{consumer=~"werkplek-funding-reports.*"}'),
+          [(rate("werkplek_consumer_events_total", "consumer, type", '{app="funding-reports"}'),
             "{{consumer}} {{type}}")], "ops"),
     Panel("Report compute p99", "Time to compute one report before publishing it.",
           [(quantile(0.99, "werkplek_report_compute_duration_seconds"), "p99")], "s"),
