@@ -16,13 +16,20 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from werkplek_common.kafka import ensure_topics, publish, send_to_dlq
 from werkplek_common.shutdown import bounded
-from werkplek_events import DecodeError, FundingReportPublished, FundingReportSnapshotted, decode, topic_for
+from werkplek_events import (
+    DecodeError,
+    FundingReportPublished,
+    FundingReportSnapshotted,
+    FundingTrajectoriesPublished,
+    decode,
+    topic_for,
+)
 
 from . import metrics
 from .book import ReportBook, load_book
-from .compute import Mark, compute_sections, report_event
+from .compute import Mark, ReportEvent, compute_set, report_event
 from .config import Settings
-from .domain.keys import ReportKey
+from .domain.keys import ReportKey, SetKey
 from .domain.state import INPUTS, Cohort
 from .kafka_io import open_reader, read_to_end
 from .snapshots import Every, period_label, snapshot_id, to_snapshot
@@ -30,14 +37,15 @@ from .snapshots import Every, period_label, snapshot_id, to_snapshot
 log = logging.getLogger(__name__)
 SOURCE = "/werkplek/funding-reports"
 INPUT_TOPICS = [topic_for(e).name for e in INPUTS]
-SPECS = [*(topic_for(e) for e in INPUTS), topic_for(FundingReportPublished), topic_for(FundingReportSnapshotted)]
+SPECS = [*(topic_for(e) for e in INPUTS), topic_for(FundingReportPublished), topic_for(FundingReportSnapshotted),
+         topic_for(FundingTrajectoriesPublished)]
 
 
 class ReportWorker:
     def __init__(self, cfg: Settings, producer: AIOKafkaProducer) -> None:
         self.cfg, self.producer = cfg, producer
         self.cohort, self.book = Cohort(), ReportBook()
-        self.marks: dict[ReportKey, Mark] = {}
+        self.marks: dict[SetKey, Mark] = {}  # per publication set: its reports are computed together
         self.dirty: dict[ReportKey, float | None] = {}  # -> oldest unreflected input time (None: replayed)
         self.last_publish: dict[ReportKey, float] = {}
         self.committed: dict[TopicPartition, int] = {}
@@ -50,7 +58,7 @@ class ReportWorker:
 
     async def run(self) -> None:
         await ensure_topics(self.cfg.kafka_bootstrap, SPECS)
-        self.book = await load_book(self.cfg.kafka_bootstrap)
+        self.book = await load_book(self.cfg.kafka_bootstrap, trajectories=True)
         consumer = await open_reader(self.cfg.kafka_bootstrap, INPUT_TOPICS, client_id="werkplek-funding-reports",
                                      group_id=self.cfg.reports_group_id)
         try:
@@ -69,7 +77,7 @@ class ReportWorker:
         n = await read_to_end(consumer, self.handle, timeout=3600, stop=self._stop)
         if self._stop.is_set():
             return
-        self.dirty = dict.fromkeys((k for k in self.cohort.reports if self.cfg.wants(k.institution_id)), None)
+        self.dirty = dict.fromkeys((k for k in self.cohort.report_keys() if self.cfg.wants(k.institution_id)), None)
         self.caught_up.set()
         log.info("cohort rebuilt", extra={"fields": {"records": n, "reports": len(self.dirty),
                                                      "seconds": round(time.monotonic() - started, 2)}})
@@ -100,7 +108,7 @@ class ReportWorker:
         for key in self.cohort.apply(event):
             if not self.cfg.wants(key.institution_id):
                 continue
-            self.marks.setdefault(key, Mark()).advance(event.occurred_at, rec.topic, rec.partition, rec.offset)
+            self.marks.setdefault(key.set_key, Mark()).advance(event.occurred_at, rec.topic, rec.partition, rec.offset)
             if self.caught_up.is_set():
                 oldest = self.dirty.get(key)
                 seen = event.occurred_at.timestamp()
@@ -108,35 +116,42 @@ class ReportWorker:
 
     async def publish_due(self) -> None:
         now = time.monotonic()
-        due = [k for k in self.dirty if now - self.last_publish.get(k, 0.0) >= self.cfg.reports_debounce_seconds]
-        events, lags = [], []
-        for key in due:
-            oldest = self.dirty.pop(key)
-            event = self._recompute(key)
-            if event is None:
-                continue
-            events.append(event)
-            self.last_publish[key] = now
-            if oldest is not None:
-                lags.append(oldest)
+        wait = self.cfg.reports_debounce_seconds
+        due = {k.set_key for k in self.dirty if now - self.last_publish.get(k, 0.0) >= wait}
+        events: list[ReportEvent] = []
+        lags = []
+        for set_key in sorted(due):
+            keys = [k for k in self.dirty if k.set_key == set_key]
+            lags += [t for t in (self.dirty.pop(k) for k in keys) if t is not None]
+            fresh = self._recompute(set_key)
+            events += fresh
+            for event in fresh:
+                self.last_publish[ReportKey(event.institution_id, event.programme_id, event.academic_year,
+                                            event.pilot_id)] = now
         if events:
             await publish(self.producer, events, source=SOURCE)
             for event in events:
                 self.book.record(event)
-                metrics.REPORTS_PUBLISHED.labels(event.scope.value).inc()
+                if isinstance(event, FundingReportPublished):
+                    metrics.REPORTS_PUBLISHED.labels(event.scope.value).inc()
             wall = time.time()
             for oldest in lags:
                 metrics.INPUT_TO_REPORT.observe(max(0.0, wall - oldest))
         metrics.REPORTS_KNOWN.set(len(self.book.latest))
 
-    def _recompute(self, key: ReportKey) -> FundingReportPublished | None:
-        """The new version of the report, or None when its content did not change."""
+    def _recompute(self, set_key: SetKey) -> list[ReportEvent]:
+        """The new versions of the set's reports and trajectory rows whose content changed."""
         with metrics.COMPUTE_SECONDS.time():
-            sections = compute_sections(self.cohort, key, self.cfg.pseudonym_key, self.cfg.reports_min_count)
-        if self.book.unchanged(key.report_id, sections):
-            return None
-        return report_event(key, sections, self.book.next_version(key.report_id),
-                            self.marks.get(key, Mark()), datetime.now(UTC))
+            computed = compute_set(self.cohort, set_key, self.cfg.pseudonym_key, self.cfg.reports_min_count)
+        mark, now, out = self.marks.get(set_key, Mark()), datetime.now(UTC), []
+        shelves: tuple[tuple[type[ReportEvent], dict], ...] = (
+            (FundingReportPublished, computed.reports), (FundingTrajectoriesPublished, computed.trajectories))
+        for kind, shelf in shelves:
+            for key, sections in shelf.items():
+                if self.cfg.wants(key.institution_id) and not self.book.unchanged(key.report_id, sections, kind):
+                    out.append(report_event(key, sections, self.book.next_version(key.report_id, kind), mark, now,
+                                            kind))
+        return out
 
     async def take_scheduled_snapshots(self, now: datetime, every: Every | None = None) -> int:
         """One snapshot per report per period (the first check in a period takes it); how many taken."""
