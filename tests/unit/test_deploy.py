@@ -24,7 +24,15 @@ import pytest
 import yaml
 from jsonschema import Draft4Validator
 from werkplek_common.settings import CommonSettings
-from werkplek_events import TOPICS, all_topic_names, k8s
+from werkplek_events import (
+    TOPICS,
+    FundingReportPublished,
+    FundingTrajectoriesPublished,
+    all_topic_names,
+    k8s,
+    topic_for,
+)
+from werkplek_funding_reports.domain.state import INPUTS
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -454,3 +462,30 @@ def test_alerts_and_dashboard_use_metrics_the_services_define() -> None:
 def test_dashboard_is_shipped_to_grafana(rendered: list[Doc]) -> None:
     (cm,) = [d for d in _of_kind(rendered, "ConfigMap") if "grafana_dashboard" in d["metadata"]["labels"]]
     assert json.loads(cm["data"]["werkplek.json"]) == json.loads(DASHBOARD.read_text())
+
+
+def _reads(user: Doc, topic: str) -> bool:
+    for acl in user["spec"]["authorization"]["acls"]:
+        res = acl["resource"]
+        name, pattern = res.get("name", ""), res.get("patternType", "literal")
+        matches = topic == name if pattern == "literal" else topic.startswith(name)
+        if res["type"] == "topic" and matches and "Read" in acl["operations"] and acl.get("type", "allow") == "allow":
+            return True
+    return False
+
+
+def test_only_auditors_read_the_per_trajectory_rows(rendered: list[Doc]) -> None:
+    """docs/adr/0052: staff read the suppressed reports; individual rows and raw inputs need the auditor."""
+    kafka = _of_kind(rendered, "Kafka")[0]["spec"]["kafka"]
+    assert kafka["authorization"]["type"] == "simple"
+    plain = next(li for li in kafka["listeners"] if li["name"] == "plain")
+    assert plain["networkPolicyPeers"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "werkplek"}}}]
+    assert all(li.get("authentication") for li in kafka["listeners"] if li["name"] != "plain")
+    users = {u["metadata"]["name"]: u for u in _of_kind(rendered, "KafkaUser")}
+    trajectories = topic_for(FundingTrajectoriesPublished).name
+    assert not _reads(users["werkplek-funding-staff"], trajectories)
+    assert _reads(users["werkplek-funding-staff"], topic_for(FundingReportPublished).name)
+    staff = users["werkplek-funding-staff"]
+    assert not any(_reads(staff, t) for t in all_topic_names() if not t.startswith("reporting."))
+    assert _reads(users["werkplek-funding-auditor"], trajectories)
+    assert all(_reads(users["werkplek-funding-auditor"], topic_for(e).name) for e in INPUTS)

@@ -15,7 +15,7 @@ from werkplek_common.problems import Problem, problem_type
 from werkplek_events import Event
 
 TABLES = {"programme": "pl_programme", "enrolment": "pl_enrolment", "workplace": "pl_workplace",
-          "mentor": "pl_mentor", "placement": "pl_placement"}
+          "mentor": "pl_mentor", "placement": "pl_placement", "credits": "pl_credits", "pilot": "pl_pilot"}
 
 
 def not_found(kind: str) -> Problem:
