@@ -149,7 +149,8 @@ async def _pilot_errors(conn: asyncpg.Connection, institution: str, doc: Enrolme
         errors.append({"field": "pilot_id", "message": "the pilot does not include this programme"})
     first, last = (academic_year_of(date.fromisoformat(terms[k])) for k in ("start_date", "end_date"))
     if not first <= academic_year <= last:
-        errors.append({"field": "pilot_id", "message": f"the pilot runs from {first} to {last}"})
+        period = f"in {first}" if first == last else f"from {first} to {last}"
+        errors.append({"field": "pilot_id", "message": f"the pilot runs {period}"})
     return errors
 
 
