@@ -19,12 +19,13 @@ from .topics import topic_for
 from .vocabulary import ReportScope
 
 REPORT_SCHEMA_DIR = SCHEMA_DIR / "reports"
+NULLABLE = (Cell.PARAM, Cell.SHARE, Cell.MEAN, Cell.EUROS)  # empty: not defined (nothing to divide by)
 Schema = dict[str, Any]
 
 
 def _cell(kind: Cell, sec: Section) -> Schema:
     value: Schema = {"type": "string", "pattern": PATTERNS[kind]}
-    if kind == Cell.PARAM or sec.nullable:
+    if kind in NULLABLE or sec.nullable:
         value = {"anyOf": [value, {"type": "null"}]}
     visible: Schema = {"properties": {"suppressed": {"const": False}, "value": value}, "required": ["value"]}
     hidden: Schema = {"properties": {"suppressed": {"const": True}, "value": {"type": "null"},

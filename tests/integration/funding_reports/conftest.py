@@ -95,7 +95,7 @@ async def wait_for_trajectories(bootstrap: str, report_id: str, check: Callable[
     found: list[FundingTrajectoriesPublished] = []
 
     def done(records) -> bool:
-        found[:] = [r for r in reports_of(records, report_id) if check(r)]  # type: ignore[arg-type]
+        found[:] = [r for r in reports_of(records, report_id) if check(r)]  # type: ignore[arg-type,misc]
         return bool(found)
 
     await read_until(bootstrap, [TRAJECTORIES], done, timeout=timeout)

@@ -108,3 +108,15 @@ def test_outcomes_only_at_the_institution_do_not_aim_the_workplace_at_outcomes()
     empty.place("p1", 1, outcomes=())
     empty.work("p1", 600)
     assert outcomes(empty.view()).reason == "no_outcomes_agreed"
+
+
+def test_every_reason_given_is_in_the_closed_vocabulary():
+    from werkplek_funding_reports.domain.criteria import REASONS, judge
+
+    from .cohort import cohort
+
+    seen: dict[str, set[str]] = {}
+    for view in cohort():
+        for name, verdict in judge(view).items():
+            seen.setdefault(name, set()).add(verdict.reason)
+    assert all(reasons <= set(REASONS[name]) for name, reasons in seen.items()), seen

@@ -139,13 +139,19 @@ def determined(cells: Mapping[CellId, Figure], rels: Sequence[Relation], hidden:
 
 def _nearest(cells: Mapping[CellId, Figure], system: list[Equation], start: int) -> CellId | None:
     """Breadth first from the hidden figure through the equations it shares with other hidden ones;
-    a mean before a count (it is the derived figure), then the smallest."""
+    a mean before a count (it is the derived figure), a roll-up's or pilot's before a programme's,
+    then the smallest."""
     seen, frontier = {start}, {start}
     while frontier:
         rows = [(row, visible) for row, visible in system if frontier & row.keys()]
         candidates = {c for _, visible in rows for c in visible}
         if candidates:
-            return min(candidates, key=lambda c: (cells[c].kind != Kind.RATIO, cells[c].value or Decimal(0), c))
+            return min(candidates, key=lambda c: (cells[c].kind != Kind.RATIO, _programme(c),
+                                                  cells[c].value or Decimal(0), c))
         frontier = {v for row, _ in rows for v in row} - seen
         seen |= frontier
     return None
+
+
+def _programme(cell: CellId) -> bool:
+    return not cell[0].startswith(("inst:", "pilot:"))

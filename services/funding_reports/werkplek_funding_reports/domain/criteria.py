@@ -27,6 +27,24 @@ RULES: dict[str, tuple[int, str]] = {
 }
 
 
+# Every reason each criterion can give (met first), the closed vocabulary docs/reports.md explains.
+REASONS: dict[str, tuple[str, ...]] = {
+    "min_share": ("minimum_reached", "no_minimum_set", "no_share_data", "below_minimum"),
+    "co_creation": ("developed_run_and_evaluated_together", "no_placement", "not_signed", "not_signed_by_workplace",
+                    "not_signed_by_institution", "not_run_with_workplace", "not_evaluated_with_workplace"),
+    "two_components": ("both_components", "no_learning_agreement", "no_workplace_component",
+                       "no_institution_component"),
+    "build_up": ("built_up", "no_share_data", "no_phase_data", "not_started_in_phase_1", "share_fell",
+                 "current_phase_below_previous"),
+    "competences": ("all_kinds", *(f"missing_{'_'.join(m)}" for m in (
+        ("knowledge",), ("skill",), ("attitude",), ("knowledge", "skill"), ("knowledge", "attitude"),
+        ("skill", "attitude"), ("knowledge", "skill", "attitude")))),
+    "outcomes": ("workplace_outcomes_assessed", "no_outcomes_agreed", "no_workplace_outcomes",
+                 "workplace_outcomes_not_all_assessed"),
+    "all_six": ("all_met", *(f"{n}_not_met" for n in range(1, 7))),
+}
+
+
 @dataclass(frozen=True)
 class Verdict:
     passed: bool

@@ -8,7 +8,9 @@ reader can add and subtract figures across them (docs/adr/0050).
    a figure shown twice), the roll-up as the sum of the programme reports, and a pilot's figures as
    sums of programme figures over the same trajectories.
 3. Complementary, per relation: a lone hidden cell, or hidden cells that add up to less than
-   `min_count`, pull in the smallest visible cell (else the total); repeated until nothing changes.
+   `min_count`, pull in the smallest visible cell (else the total); between reports, the roll-up's or
+   pilot's figure rather than a programme's, so a programme keeps its figures when a sibling has
+   none. Repeated until nothing changes.
 4. A ratio computed from a hidden figure is hidden.
 5. The audit (`audit.py`): no hidden figure may follow from the published ones through *any*
    linear combination of the relations and of the published means (a mean times its denominator is
@@ -38,6 +40,7 @@ ADDITIVE = (Kind.COUNT, Kind.TALLY, Kind.MAGNITUDE)
 class Relation:
     total: CellId
     parts: tuple[CellId, ...]
+    across: bool = False  # the total is a roll-up's or pilot's figure, its parts programme figures
 
 
 def all_cells(drafts: Mapping[ReportKey, Draft]) -> dict[CellId, Figure]:
@@ -86,7 +89,7 @@ def _roll_up(report_id: str, programmes: list[str], cells: Mapping[CellId, Figur
     for cid, fig in cells.items():
         if cid[0] == report_id and fig.measure is not None:
             parts = tuple(p for p in ((r, *cid[1:]) for r in programmes) if p in cells)
-            out.append(Relation(cid, parts))
+            out.append(Relation(cid, parts, across=True))
     return out
 
 
@@ -108,7 +111,7 @@ def _composed(report_id: str, cells: Mapping[CellId, Figure], index: Index, repo
         parts = [_part(index.get((fig.measure, frozenset(ms)), {}).get(report_of.get(p, ""), []), slot)
                  for p, ms in by_programme.items()]
         if all(parts):
-            out.append(Relation(cid, tuple(p for p in parts if p is not None)))
+            out.append(Relation(cid, tuple(p for p in parts if p is not None), across=True))
     return out
 
 
@@ -122,7 +125,7 @@ def _dual_tracks(cid: CellId, fig: Figure, cells: Mapping[CellId, Figure], made_
     if any(p not in cells for p in parts):
         return None
     covered = frozenset().union(*(cells[p].members for p in parts))
-    return Relation(cid, tuple(parts)) if covered == fig.members else None
+    return Relation(cid, tuple(parts), across=True) if covered == fig.members else None
 
 
 def _part(candidates: list[CellId], slot: Ref | None) -> CellId | None:
@@ -170,7 +173,9 @@ def _one_more(cells: Mapping[CellId, Figure], rule: Relation, hidden: set[CellId
         return None
     if len(hidden_parts) > 1 and _weight(cells, hidden_parts) >= min_count:
         return None
-    return smallest(cells, visible_parts) if visible_parts else rule.total
+    if rule.across or not visible_parts:  # rather the roll-up's or pilot's figure than a programme's
+        return rule.total
+    return smallest(cells, visible_parts)
 
 
 def _weight(cells: Mapping[CellId, Figure], ids: list[CellId]) -> int:
@@ -212,18 +217,23 @@ def suppress(drafts: Mapping[ReportKey, Draft], min_count: int,
 
 def publishable(draft: Draft, hidden: set[Ref]) -> list[ReportSection]:
     """The sections as they may be published: hidden cells carry no value. (Built without validation:
-    every value comes from this code, and the report schema test validates what is published.)"""
+    every value comes from this code, and the report schema test validates what is published. Cells
+    are frozen, so equal ones are one object: a report has thousands, most alike. Keyed on the value's
+    text, not the Decimal: 0 and 0.0000 are equal Decimals but different published values.)"""
+    made: dict[tuple[str | None, bool, str | None], ReportCell] = {}
+
+    def cell(fig: Figure, hide: bool) -> ReportCell:
+        key = (None, True, None) if hide else (None if fig.value is None else str(fig.value), False, fig.reason)
+        if key not in made:
+            made[key] = ReportCell.model_construct(value=None if hide else fig.value, suppressed=hide,
+                                                   reason=None if hide else fig.reason)
+        return made[key]
+
     return [
         ReportSection.model_construct(name=sec.name, columns=sec.columns, rows=[
-            ReportRow.model_construct(label=row, cells={c: _cell(f, (sec.name, row, c) in hidden)
+            ReportRow.model_construct(label=row, cells={c: cell(f, (sec.name, row, c) in hidden)
                                                         for c, f in cells.items()})
             for row, cells in sec.rows.items()
         ])
         for sec in draft.sections
     ]
-
-
-def _cell(fig: Figure, hidden: bool) -> ReportCell:
-    if hidden:
-        return ReportCell.model_construct(value=None, suppressed=True, reason=None)
-    return ReportCell.model_construct(value=fig.value, suppressed=False, reason=fig.reason)
