@@ -43,9 +43,7 @@ def dual_total() -> Ref:
 
 
 def year_fraction(share: ShareFacts) -> Fraction | None:
-    if share.year_minutes is None or not share.year_load_minutes:
-        return None
-    return Fraction(share.year_minutes, share.year_load_minutes)
+    return share.year
 
 
 def share_distribution(draft: Draft, views: Views) -> None:
@@ -54,7 +52,7 @@ def share_distribution(draft: Draft, views: Views) -> None:
     sec = draft.section("share_distribution", ["real_share", "projected_share", "year_share"])
     columns: dict[str, Callable[[ShareFacts], Fraction | None]] = {
         "real_share": real_fraction,
-        "projected_share": lambda s: Fraction(s.projected_share),
+        "projected_share": lambda s: s.projected,
         "year_share": year_fraction,
     }
     for column, value_of in columns.items():
@@ -65,9 +63,11 @@ def share_distribution(draft: Draft, views: Views) -> None:
         qs = quartiles([x for _, x in values]) if values else (None, None, None)
         for row, q in zip(("q1", "median", "q3"), qs, strict=True):
             sec.put(row, column, statistic(q, members))
-        band_of = (lambda x: projected_band(x)) if column == "projected_share" else band
-        parts = tuple(sec.put(label, column, count({m for m, x in values if band_of(x) == i}))
-                      for i, label in enumerate(BANDS))
+        band_of = projected_band if column == "projected_share" else band
+        banded: list[set[Member]] = [set() for _ in BANDS]
+        for m, x in values:
+            banded[band_of(x)].add(m)
+        parts = tuple(sec.put(label, column, count(banded[i])) for i, label in enumerate(BANDS))
         draft.add_sums(Sum(total, parts))
 
 

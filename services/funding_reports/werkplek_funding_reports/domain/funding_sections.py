@@ -25,9 +25,9 @@ def hours(minutes: int) -> Fraction:
     return Fraction(minutes, 60)
 
 
-def summed(values: list[tuple[Member, Fraction]], measure: str) -> Figure:
-    """A sum as published: whole numbers as they are, others to 4 places."""
-    total = sum((x for _, x in values), Fraction(0))
+def summed(values: list[tuple[Member, int]], measure: str, per: int = 1) -> Figure:
+    """A sum of whole numbers (÷ `per`: minutes as hours) as published: whole as it is, else 4 places."""
+    total = Fraction(sum(x for _, x in values), per)
     shown = Decimal(total.numerator) if total.denominator == 1 else to_places(total)
     return magnitude(total, shown, {m for m, _ in values}, measure)
 
@@ -36,13 +36,13 @@ def credit_rows(draft: Draft, sec: DraftSection, row: str, views: Views) -> tupl
     """Students with credits recorded, credits taken and earned (sums) and efficiency = earned ÷ taken."""
     with_credits = [v for v in views if v.credits is not None]
     members = {v.member for v in with_credits}
-    taken = [(v.member, Fraction(v.credits.taken)) for v in with_credits]  # type: ignore[union-attr]
-    earned = [(v.member, Fraction(v.credits.earned)) for v in with_credits]  # type: ignore[union-attr]
+    taken = [(v.member, v.credits.taken) for v in with_credits]  # type: ignore[union-attr]
+    earned = [(v.member, v.credits.earned) for v in with_credits]  # type: ignore[union-attr]
     students = sec.put(row, "students", count(members))
     t = sec.put(row, "credits_taken", summed(taken, "credits_taken"))
     e = sec.put(row, "credits_earned", summed(earned, "credits_earned"))
     total_taken = sum(x for _, x in taken)
-    value = to_places(sum((x for _, x in earned), Fraction(0)) / total_taken) if total_taken else None
+    value = to_places(Fraction(sum(x for _, x in earned), total_taken)) if total_taken else None
     sec.put(row, "efficiency", ratio(value, members, (e, t)))
     return students, t, e
 
@@ -79,8 +79,8 @@ def _side(sec: DraftSection, column: str, views: Views) -> dict[str, Ref]:
                                                    {v.member for v in shared}))
     years = [(v.member, f) for v in shared if (f := year_fraction(v.share)) is not None]  # type: ignore[arg-type]
     sec.put("year_share_median", column, statistic(median([f for _, f in years]), {m for m, _ in years}))
-    minutes = [(v.member, hours(v.share.year_minutes)) for v in shared if v.share.year_minutes is not None]  # type: ignore[union-attr]
-    out["confirmed_hours_year"] = sec.put("confirmed_hours_year", column, summed(minutes, "confirmed_hours_year"))
+    minutes = [(v.member, v.share.year_minutes) for v in shared if v.share.year_minutes is not None]  # type: ignore[union-attr]
+    out["confirmed_hours_year"] = sec.put("confirmed_hours_year", column, summed(minutes, "confirmed_hours_year", 60))
     covs = [(v.member, sum(c.agreed for _, c in v.coverage), sum(c.achieved for _, c in v.coverage))
             for v in views if v.coverage]
     members = {m for m, agreed, _ in covs if agreed > 0}
@@ -90,12 +90,12 @@ def _side(sec: DraftSection, column: str, views: Views) -> dict[str, Ref]:
     sec.put("outcomes_achieved_share", column, ratio(to_places(Fraction(achieved, agreed)) if agreed else None,
                                                      members, (out["outcomes_achieved"], out["outcomes_agreed"])))
     credits = [v for v in views if v.credits is not None]
-    taken = [(v.member, Fraction(v.credits.taken)) for v in credits]  # type: ignore[union-attr]
-    earned = [(v.member, Fraction(v.credits.earned)) for v in credits]  # type: ignore[union-attr]
+    taken = [(v.member, v.credits.taken) for v in credits]  # type: ignore[union-attr]
+    earned = [(v.member, v.credits.earned) for v in credits]  # type: ignore[union-attr]
     out["credits_taken"] = sec.put("credits_taken", column, summed(taken, "credits_taken"))
     out["credits_earned"] = sec.put("credits_earned", column, summed(earned, "credits_earned"))
     total_taken = sum(x for _, x in taken)
-    sec.put("study_efficiency", column, ratio(to_places(sum((x for _, x in earned), Fraction(0)) / total_taken)
+    sec.put("study_efficiency", column, ratio(to_places(Fraction(sum(x for _, x in earned), total_taken))
                                               if total_taken else None, {v.member for v in credits},
                                               (out["credits_earned"], out["credits_taken"])))
     out["drop_outs"] = sec.put("drop_outs", column,

@@ -74,9 +74,9 @@ def cost(draft: Draft, pilot: PilotRegistered, views: Views, year: str) -> None:
     n = sec.put("trajectories", "value", count(members))
     per = euros(Fraction(budget) / len(members)) if budget is not None and members else None
     sec.put("cost_per_trajectory", "value", ratio(per, members, (n,)))
-    minutes = [(v.member, hours(v.share.year_minutes)) for v in views
+    minutes = [(v.member, v.share.year_minutes) for v in views
                if v.share is not None and v.share.year_minutes is not None]
-    total = sum((x for _, x in minutes), Fraction(0))
-    h = sec.put("confirmed_hours", "value", summed(minutes, "confirmed_hours_year"))
+    total = hours(sum(x for _, x in minutes))
+    h = sec.put("confirmed_hours", "value", summed(minutes, "confirmed_hours_year", 60))
     per_hour = euros(Fraction(budget) / total) if budget is not None and total else None
     sec.put("cost_per_confirmed_hour", "value", ratio(per_hour, {m for m, _ in minutes}, (h,)))

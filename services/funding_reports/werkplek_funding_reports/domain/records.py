@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 
 from werkplek_events.vocabulary import (
     AcquiredAt,
@@ -51,6 +52,23 @@ class ShareFacts:
     on_course_flag: bool | None = None
     year_minutes: int | None = None  # confirmed minutes of the report's academic year
     year_load_minutes: int | None = None  # the study load of one year of the programme
+
+    # exact fractions, computed once per student: every section reads them
+    @cached_property
+    def real(self) -> Fraction:
+        if self.study_load_minutes == 0:
+            return Fraction(self.real_share)
+        return Fraction(self.confirmed_minutes, self.study_load_minutes)
+
+    @cached_property
+    def year(self) -> Fraction | None:
+        if self.year_minutes is None or not self.year_load_minutes:
+            return None
+        return Fraction(self.year_minutes, self.year_load_minutes)
+
+    @cached_property
+    def projected(self) -> Fraction:
+        return Fraction(self.projected_share)
 
 
 @dataclass(frozen=True)
@@ -102,8 +120,8 @@ class StudentView:
     credits: Credits | None = None
     pilot_id: str | None = None
 
-    @property
-    def member(self) -> Member:
+    @cached_property
+    def member(self) -> Member:  # computed once: the sections ask for it for every figure
         return (self.programme.programme_id, self.student_id)
 
 

@@ -32,9 +32,7 @@ def to_places(value: Fraction) -> Decimal:
 
 
 def real_fraction(share: ShareFacts) -> Fraction:
-    if share.study_load_minutes == 0:
-        return Fraction(share.real_share)
-    return Fraction(share.confirmed_minutes, share.study_load_minutes)
+    return share.real
 
 
 def reached(share: ShareFacts, required: Fraction) -> bool:
@@ -50,8 +48,10 @@ def on_course(share: ShareFacts, required: Fraction) -> bool:
 
 
 def band(value: Fraction, edges: tuple[Fraction, ...] = BAND_EDGES) -> int:
-    """Index into report_layout.BANDS: the number of edges at or below the value."""
-    return sum(1 for edge in edges if value >= edge)
+    """Index into report_layout.BANDS: the number of edges at or below the value (exact, in integers:
+    this runs for every student of every report)."""
+    n, d = value.numerator, value.denominator
+    return sum(1 for edge in edges if n * edge.denominator >= edge.numerator * d)
 
 
 ROUNDED_EDGES = tuple(Fraction(to_places(e)) for e in BAND_EDGES)
@@ -62,14 +62,20 @@ def projected_band(value: Fraction) -> int:
     return band(value, ROUNDED_EDGES)
 
 
+def ordered(values: list[Fraction]) -> list[Fraction]:
+    """Sorted by their float value: shares are minutes over loads below 10^7, so two different ones
+    differ by more than 10^-14, which a double tells apart; much cheaper than comparing fractions."""
+    return sorted(values, key=float)
+
+
 def quartiles(values: list[Fraction]) -> tuple[Decimal, Decimal, Decimal]:
     """Q1, median, Q3 by linear interpolation between order statistics (inclusive method)."""
-    ordered = sorted(values)
-    return tuple(to_places(quantile(ordered, Fraction(q, 4))) for q in (1, 2, 3))  # type: ignore[return-value]
+    in_order = ordered(values)
+    return tuple(to_places(quantile(in_order, Fraction(q, 4))) for q in (1, 2, 3))  # type: ignore[return-value]
 
 
 def median(values: list[Fraction]) -> Decimal | None:
-    return to_places(quantile(sorted(values), Fraction(1, 2))) if values else None
+    return to_places(quantile(ordered(values), Fraction(1, 2))) if values else None
 
 
 def quantile(ordered: list[Fraction], p: Fraction) -> Fraction:

@@ -67,6 +67,7 @@ def student_view(cohort: Cohort, key: StudentYear, pseudonymise: Pseudonymise) -
     if progress is not None:
         assessed |= {o.outcome_id for o in progress.outcomes if o.latest_level is not None}
     credits = cohort.credits.get(key)
+    trajectory = _placements(cohort, student, _trajectory_years(cohort, student, programme, year) | {year})
     return StudentView(
         student_id=student, pseudonym=pseudonymise(student), programme=programme_terms(cohort, programme),
         status=e.status, over_25=e.age_band == AgeBand.OVER_25, dual=e.dual_track, phase=e.phase,
@@ -74,8 +75,8 @@ def student_view(cohort: Cohort, key: StudentYear, pseudonymise: Pseudonymise) -
         risk=latest_status(share, cohort.risk.get((student, programme))),
         coverage=tuple(sorted((k, Coverage(c.agreed, c.assessed, c.achieved))
                               for k, c in progress.coverage.items())) if progress else (),
-        assessed_outcome_ids=frozenset(assessed), placements=_placements(cohort, student, {year}),
-        trajectory=_placements(cohort, student, _trajectory_years(cohort, student, programme, year)),
+        assessed_outcome_ids=frozenset(assessed), placements=tuple(p for p in trajectory if p.academic_year == year),
+        trajectory=trajectory,
         credits=Credits(credits.credits_taken, credits.credits_earned)
         if credits is not None and credits.programme_id == programme else None,
         pilot_id=e.pilot_id,
