@@ -22,6 +22,7 @@ from werkplek_common.devidp import ensure_keys
 from werkplek_common.settings import CommonSettings
 
 from tests.e2e.processes import Probe, ServiceProcess, log_says, stop_all, wait_ready
+from tests.e2e.published import invalid_reports
 from tests.e2e.stack import (
     Stack,
     free_port,
@@ -114,6 +115,9 @@ async def e2e(stack: CommonSettings) -> AsyncIterator[Stack]:
         running.ready_s.update(await wait_ready(procs, STARTUP_S))
         print(f"\ne2e services ready after (s): {running.ready_s}")
         yield running
+        published, errors = await invalid_reports(stack.kafka_bootstrap, running.institution)
+        print(f"\ne2e reports published for {running.institution}: {published}, schema errors: {len(errors)}")
+        assert published > 0 and errors == [], errors[:10]
     finally:
         started = time.monotonic()
         codes = await asyncio.to_thread(stop_all, procs)
