@@ -38,7 +38,13 @@ lint: ## ruff and mypy, and the event contract's drift check
 schemas: ## regenerate JSON Schemas and the AsyncAPI document from the models (refuses breaking changes)
 	@$(PY) -m werkplek_events.schemas
 
+lock: ## re-resolve requirements.lock from pyproject.toml (after adding or changing a pin); UPGRADE=pkg moves one
+	@$(PY) -m uv pip compile pyproject.toml --group dev --group build --universal --python-version 3.11 \
+	  --generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade-package $(UPGRADE)) \
+	  -o requirements.lock --quiet
+	@bash infra/install.sh
+
 bench: ## run the benchmarks and write bench/out/*.json
 	@bash infra/bench.sh
 
-.PHONY: help install infra-up infra-down infra-status run test test-up pytest lint schemas bench
+.PHONY: help install infra-up infra-down infra-status run test test-up pytest lint schemas lock bench

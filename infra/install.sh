@@ -20,14 +20,22 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 bash "$ROOT/infra/kafka/kafka.sh" install
+bash "$ROOT/infra/keycloak/keycloak.sh" install
+bash "$ROOT/infra/app.sh" install
 
-stamp="$VENV/.stamp-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+# Every Python package, build tooling included, comes from requirements.lock with its hash checked
+# (make lock writes it). The project itself is then built by the locked setuptools, without build
+# isolation, so nothing unlocked is fetched to build it.
+lock="$ROOT/requirements.lock"
+stamp="$VENV/.stamp-$(cat "$ROOT/pyproject.toml" "$lock" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   command -v python3 >/dev/null || die "python3 is missing" "apt-get install -y python3 python3-venv"
   python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "Python 3.11 or newer is needed ($(python3 -V) found)" "install python3.11"
-  say "creating the Python virtualenv in .venv (first run only)"
+  say "installing the locked Python dependencies into .venv (first run, or after make lock)"
   [ -x "$PY" ] || python3 -m venv "$VENV"
-  ( "$PY" -m pip install -q --upgrade pip && "$PY" -m pip install -q -e "$ROOT[dev]" ) >"$DATA/pip.log" 2>&1 \
-    || { tail -20 "$DATA/pip.log" >&2; die "pip could not install the dependencies (log: $DATA/pip.log)" "check that PyPI is reachable"; }
+  ( "$PY" -m pip install -q --require-hashes --no-deps -r "$lock" \
+    && "$PY" -m pip install -q --no-deps --no-build-isolation -e "$ROOT" ) >"$DATA/pip.log" 2>&1 \
+    || { tail -20 "$DATA/pip.log" >&2; die "pip could not install the locked dependencies (log: $DATA/pip.log)" \
+           "check that PyPI is reachable; after editing pyproject.toml run make lock"; }
   rm -f "$VENV"/.stamp-*; touch "$stamp"
 fi

@@ -10,7 +10,8 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, model_validator
 
-from .base import AcademicYear, AwareDatetime, Event, Id, Minutes, Model, Text
+from .base import AwareDatetime, Event, Minutes, Model
+from .limits import AcademicYear, Id, Name, Sector, Text
 from .vocabulary import (
     AcquiredAt,
     ActivityKind,
@@ -43,7 +44,7 @@ class ProgrammeRegistered(Event):
 
     programme_id: Id
     institution_id: Id
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Name
     level: Level
     ects: Annotated[int, Field(ge=1, le=400)]
     hours_per_ects: Annotated[int, Field(ge=25, le=30)] = 27
@@ -91,8 +92,8 @@ class WorkplaceRegistered(Event):
 
     workplace_id: Id
     institution_id: Id
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    sector: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Name
+    sector: Sector
     environment: LearningEnvironment
     sector_code: NaceSection | None = None  # the NACE section, for breakdowns by sector
 
@@ -135,7 +136,7 @@ Euros = Annotated[Decimal, Field(gt=0, le=1_000_000_000, decimal_places=2)]
 
 
 class PilotPartner(Model):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Name
     kind: PartnerKind
     workplace_id: Id | None = None  # when the partner is one of the institution's workplaces
 
@@ -153,7 +154,7 @@ class PilotRegistered(Event):
 
     pilot_id: Id
     institution_id: Id
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Name
     programme_ids: Annotated[list[Id], Field(min_length=1, max_length=50)]
     partners: Annotated[list[PilotPartner], Field(min_length=1, max_length=100)]
     start_date: date
@@ -192,7 +193,7 @@ class ContinuumPosition(Model):
 
 class LearningOutcome(Model):
     outcome_id: Id
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: Name
     kind: OutcomeKind
     acquired_at: AcquiredAt
 

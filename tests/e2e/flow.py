@@ -37,6 +37,9 @@ def academic_year(today: date) -> str:
 
 
 def bearer(stack: Stack, role: Role, sub: str, institution: str | None = None) -> dict[str, str]:
+    """A token of the session's institution for its students and coordinators, unless told otherwise."""
+    if institution is None and role in (Role.STUDENT, Role.COORDINATOR):
+        institution = stack.institution
     return {"Authorization": f"Bearer {mint(stack.data_dir, role=role, sub=sub, institution=institution)}"}
 
 

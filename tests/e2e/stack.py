@@ -14,6 +14,7 @@ import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 from werkplek_events import TOPICS, topic_for
+from werkplek_events.limits import INSTITUTION_ID_MAX
 from werkplek_hour_accounting.domain import STUDENT_EVENTS
 from werkplek_mentor_feedback.sources import add_secret
 
@@ -40,6 +41,10 @@ class Stack:
         return f"e2e-pl-decisions-{self.tag}"
 
     @property
+    def views_group(self) -> str:
+        return f"e2e-pl-views-{self.tag}"
+
+    @property
     def mentor_group(self) -> str:
         return f"e2e-mf-{self.tag}"
 
@@ -54,6 +59,11 @@ class Stack:
     @property
     def placement_producer(self) -> str:
         return f"e2e-pl-{self.tag}"
+
+    @property
+    def long_institution(self) -> str:
+        """A second institution of the session whose id is as long as the registry allows."""
+        return f"e2e-inst-{self.tag}-".ljust(INSTITUTION_ID_MAX, "x")
 
 
 def free_port() -> int:

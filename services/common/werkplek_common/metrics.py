@@ -20,6 +20,13 @@ OUTBOX_BATCH_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
+TENANT_REFUSALS = Counter(
+    "werkplek_tenant_refusals_total",
+    "Requests that named another institution's object (answered as unknown, nothing changed), by kind of"
+    " object and where the request named it (path, query, body, token)",
+    ["kind", "via"],
+)
+
 
 def serve_metrics(port: int) -> None:
     """Expose /metrics on its own port, for workers that have no HTTP app of their own."""

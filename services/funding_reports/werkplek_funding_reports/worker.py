@@ -4,7 +4,12 @@ State lives in memory and is rebuilt on each start by replaying the inputs from 
 topics keep everything, read models are compacted). Each worker reads all partitions, because a
 programme's report needs all its students; hence manual assignment, not a consumer group (and not
 faust, whose agents would split the cohort by partition). The group id is used only to commit how far
-the worker got, so a malformed record is sent to its DLQ once, not again on every replay."""
+the worker got, so a malformed record is sent to its DLQ once, not again on every replay.
+
+One report that cannot be computed or published (an id from before the limits that makes its report
+id too long, a report over the broker's message size) is quarantined: sent to the report topic's DLQ
+with the reason, counted, and skipped, while every other report keeps being published. An input
+record the cohort cannot apply goes to its topic's DLQ the same way (`quarantine.py`)."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import time
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from werkplek_common.kafka import ensure_topics, publish, send_to_dlq
+from werkplek_common.kafka import ensure_topics, publish, send_record, send_to_dlq
 from werkplek_common.shutdown import bounded
 from werkplek_events import (
     DecodeError,
@@ -22,6 +27,7 @@ from werkplek_events import (
     FundingReportSnapshotted,
     FundingTrajectoriesPublished,
     decode,
+    encode,
     topic_for,
 )
 
@@ -32,9 +38,11 @@ from .config import Settings
 from .domain.keys import ReportKey, SetKey
 from .domain.state import INPUTS, Cohort
 from .kafka_io import open_reader, read_to_end
+from .quarantine import Quarantine, per_record
 from .snapshots import Every, period_label, snapshot_id, to_snapshot
 
 log = logging.getLogger(__name__)
+Ready = tuple[ReportKey, ReportEvent, tuple[float, ...]]  # a new version, with the input times it reflects
 SOURCE = "/werkplek/funding-reports"
 INPUT_TOPICS = [topic_for(e).name for e in INPUTS]
 SPECS = [*(topic_for(e) for e in INPUTS), topic_for(FundingReportPublished), topic_for(FundingReportSnapshotted),
@@ -49,6 +57,7 @@ class ReportWorker:
         self.dirty: dict[ReportKey, float | None] = {}  # -> oldest unreflected input time (None: replayed)
         self.last_publish: dict[ReportKey, float] = {}
         self.committed: dict[TopicPartition, int] = {}
+        self.quarantined = Quarantine(producer)
         self.caught_up = asyncio.Event()
         self._stop = asyncio.Event()
         self.stopped = asyncio.Event()
@@ -105,7 +114,14 @@ class ReportWorker:
                 await send_to_dlq(self.producer, rec, exc, "funding-reports")
             return
         metrics.INPUT_EVENTS.labels(rec.topic).inc()
-        for key in self.cohort.apply(event):
+        try:
+            keys = self.cohort.apply(event)
+        except Exception as exc:  # a record the cohort cannot take stops nothing else
+            log.exception("input record not applied", extra={"fields": {"topic": rec.topic, "offset": rec.offset}})
+            if rec.offset >= self.committed.get(TopicPartition(rec.topic, rec.partition), 0):
+                await send_to_dlq(self.producer, rec, exc, "funding-reports")
+            return
+        for key in keys:
             if not self.cfg.wants(key.institution_id):
                 continue
             self.marks.setdefault(key.set_key, Mark()).advance(event.occurred_at, rec.topic, rec.partition, rec.offset)
@@ -118,39 +134,78 @@ class ReportWorker:
         now = time.monotonic()
         wait = self.cfg.reports_debounce_seconds
         due = {k.set_key for k in self.dirty if now - self.last_publish.get(k, 0.0) >= wait}
-        events: list[ReportEvent] = []
-        lags = []
+        ready: list[Ready] = []
         for set_key in sorted(due):
             keys = [k for k in self.dirty if k.set_key == set_key]
-            lags += [t for t in (self.dirty.pop(k) for k in keys) if t is not None]
-            fresh = self._recompute(set_key)
-            events += fresh
-            for event in fresh:
-                self.last_publish[ReportKey(event.institution_id, event.programme_id, event.academic_year,
-                                            event.pilot_id)] = now
-        if events:
-            await publish(self.producer, events, source=SOURCE)
-            for event in events:
-                self.book.record(event)
-                if isinstance(event, FundingReportPublished):
-                    metrics.REPORTS_PUBLISHED.labels(event.scope.value).inc()
-            wall = time.time()
+            lags = tuple(t for t in (self.dirty.pop(k) for k in keys) if t is not None)
+            try:
+                fresh = self._recompute(set_key)
+            except Exception as exc:  # this set only: the other institutions' reports go on
+                for key in keys:
+                    await self.quarantined.add(key, exc)
+                continue
+            for key, made in fresh:
+                if isinstance(made, Exception):  # this report only: the rest of its set is published
+                    await self.quarantined.add(key, made)
+                else:
+                    ready.append((key, made, lags))
+                    lags = ()  # the set's input lags are observed once
+        published = await self._publish_each(ready)
+        wall = time.time()
+        for key, event, lags in published:
+            self.book.record(event)
+            self.last_publish[key] = now
+            if isinstance(event, FundingReportPublished):
+                self.quarantined.release(key)
+                metrics.REPORTS_PUBLISHED.labels(event.scope.value).inc()
             for oldest in lags:
                 metrics.INPUT_TO_REPORT.observe(max(0.0, wall - oldest))
         metrics.REPORTS_KNOWN.set(len(self.book.latest))
 
-    def _recompute(self, set_key: SetKey) -> list[ReportEvent]:
-        """The new versions of the set's reports and trajectory rows whose content changed."""
+    async def _publish_each(self, ready: list[Ready]) -> list[Ready]:
+        """Send every report and wait for the broker; one it refuses (too large) is quarantined, the
+        others count as published. Any other failure (the broker gone) is raised, as before.
+        Trajectory rows that fail are quarantined by key only: individual rows never go to the report
+        topic's DLQ."""
+        sent = []
+        for item in ready:
+            try:
+                sent.append((item, await send_record(self.producer, encode(item[1], source=SOURCE))))
+            except per_record() as exc:
+                await self.quarantined.add(item[0], exc, _dead_copy(item[1]))
+        results = await asyncio.gather(*(future for _, future in sent), return_exceptions=True)
+        published = []
+        for (item, _), result in zip(sent, results, strict=True):
+            if isinstance(result, per_record()):
+                await self.quarantined.add(item[0], result, _dead_copy(item[1]))
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                published.append(item)
+        return published
+
+    def _recompute(self, set_key: SetKey) -> list[tuple[ReportKey, ReportEvent | Exception]]:
+        """The new versions of the set's reports and trajectory rows whose content changed; in place of
+        one that cannot be made (its report id too long for the contract), the error. A programme whose
+        report failed publishes no trajectory rows either (one quarantine, one reason)."""
         with metrics.COMPUTE_SECONDS.time():
             computed = compute_set(self.cohort, set_key, self.cfg.pseudonym_key, self.cfg.reports_min_count)
-        mark, now, out = self.marks.get(set_key, Mark()), datetime.now(UTC), []
+        mark, now = self.marks.get(set_key, Mark()), datetime.now(UTC)
+        out: list[tuple[ReportKey, ReportEvent | Exception]] = []
+        failed: set[ReportKey] = set()
         shelves: tuple[tuple[type[ReportEvent], dict], ...] = (
             (FundingReportPublished, computed.reports), (FundingTrajectoriesPublished, computed.trajectories))
         for kind, shelf in shelves:
             for key, sections in shelf.items():
-                if self.cfg.wants(key.institution_id) and not self.book.unchanged(key.report_id, sections, kind):
-                    out.append(report_event(key, sections, self.book.next_version(key.report_id, kind), mark, now,
-                                            kind))
+                if key in failed or not self.cfg.wants(key.institution_id) \
+                        or self.book.unchanged(key.report_id, sections, kind):
+                    continue
+                try:
+                    out.append((key, report_event(key, sections, self.book.next_version(key.report_id, kind), mark,
+                                                  now, kind)))
+                except ValueError as exc:  # pydantic's ValidationError: an id beyond the contract's limits
+                    failed.add(key)
+                    out.append((key, exc))
         return out
 
     async def take_scheduled_snapshots(self, now: datetime, every: Every | None = None) -> int:
@@ -169,3 +224,8 @@ class ReportWorker:
                 self.book.record(snap)
             metrics.SNAPSHOTS_PUBLISHED.labels("schedule").inc(len(fresh))
         return len(fresh)
+
+
+def _dead_copy(event: ReportEvent) -> FundingReportPublished | None:
+    """What the report topic's DLQ may hold of an event: a report, never per-trajectory rows."""
+    return event if isinstance(event, FundingReportPublished) else None

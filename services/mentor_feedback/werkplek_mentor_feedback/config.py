@@ -14,6 +14,11 @@ class MentorFeedbackSettings(CommonSettings):
     mentor_api_port: int = 8002
     mentor_public_base_url: str = "http://127.0.0.1:8002"  # where mentors open confirmation links
     mentor_webhook_tolerance_s: int = 300  # Standard Webhooks: ±5 minutes
+    # Request bodies (bytes), refused with 413 while they are read, before the signature is checked: a
+    # message of 500 rejected entries with 500-character comments fits (tests/unit/test_body_limits.py),
+    # and so does the confirmation form of a link with 500 entries.
+    mentor_max_body_bytes: int = 2 << 20
+    mentor_max_form_bytes: int = 4 << 20
     # Sources whose secrets are generated on first use under data_dir (local dev and the simulators).
     mentor_dev_sources: tuple[str, ...] = ("sim-tool-1", "sim-tool-2", "sim-tool-3")
     mentor_link_secret: str | None = None  # HMAC key of confirmation links; generated under data_dir if unset

@@ -56,6 +56,9 @@ def _problem(status: int, slug: str, title: str, detail: str, kind: str, result:
 
 
 def _unverified(exc: VerificationError) -> Answer:
+    if exc.failure is Failure.MALFORMED_HEADER:
+        return _problem(400, "webhook-header-invalid", "Webhook header not valid", exc.detail, "unknown",
+                        "malformed", [{"field": exc.header, "message": exc.detail}])
     if exc.failure is Failure.STALE_TIMESTAMP:
         return _problem(401, "webhook-stale-timestamp", "Webhook timestamp outside tolerance", exc.detail,
                         "unknown", "stale_timestamp", [{"field": "webhook-timestamp", "message": exc.detail}])

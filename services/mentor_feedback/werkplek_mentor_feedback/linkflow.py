@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
+from werkplek_events.limits import TEXT_MAX, text_fault
 from werkplek_events.vocabulary import ConfirmationChannel, RejectionReason
 
 from .domain import Plan
@@ -83,13 +84,17 @@ def read_choices(form: Mapping[str, str], batch: Batch) -> Choices:
     choices, errors = Choices(), {}
     for e in batch.entries:
         decision = form.get(f"decision-{e.entry_id}", "")
-        revision = int(form.get(f"revision-{e.entry_id}", e.revision) or e.revision)
+        given = form.get(f"revision-{e.entry_id}", "")
+        revision = int(given) if given.isascii() and given.isdigit() and len(given) <= 9 else e.revision
         if decision == "confirm":
             choices.confirm.append(EntryRef(entry_id=e.entry_id, revision=revision))
         elif decision == "reject":
             reason, comment = form.get(f"reason-{e.entry_id}", ""), form.get(f"comment-{e.entry_id}", "").strip()
-            if reason not in {r.value for r in RejectionReason} or not comment or len(comment) > 500:
+            if reason not in {r.value for r in RejectionReason} or not comment or len(comment) > TEXT_MAX:
                 errors[str(e.entry_id)] = "a rejection needs a reason and a short explanation"
+                continue
+            if fault := text_fault(comment):
+                errors[str(e.entry_id)] = f"the explanation {fault}"
                 continue
             choices.reject.append(RejectedEntry(entry_id=e.entry_id, revision=revision,
                                                 reason=RejectionReason(reason), comment=comment))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
@@ -74,8 +75,16 @@ def _form(batch: Batch, errors: dict[str, str], status: int = 200) -> HTMLRespon
     return _page("Hours awaiting your confirmation", body, status)
 
 
+HTML: dict[str, Any] = {"content": {"text/html": {}}}
+PUBLIC: dict[str, Any] = {"security": []}  # the signed token in the path is the credential
+FORM: dict[str, Any] = {**PUBLIC, "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+    "schema": {"type": "object", "additionalProperties": {"type": "string"},
+               "description": "per entry: decision-<id> (confirm/reject), revision-<id>, reason-<id>, comment-<id>"}}}}}
+
+
 def install(app: FastAPI) -> None:
-    @app.get("/confirm/{token}", response_class=HTMLResponse, tags=["links"], summary="Entries behind a link")
+    @app.get("/confirm/{token}", response_class=HTMLResponse, tags=["links"], summary="Entries behind a link",
+             responses={403: HTML, 410: HTML}, openapi_extra=PUBLIC)
     async def show(token: str) -> HTMLResponse:
         try:
             batch = await open_link(app.state.pool, app.state.link_key, token, now=app.state.clock())
@@ -84,7 +93,8 @@ def install(app: FastAPI) -> None:
         LINK_VISITS.labels("shown").inc()
         return _form(batch, {})
 
-    @app.post("/confirm/{token}", response_class=HTMLResponse, tags=["links"], summary="Send decisions once")
+    @app.post("/confirm/{token}", response_class=HTMLResponse, tags=["links"], summary="Send decisions once",
+              responses={400: HTML, 403: HTML, 409: HTML, 410: HTML, 422: HTML}, openapi_extra=FORM)
     async def decide(token: str, request: Request) -> HTMLResponse:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         pool, key, now = app.state.pool, app.state.link_key, app.state.clock()

@@ -1,6 +1,7 @@
 """The webhook payloads mentors' tools send, following the Standard Webhooks envelope
 `{"type": ..., "timestamp": ..., "data": {...}}`. Strict: unknown fields are refused, so a typo in a
-field name is reported instead of silently ignored."""
+field name is reported instead of silently ignored. Ids and texts take the contract's limits
+(`werkplek_events.limits`): a comment is normalised (NFC) and refused where it could not be stored."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from werkplek_events.base import AwareDatetime, Id, Text
+from werkplek_events.base import AwareDatetime
+from werkplek_events.limits import Comment, Id, Text
 from werkplek_events.vocabulary import AssessmentLevel, AssessmentMoment, OutcomeKind, RejectionReason
 
 
@@ -33,7 +35,7 @@ class EntryRef(Strict):
 
 class RejectedEntry(EntryRef):
     reason: RejectionReason
-    comment: Annotated[str, Field(min_length=1, max_length=500)]  # a rejection always explains itself
+    comment: Comment  # a rejection always explains itself
 
 
 class ReversedEntry(Strict):
@@ -110,6 +112,30 @@ class Malformed(Exception):
     def __init__(self, status: int, errors: list[dict[str, str]], kind: str = "unknown") -> None:
         super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
         self.status, self.errors, self.kind = status, errors, kind
+
+
+def envelope_schema() -> dict[str, Any]:
+    """The body as the OpenAPI document shows it: the envelope, `data` one of the kinds' models."""
+    kinds: list[dict[str, Any]] = []
+    defs: dict[str, Any] = {}
+    for kind, model in MODELS.items():
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        defs.update(schema.pop("$defs", {}))
+        kinds.append({"title": kind.value, "type": "object", "required": ["type", "data"], "properties": {
+            "type": {"const": kind.value}, "timestamp": {"type": "string", "format": "date-time"}, "data": schema}})
+    # nested models inline: the document has no place for $defs of a hand-written body
+    return _inline({"oneOf": kinds}, defs)
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.rsplit("/", 1)[-1] in defs:
+            return _inline(defs[ref.rsplit("/", 1)[-1]], defs)
+        return {k: _inline(v, defs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
 
 
 def parse(doc: Any) -> tuple[Kind, Payload]:

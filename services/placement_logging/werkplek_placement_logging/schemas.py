@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from werkplek_events import ContinuumPosition, LearningAgreement, StatusThresholds
-from werkplek_events.base import AcademicYear, Id, Text
+from werkplek_events.limits import AcademicYear, Id, Name, PilotId, ProgrammeId, Sector, Text
 from werkplek_events.placement import Credits, Euros
 from werkplek_events.vocabulary import (
     ActivityKind,
@@ -57,7 +57,7 @@ class Strict(BaseModel):
 # --- registry ------------------------------------------------------------------------------
 
 class ProgrammeIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Name
     level: Level
     ects: Annotated[int, Field(ge=1, le=400)]
     hours_per_ects: Annotated[int, Field(ge=25, le=30)] = 27
@@ -68,7 +68,7 @@ class ProgrammeIn(Strict):
 
 
 class EnrolmentIn(Strict):
-    programme_id: Id
+    programme_id: ProgrammeId
     phase: Annotated[int, Field(ge=1, le=6)]
     status: EnrolmentStatus
     age_band: AgeBand
@@ -76,7 +76,7 @@ class EnrolmentIn(Strict):
     entry_year: AcademicYear | None = Field(
         None, description="the academic year the student first enrolled in this programme, if before this one "
                           "(success per cohort of entry); default: the earliest enrolment registered")
-    pilot_id: Id | None = Field(None, description="the pilot (proeftuin) this year's trajectory belongs to")
+    pilot_id: PilotId | None = Field(None, description="the pilot (proeftuin) this year's trajectory belongs to")
 
 
 class CreditsIn(Strict):
@@ -85,7 +85,7 @@ class CreditsIn(Strict):
 
 
 class PartnerIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Name
     kind: PartnerKind
     workplace_id: Id | None = Field(None, description="when the partner is one of your workplaces")
 
@@ -96,8 +96,8 @@ class BudgetIn(Strict):
 
 
 class PilotIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    programme_ids: Annotated[list[Id], Field(min_length=1, max_length=50)]
+    name: Name
+    programme_ids: Annotated[list[ProgrammeId], Field(min_length=1, max_length=50)]
     partners: Annotated[list[PartnerIn], Field(min_length=1, max_length=100)]
     start_date: date
     end_date: date
@@ -111,8 +111,8 @@ class EnrolmentEndIn(Strict):
 
 
 class WorkplaceIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    sector: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Name
+    sector: Sector
     environment: LearningEnvironment
     sector_code: NaceSection | None = Field(None, description="NACE Rev. 2 section (A-U), for breakdowns by sector")
 

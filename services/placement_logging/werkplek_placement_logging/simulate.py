@@ -47,6 +47,7 @@ class Size:
 @dataclass
 class Student:
     id: str
+    institution: str
     placement: str
     start: date
     outcomes: list[str]
@@ -134,7 +135,7 @@ class Sim:
             "age_band": rng.choices(["under_21", "21_to_25", "over_25"], [55, 29, 16])[0],
             "dual_track": rng.random() < 0.25})
         if r.status_code == 409:  # ended in an earlier run (it dropped out): closed, nothing more to do
-            return Student(sid, f"{sid}-pl-1", start, [], dropped_out=True)
+            return Student(sid, inst, f"{sid}-pl-1", start, [], dropped_out=True)
         if r.status_code >= 300:
             raise RuntimeError(f"PUT /v1/enrolments/{sid}/{year}: {r.status_code} {r.text}")
         outcomes = [{"outcome_id": f"LO{k}", "title": f"Outcome {k}", "kind": kind,
@@ -150,7 +151,7 @@ class Sim:
                                                               "transfer", "integration", "target_group")},
             "learning_agreement": {"outcomes": outcomes, "signed_by_institution_at": f"{start}T09:00:00Z",
                                    "signed_by_workplace_at": f"{start}T11:00:00Z"}})
-        student = Student(sid, pid, start, [o["outcome_id"] for o in outcomes if o["acquired_at"] == "workplace"])
+        student = Student(sid, inst, pid, start, [o["outcome_id"] for o in outcomes if o["acquired_at"] == "workplace"])
         if rng.random() < self.drop_out:  # the same ending every run: the API then answers 200 and emits nothing
             left = min(date.today(), start + timedelta(days=rng.randint(10, 90)))
             await self.put(coord, f"/v1/placements/{pid}/ending",
@@ -176,7 +177,7 @@ class Sim:
         return doc
 
     async def post(self, st: Student, path: str, body: dict[str, Any]) -> None:
-        st.token = st.token or self.token(Role.STUDENT, st.id)
+        st.token = st.token or self.token(Role.STUDENT, st.id, st.institution)
         key = str(uuid.uuid4())
         r = await self.call("POST", path, st.token, body, key)
         if self.rng.random() < 0.1:  # the phone did not see the answer and sends again, same key

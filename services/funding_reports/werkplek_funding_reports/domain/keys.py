@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from werkplek_events.limits import institution_report_id, pilot_report_id, programme_report_id
 from werkplek_events.vocabulary import ReportScope
 
 SetKey = tuple[str, str]  # institution, academic year
@@ -26,11 +27,13 @@ class ReportKey:
 
     @property
     def report_id(self) -> str:
+        """Fits the report id's limit for every id the APIs accept (`werkplek_events.limits`); an older
+        record with a longer id makes a report the worker quarantines instead of publishing."""
         if self.pilot_id is not None:
-            return f"pilot:{self.pilot_id}:{self.academic_year}"
+            return pilot_report_id(self.pilot_id, self.academic_year)
         if self.programme_id is None:
-            return f"inst:{self.institution_id}:{self.academic_year}"
-        return f"{self.programme_id}:{self.academic_year}"
+            return institution_report_id(self.institution_id, self.academic_year)
+        return programme_report_id(self.programme_id, self.academic_year)
 
     @property
     def set_key(self) -> SetKey:
