@@ -5,6 +5,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="${WERKPLEK_DATA:-$ROOT/.data}"
 KAFKA_PORT="${WERKPLEK_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${WERKPLEK_KAFKA_CONTROLLER_PORT:-19093}"
+# The broker's metrics port follows its client port unless set: two stacks on one machine never share it.
+KAFKA_METRICS_PORT="${WERKPLEK_KAFKA_METRICS_PORT:-$((KAFKA_PORT + 2))}"
 PG_PORT="${WERKPLEK_PG_PORT:-55432}"
 PROM_PORT="${WERKPLEK_PROM_PORT:-19090}"
 VENV="$ROOT/.venv"

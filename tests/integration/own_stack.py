@@ -46,9 +46,10 @@ def alive(pid: int) -> bool:
 class OwnStack:
     def __init__(self, name: str) -> None:
         self.data = REPO_ROOT / ".data" / f"{name}-{uuid.uuid4().hex[:8]}"
-        kafka, ctrl, pg = free_port(), free_port(), free_port()
+        kafka, ctrl, pg, kafka_metrics = free_port(), free_port(), free_port(), free_port()
         env = {**os.environ, "WERKPLEK_DATA": str(self.data), "WERKPLEK_KAFKA_PORT": str(kafka),
-               "WERKPLEK_KAFKA_CONTROLLER_PORT": str(ctrl), "WERKPLEK_PG_PORT": str(pg)}
+               "WERKPLEK_KAFKA_CONTROLLER_PORT": str(ctrl), "WERKPLEK_PG_PORT": str(pg),
+               "WERKPLEK_KAFKA_METRICS_PORT": str(kafka_metrics)}
         for var in ("WERKPLEK_KAFKA_BOOTSTRAP", "WERKPLEK_PG_DSN"):
             env.pop(var, None)
         self.script_env = env  # the scripts derive the addresses from the ports

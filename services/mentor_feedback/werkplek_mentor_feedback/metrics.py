@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
+from werkplek_events.vocabulary import ConfirmationChannel
 
 WEBHOOKS = Counter("werkplek_mentor_webhooks_received_total",
                    "Inbound mentor webhooks by payload kind and result (accepted, bad_signature, "
@@ -21,3 +22,9 @@ LINK_VISITS = Counter("werkplek_mentor_link_requests_total", "Confirmation-link 
 OUTBOUND = Counter("werkplek_mentor_outbound_deliveries_total",
                    "Outbound webhook attempts by result (delivered, retry, failed, disabled)", ["result"])
 PROGRESS_UPDATES = Counter("werkplek_outcome_progress_updates_total", "Outcome-progress versions emitted")
+
+# Known label values start at 0, so a dashboard shows "none yet" rather than "no data".
+for _channel in ConfirmationChannel:
+    CONFIRMATION_REQUESTS.labels(_channel.value)
+for _result in ("delivered", "retry", "failed", "disabled"):
+    OUTBOUND.labels(_result)
