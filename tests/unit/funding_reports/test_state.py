@@ -176,3 +176,21 @@ def test_confirmations_and_their_reversal_for_lineage():
                                     reversed="confirmed")
     cohort = fold([c1, c2, rev])
     assert cohort.confirmed_entries("s") == [e1]
+
+
+def test_a_pilot_report_waits_for_its_pilot():
+    """An enrolment naming a pilot may arrive before the PilotRegistered (another topic): the set is
+    computed without the pilot's report, which follows once the pilot is known."""
+    from werkplek_funding_reports.domain.publication import publication_set
+
+    from .story import Story
+
+    story = Story()
+    cohort = Cohort()
+    for e in [story.programme(), *story.dual_trajectory(f"{story.prog}-s0", pilot="pilot-late")]:
+        cohort.apply(e)
+    early = publication_set(cohort, (story.inst, story.year), str, 5)
+    assert all(k.pilot_id is None for k in early.reports)
+    cohort.apply(story.pilot("pilot-late"))
+    later = publication_set(cohort, (story.inst, story.year), str, 5)
+    assert {k.pilot_id for k in later.reports} == {None, "pilot-late"}

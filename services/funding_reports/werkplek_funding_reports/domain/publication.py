@@ -28,7 +28,10 @@ class PublicationSet:
 
 
 def set_keys(cohort: Cohort, key: SetKey) -> list[ReportKey]:
-    return sorted(k for k in cohort.report_keys() if k.set_key == key)
+    """The set's reports; a pilot's only once the pilot is known (an enrolment may name it before its
+    PilotRegistered arrives, from another topic: the report is held until then)."""
+    return sorted(k for k in cohort.report_keys()
+                  if k.set_key == key and (k.pilot_id is None or k.pilot_id in cohort.pilots))
 
 
 def publication_set(cohort: Cohort, key: SetKey, pseudonymise: Pseudonymise, min_count: int) -> PublicationSet:
