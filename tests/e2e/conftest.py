@@ -130,8 +130,9 @@ async def e2e(stack: CommonSettings) -> AsyncIterator[Stack]:
         running.ready_s.update(await wait_ready(procs, STARTUP_S))
         print(f"\ne2e services ready after (s): {running.ready_s}")
         yield running
-        published, errors = await invalid_reports(stack.kafka_bootstrap, running.institution)
-        print(f"\ne2e reports published for {running.institution}: {published}, schema errors: {len(errors)}")
+        ours = {running.institution, running.long_institution}  # the session's institutions
+        published, errors = await invalid_reports(stack.kafka_bootstrap, ours)
+        print(f"\ne2e reports published for {sorted(ours)}: {published}, schema errors: {len(errors)}")
         assert published > 0 and errors == [], errors[:10]
     finally:
         started = time.monotonic()

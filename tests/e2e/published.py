@@ -15,15 +15,15 @@ from werkplek_funding_reports.kafka_io import open_reader, read_to_end
 KINDS = (FundingReportPublished, FundingReportSnapshotted, FundingTrajectoriesPublished)
 
 
-async def invalid_reports(bootstrap: str, institution: str) -> tuple[int, list[str]]:
-    """(how many reports of the institution were published, the schema errors found in them)."""
+async def invalid_reports(bootstrap: str, institutions: set[str]) -> tuple[int, list[str]]:
+    """(how many reports of the institutions were published, the schema errors found in them)."""
     validators = {topic_for(k).name: Draft202012Validator(load(k)) for k in KINDS}
     seen: list[int] = [0]
     errors: list[str] = []
 
     async def check(rec: ConsumerRecord) -> None:
         doc = json.loads(rec.value)
-        if doc.get("institution_id") != institution:
+        if doc.get("institution_id") not in institutions:
             return
         seen[0] += 1
         errors.extend(f"{doc['report_id']} v{doc['version']} ({rec.topic}): {e.message[:200]} at {list(e.path)}"
