@@ -132,7 +132,9 @@ def _acl(kind: str, name: str, operations: list[str], pattern: str = "literal") 
 def client_acls(client: KafkaClient) -> list[Manifest]:
     """Least privilege: Write on its own topics, Read on what it consumes and Write on those topics'
     DLQs, Read on its consumer group; nothing by wildcard."""
-    out = [_acl("topic", BY_EVENT[e].name, ["Write", "Describe"]) for e in client.writes]
+    # a topic it writes and also reads (funding reports reload their published versions at start) gets both
+    out = [_acl("topic", BY_EVENT[e].name, ["Read", "Write", "Describe"] if e in client.reads
+                else ["Write", "Describe"]) for e in client.writes]
     out += [_acl("topic", BY_EVENT[e].name, ["Read", "Describe"]) for e in client.reads if e not in client.writes]
     out += [_acl("topic", dlq, ["Write", "Describe"]) for e in client.reads if (dlq := BY_EVENT[e].dlq)]
     if client.describe_configs:
