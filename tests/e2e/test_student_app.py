@@ -2,7 +2,9 @@
 on Debian's Chromium at 360×640, node's test runner) against this session's services, Keycloak and
 the nginx proxy. This test makes the cohort (one demo student per scenario, in the registry and in
 Keycloak with the same `sub`), runs the browser suite, and fails with its output if any scenario
-fails. Screenshots of every screen, Dutch and English, go to .data/test/screenshots (git-ignored)."""
+fails (apps/student/tests/browser/app.test.mjs: the issue's scenarios; failure.test.mjs: token
+expiry offline, IdP down, a full phone, silent renewal, a clock far off). Screenshots of every
+screen, Dutch and English, go to .data/test/screenshots (git-ignored)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -22,7 +25,7 @@ from uuid6 import uuid7
 from werkplek_common.auth import Role
 from werkplek_common.settings import REPO_ROOT
 
-from tests.e2e.app_stack import PASSWORD, AppStackSettings, add_students, proxy
+from tests.e2e.app_stack import PASSWORD, AppStackSettings, add_students, keycloak_admin_password, proxy
 from tests.e2e.flow import Coordinator, Placement, bearer, log_hours
 from tests.e2e.stack import Stack
 
@@ -41,9 +44,15 @@ def app_proxy(e2e: Stack) -> Iterator[AppStackSettings]:
         proxy("down", e2e.placement_url, e2e.mentor_url)
 
 
-async def existing_entry(e2e: Stack, client: httpx.AsyncClient, student: str, placement: str) -> None:
-    """An entry logged earlier today from another device, 09:00–12:00: the app's 11:00–13:00 overlaps it."""
-    entry = {"entry_id": str(uuid7()), "placement_id": placement, "work_date": date.today().isoformat(),
+def yesterday_where_students_work() -> date:
+    """Yesterday on the placement API's clock (Europe/Brussels, as the phones in the tests): times of
+    day on it are never in the future, whatever the hour the suite runs."""
+    return datetime.now(ZoneInfo("Europe/Brussels")).date() - timedelta(days=1)
+
+
+async def existing_entry(e2e: Stack, client: httpx.AsyncClient, student: str, placement: str, day: date) -> None:
+    """An entry logged from another device, 09:00–12:00: the app's 11:00–13:00 that day overlaps it."""
+    entry = {"entry_id": str(uuid7()), "placement_id": placement, "work_date": day.isoformat(),
              "start_time": "09:00", "end_time": "12:00", "activity": "work", "description": "morning shift"}
     r = await client.post(f"{e2e.placement_url}/v1/me/entries", json=entry,
                           headers={**bearer(e2e, Role.STUDENT, student), "Idempotency-Key": str(uuid.uuid4())})
@@ -57,12 +66,14 @@ async def cohort(e2e: Stack, cfg: AppStackSettings) -> dict[str, dict[str, objec
         programme, mentor = f"prog-app-{tag}", await coord.workplace_with_mentor()
         await coord.programme(programme, level="graduaat", ects=90, hours_per_ects=30, phases=2)
         students: dict[str, dict[str, object]] = {}
-        for key in "abcd":
+        for key in "abcdefgh":
             sid = f"stu-app-{key}-{tag}"
             placement = await coord.enrol_and_place(programme, mentor, student=sid)
             students[key] = {"student_id": sid, "username": sid, "placement_id": placement.placement_id,
                              "mentor_id": mentor.mentor_id}
-        await existing_entry(e2e, client, str(students["b"]["student_id"]), str(students["b"]["placement_id"]))
+        overlap = yesterday_where_students_work()
+        await existing_entry(e2e, client, str(students["b"]["student_id"]), str(students["b"]["placement_id"]), overlap)
+        students["b"]["overlap_date"] = overlap.isoformat()
         c = students["c"]
         placed = Placement(str(c["student_id"]), str(c["placement_id"]), mentor.mentor_id)
         entries = await log_hours(e2e, client, placed, [420, 360])
@@ -80,7 +91,8 @@ async def test_student_app_in_a_real_browser(e2e: Stack, app_proxy: AppStackSett
     config = {"app_url": app_proxy.app_url, "idp_url": app_proxy.idp_url, "password": PASSWORD,
               "pg_dsn": e2e.pg_dsn, "webhook_source": e2e.source_id, "webhook_secret": e2e.source_secret,
               "screenshots": str(e2e.data_dir / "screenshots"), "students": students,
-              "chromium": shutil.which("chromium")}
+              "chromium": shutil.which("chromium"),
+              "kc_admin_password": keycloak_admin_password(app_proxy)}
     env = {**os.environ, "WERKPLEK_BROWSER_TEST": json.dumps(config)}
     done = await asyncio.to_thread(
         subprocess.run, ["node", "--test", "--test-concurrency=1", "--test-reporter=spec",
