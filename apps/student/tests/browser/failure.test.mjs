@@ -3,7 +3,7 @@
 // renewal before expiry, a phone clock far off. One demo student per scenario.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { appTokenLifespan, controlled, endSessions, entryItems, env, eventually, fillForm, launch, logToday, phone,
+import { appTokenLifespan, controlled, endSessions, entryItems, env, eventually, fillForm, idpLogin, launch, logToday, phone,
          phoneStore, screenshot, signIn, sql, storedUser } from './support.mjs';
 
 let browser;
@@ -48,11 +48,7 @@ test('the token expires while offline: entries stay queued, sign in again, the s
     assert.deepEqual([...held.batch.entry_ids].sort(), before.entries.map((e) => e.entry_id).sort());
 
     await banner.getByRole('button', { name: 'Aanmelden' }).click();
-    await page.waitForURL((u) => u.href.startsWith(env.idp_url), { timeout: 60_000 });
-    await page.locator('#username').fill(S.e.username);
-    await page.locator('#password').fill(env.password);
-    await page.locator('#kc-login').click();
-    await page.getByRole('heading', { level: 1, name: /^Dag / }).waitFor({ timeout: 60_000 });
+    await idpLogin(page, S.e.username);
     await eventually(() => count(`SELECT count(*) FROM pl_entry WHERE student_id = '${S.e.student_id}'`) === 2,
       { what: 'both entries on the server' });
     assert.ok(batches.length >= 1);

@@ -29,6 +29,11 @@ export async function phone(browser, lang = 'nl') { // a Flemish phone: its own 
 export async function signIn(page, username, password = env.password) {
   await page.goto(env.app_url + '/');
   await page.getByRole('button', { name: /^(Aanmelden|Sign in)$/ }).click();
+  await idpLogin(page, username, password);
+}
+
+/** On the IdP's login page (the app sent the browser there): log in and wait for the app's home. */
+export async function idpLogin(page, username, password = env.password) {
   await page.waitForURL((u) => u.href.startsWith(env.idp_url), { timeout: 60_000 });
   await page.locator('#username').fill(username);
   await page.locator('#password').fill(password);
