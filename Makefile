@@ -34,9 +34,11 @@ lint: ## ruff and mypy, and the event contract's drift check
 	@$(PY) -m ruff check .
 	@$(PY) -m mypy events services tests
 	@$(PY) -m werkplek_events.schemas --check
+	@$(PY) -m werkplek_mentor_feedback.contract --check
 
 schemas: ## regenerate JSON Schemas and the AsyncAPI document from the models (refuses breaking changes)
 	@$(PY) -m werkplek_events.schemas
+	@$(PY) -m werkplek_mentor_feedback.contract
 
 lock: ## re-resolve requirements.lock from pyproject.toml (after adding or changing a pin); UPGRADE=pkg moves one
 	@$(PY) -m uv pip compile pyproject.toml --group dev --group build --universal --python-version 3.11 \

@@ -5,4 +5,5 @@ bash "$ROOT/infra/proxy/proxy.sh" down
 bash "$ROOT/infra/keycloak/keycloak.sh" down
 bash "$ROOT/infra/prometheus/prometheus.sh" down
 bash "$ROOT/infra/kafka/kafka.sh" down
+bash "$ROOT/infra/mailpit/mailpit.sh" down
 bash "$ROOT/infra/postgres/postgres.sh" down

@@ -27,8 +27,12 @@ while IFS= read -r line; do
   say "started $name (pid $!, log $LOGS/$name.log)"
 done < "$ROOT/infra/Procfile"
 [ ${#pids[@]} -gt 0 ] || say "no services yet: the stack runs with its topics"
-say "student app: http://127.0.0.1:${WERKPLEK_PROXY_PORT:-18000}/ (demo login inst-1-stu-1 / werkplek; HTTPS for a phone: see README)"
-say "live status (Ctrl-C to stop):"
+say "open:"
+"$PY" -m werkplek_common.cli urls
+echo "  student app                      http://127.0.0.1:${WERKPLEK_PROXY_PORT:-18000}/  (demo login inst-1-stu-1 / werkplek; HTTPS for a phone: see README)"
+echo "  mail catcher (mails to mentors)  http://127.0.0.1:${MAILPIT_HTTP_PORT}/"
+echo "  sign-in (Keycloak, admin: .data/keycloak/admin.pass)  http://127.0.0.1:${WERKPLEK_KEYCLOAK_PORT:-18080}/admin/"
+say "live status: each service up / not ready / DOWN, its consumer lag (Ctrl-C to stop):"
 # In the background, waited for: bash runs its trap as soon as a signal arrives (a foreground child
 # would delay it until the child exits), and the services are stopped by TERM as well as by Ctrl-C.
 "$PY" -m werkplek_common.cli status --watch 2 &

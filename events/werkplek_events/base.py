@@ -13,11 +13,11 @@ from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from .limits import TEXT_MAX, AcademicYear, Id, Text
+from .limits import EMAIL_PATTERN, PERSONAL, TEXT_MAX, AcademicYear, Email, Id, Text
 
 MAX_TEXT = TEXT_MAX  # kept for importers; the limits live in `limits.py`
-__all__ = ["MAX_TEXT", "AcademicYear", "AwareDatetime", "Event", "Id", "Minutes", "Model", "Text", "new_event_id",
-           "utcnow"]
+__all__ = ["EMAIL_PATTERN", "MAX_TEXT", "PERSONAL", "AcademicYear", "AwareDatetime", "Email", "Event", "Id", "Minutes",
+           "Model", "Text", "new_event_id", "utcnow"]
 
 
 def _aware(value: datetime) -> datetime:
@@ -28,7 +28,6 @@ def _aware(value: datetime) -> datetime:
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 Minutes = Annotated[int, Field(ge=0, le=10_000_000)]
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

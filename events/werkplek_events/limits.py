@@ -25,6 +25,15 @@ ACADEMIC_YEAR_LEN = len("2026-2027")
 TEXT_MAX = 500  # free text: descriptions, comments, reasons
 NAME_MAX = 200  # names and titles
 SECTOR_MAX = 100
+URL_MAX = 2000  # an outbound endpoint; what every common HTTP client and proxy passes
+EMAIL_MAX = 254  # RFC 5321: a forward-path holds at most 256 octets including the angle brackets
+# local part: RFC 5322 dot-atom characters, ASCII (no SMTPUTF8: the mail relay may not offer it, and no
+# control character or NUL can reach a store or an SMTP command); domain: LDH labels
+EMAIL_PATTERN = (r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                 r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+# Personal data is marked in the schemas (`x-personal-data`), so the fields to protect or erase
+# (privacy issue: crypto-shredding) are found from the contract, not from memory.
+PERSONAL = "x-personal-data"
 READING = "werkplek_reading"  # validation context key the codec sets: a tolerant reader
 
 
@@ -126,3 +135,8 @@ Text = _text_type(0, TEXT_MAX)
 Comment = _text_type(1, TEXT_MAX)  # a text that must say something (a rejection explains itself)
 Name = _text_type(1, NAME_MAX)
 Sector = _text_type(1, SECTOR_MAX)
+# http(s), then printable ASCII only (RFC 3986 URIs are ASCII: no space, control character or NUL)
+Url = Annotated[str, Field(max_length=URL_MAX, pattern=r"^https?://[A-Za-z0-9\[][!-~]*$",
+                           examples=["https://tool.example/werkplek/webhooks"])]
+Email = Annotated[str, Field(min_length=3, max_length=EMAIL_MAX, pattern=EMAIL_PATTERN,
+                             json_schema_extra={PERSONAL: "contact"}, examples=["an.peeters@azgroeninge.be"])]

@@ -11,13 +11,14 @@ from typing import Annotated, ClassVar
 from pydantic import Field, model_validator
 
 from .base import AwareDatetime, Event, Minutes, Model
-from .limits import AcademicYear, Id, Name, Sector, Text
+from .limits import AcademicYear, Email, Id, Name, Sector, Text
 from .vocabulary import (
     AcquiredAt,
     ActivityKind,
     AgeBand,
     EnrolmentEndReason,
     EnrolmentStatus,
+    Language,
     LearningEnvironment,
     Level,
     OutcomeKind,
@@ -93,6 +94,36 @@ class MentorRegistered(Event):
     institution_id: Id
     trained: bool
     webhook_source: Id | None = None  # the sending tool this mentor is bound to, if any
+
+
+class MentorContactChanged(Event):
+    """A mentor's contact data: where mentor feedback mails confirmation requests, and in which
+    language. Personal data (`email`), kept on its own compacted topic so it lives in one place and
+    can be erased; `email` None: the address was removed (the mentor can no longer be mailed)."""
+
+    EVENT_TYPE: ClassVar[str] = "placement.mentor.contact_changed"
+
+    mentor_id: Id
+    institution_id: Id
+    email: Email | None = None
+    language: Language = Language.NL
+
+    def subject(self) -> str | None:
+        return self.mentor_id
+
+
+class InstitutionContactChanged(Event):
+    """The address an institution's coordinators are notified at (daily digest, undeliverable mails)
+    and its language. `email` None: removed."""
+
+    EVENT_TYPE: ClassVar[str] = "placement.institution.contact_changed"
+
+    institution_id: Id
+    email: Email | None = None
+    language: Language = Language.NL
+
+    def subject(self) -> str | None:
+        return self.institution_id
 
 
 class ContinuumPosition(Model):

@@ -15,8 +15,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import asyncpg
 import httpx
@@ -44,15 +43,14 @@ def app_proxy(e2e: Stack) -> Iterator[AppStackSettings]:
         proxy("down", e2e.placement_url, e2e.mentor_url)
 
 
-def yesterday_where_students_work() -> date:
-    """Yesterday on the placement API's clock (Europe/Brussels, as the phones in the tests): times of
-    day on it are never in the future, whatever the hour the suite runs."""
-    return datetime.now(ZoneInfo("Europe/Brussels")).date() - timedelta(days=1)
+YESTERDAY = date.today() - timedelta(days=1)
 
 
-async def existing_entry(e2e: Stack, client: httpx.AsyncClient, student: str, placement: str, day: date) -> None:
-    """An entry logged from another device, 09:00–12:00: the app's 11:00–13:00 that day overlaps it."""
-    entry = {"entry_id": str(uuid7()), "placement_id": placement, "work_date": day.isoformat(),
+async def existing_entry(e2e: Stack, client: httpx.AsyncClient, student: str, placement: str) -> None:
+    """An entry of yesterday logged from another device, 09:00–12:00: the app's 11:00–13:00 overlaps it.
+    Yesterday, not today: a shift of today may not have ended yet when the suite runs (after midnight
+    it would be refused as ending in the future)."""
+    entry = {"entry_id": str(uuid7()), "placement_id": placement, "work_date": YESTERDAY.isoformat(),
              "start_time": "09:00", "end_time": "12:00", "activity": "work", "description": "morning shift"}
     r = await client.post(f"{e2e.placement_url}/v1/me/entries", json=entry,
                           headers={**bearer(e2e, Role.STUDENT, student), "Idempotency-Key": str(uuid.uuid4())})
@@ -71,13 +69,12 @@ async def cohort(e2e: Stack, cfg: AppStackSettings) -> dict[str, dict[str, objec
             placement = await coord.enrol_and_place(programme, mentor, student=sid)
             students[key] = {"student_id": sid, "username": sid, "placement_id": placement.placement_id,
                              "mentor_id": mentor.mentor_id}
-        overlap = yesterday_where_students_work()
-        await existing_entry(e2e, client, str(students["b"]["student_id"]), str(students["b"]["placement_id"]), overlap)
-        students["b"]["overlap_date"] = overlap.isoformat()
+        await existing_entry(e2e, client, str(students["b"]["student_id"]), str(students["b"]["placement_id"]))
         c = students["c"]
         placed = Placement(str(c["student_id"]), str(c["placement_id"]), mentor.mentor_id)
         entries = await log_hours(e2e, client, placed, [420, 360])
         c.update(entry_ids=entries, minutes=780)
+    students["b"]["past_date"] = YESTERDAY.isoformat()
     students["d"]["future_date"] = (date.today() + timedelta(days=3)).isoformat()
     await asyncio.to_thread(add_students, cfg, [(str(s["student_id"]), f"Student {k.upper()}")
                                                 for k, s in students.items()], e2e.institution)

@@ -31,8 +31,8 @@ def test_each_issuer_is_verified_with_its_own_keys_audience_and_claim_names(tmp_
     dev = TokenVerifier(issuer=devidp.DEV_ISSUER, audience=devidp.DEV_AUDIENCE, jwks_file=devidp.ensure_keys(tmp_path))
     idp, folder = other_idp(tmp_path)
     both = IssuerVerifiers(idp, dev)
-    # a student's token names the institution (the tenant binding from the security work)
-    assert both.verify(devidp.mint(tmp_path, role=Role.STUDENT, sub="s-1", institution="inst-1")).subject == "s-1"
+    student = both.verify(devidp.mint(tmp_path, role=Role.STUDENT, sub="s-1", institution="inst-2"))
+    assert (student.subject, student.institution_id) == ("s-1", "inst-2")
     theirs = token_of(folder, {"iss": idp.issuer, "aud": "werkplek-placement", "sub": "c-1", "hs_role": "coordinator",
                                "hs_school": "inst-1"})
     principal = both.verify(theirs)

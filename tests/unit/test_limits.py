@@ -22,10 +22,12 @@ from werkplek_events.limits import (
     INSTITUTION_ID_MAX,
     PROGRAMME_ID_MAX,
     SNAPSHOT_LABEL_MAX,
+    Email,
     Id,
     InstitutionId,
     ProgrammeId,
     Text,
+    Url,
     clean_text,
     institution_report_id,
     programme_report_id,
@@ -136,3 +138,23 @@ def test_the_codec_refuses_a_record_no_store_could_have_held():
     with pytest.raises(DecodeError, match="description") as refused:
         decode(record.topic, record.value.replace(b'"ok"', b'"nul\\u0000"'), record.headers)
     assert "U+0000" in refused.value.reason
+
+
+@given(st.text(ANY_CHAR, max_size=30))
+def test_an_accepted_address_or_url_is_printable_ascii(text):
+    """Contact addresses and tools' endpoints go into SMTP commands, HTTP requests and PostgreSQL:
+    whatever is accepted holds no control character, NUL, surrogate or space."""
+    for adapter, value in ((TypeAdapter(Email), f"{text}@mentor.example"), (TypeAdapter(Url), f"https://{text}")):
+        try:
+            accepted = adapter.validate_python(value)
+        except ValidationError:
+            continue
+        assert accepted.isascii() and all("!" <= c <= "~" for c in accepted), repr(accepted)
+
+
+@pytest.mark.parametrize("address", ["an\x00@mentor.example", "an peeters@mentor.example", "an\u00e9@mentor.example",
+                                     "<an>@mentor.example", "an@mentor", "a" * 250 + "@mentor.example"])
+def test_addresses_that_cannot_be_mailed_are_refused(address):
+    with pytest.raises(ValidationError):
+        TypeAdapter(Email).validate_python(address)
+    assert TypeAdapter(Email).validate_python("an.peeters+werkplek@az-groeninge.be")

@@ -16,8 +16,10 @@ from werkplek_mentor_feedback.config import MentorFeedbackSettings
 from werkplek_placement_logging.app import build
 from werkplek_placement_logging.config import Settings
 
-# the only operations without credentials: the signed token in the path is the capability
-PUBLIC = {("mentor", "get", "/confirm/{token}"), ("mentor", "post", "/confirm/{token}")}
+# the only operations without credentials: the signed token in the path is the capability; the
+# fresh-link form is for a mentor who has nothing but their address (it answers the same for any)
+PUBLIC = {("mentor", "get", "/confirm/{token}"), ("mentor", "post", "/confirm/{token}"),
+          ("mentor", "get", "/link"), ("mentor", "post", "/link")}
 
 
 def documents() -> dict[str, dict[str, Any]]:
@@ -66,3 +68,8 @@ def test_route_specific_statuses_are_declared():
     assert {"404", "409", "412"} <= set(paths["/v1/placements/{placement_id}"]["put"]["responses"])
     webhook = DOCS["mentor"]["paths"]["/webhooks/{source_id}"]["post"]["responses"]
     assert {"202", "401", "403", "409", "422"} <= set(webhook)
+    mentor = DOCS["mentor"]["paths"]
+    assert {"201", "401", "403", "409", "422"} <= set(mentor["/v1/sources"]["post"]["responses"])
+    assert {"201", "404", "409"} <= set(mentor["/v1/sources/{source_id}/rotations"]["post"]["responses"])
+    assert "text/html" in mentor["/link"]["post"]["responses"]["400"]["content"]
+    assert {"404", "422"} <= set(paths["/v1/mentors/{mentor_id}/contact"]["put"]["responses"])

@@ -28,7 +28,8 @@ TENANT_REFUSALS = Counter(
 )
 
 
-def serve_metrics(port: int) -> None:
-    """Expose /metrics on its own port, for workers that have no HTTP app of their own."""
+def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
+    """Expose /metrics on its own port, for workers that have no HTTP app of their own. Loopback unless
+    the setting `metrics_host` says otherwise (0.0.0.0 in Kubernetes, where Prometheus scrapes the pod)."""
     if port:
-        start_http_server(port, addr="0.0.0.0")  # noqa: S104 - scraped from inside the cluster
+        start_http_server(port, addr=host)

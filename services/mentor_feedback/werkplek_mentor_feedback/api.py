@@ -25,7 +25,7 @@ from werkplek_common.metrics import TENANT_REFUSALS
 from werkplek_common.problems import MEDIA_TYPE, Problem, problem_type
 from werkplek_events.limits import Id
 
-from . import SERVICE, linkpages
+from . import SERVICE, linkpages, routes_mail, routes_sources
 from .config import MentorFeedbackSettings
 from .handlers import receive_webhook
 from .metrics import WEBHOOK_SECONDS, WEBHOOKS
@@ -78,13 +78,16 @@ def build_app(cfg: MentorFeedbackSettings, *, pool: asyncpg.Pool | None = None, 
 
     app = create_app(SERVICE, title="werkplek mentor feedback", version="1.0.0", ready=ready, lifespan=lifespan,
                      body_limit=body_limit(cfg),
-                     description="Signed webhooks from mentors' tools, confirmation links, outcome progress. "
+                     description="Signed webhooks from mentors' tools, the mentor page behind confirmation links, "
+                                 "tool onboarding, mail deliveries and outcome progress. "
                                  "Errors are RFC 9457 problem documents naming every field at fault.")
     app.state.cfg, app.state.clock, app.state.verifier, app.state.pool = cfg, clock, verifier_for(cfg), pool
     app.state.link_key = key or link_key(cfg.mentor_link_secret, cfg.mentor_secrets_dir)
     _webhook_routes(app)
     _progress_routes(app)
     linkpages.install(app)
+    routes_sources.install(app)
+    routes_mail.install(app)
     openapi.install(app, SCHEMES)
     return app
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from werkplek_events.base import AwareDatetime
 from werkplek_events.limits import Comment, Id, Text
-from werkplek_events.vocabulary import AssessmentLevel, AssessmentMoment, OutcomeKind, RejectionReason
+from werkplek_events.vocabulary import ActivityKind, AssessmentLevel, AssessmentMoment, OutcomeKind, RejectionReason
 
 
 class Kind(StrEnum):
@@ -155,3 +155,32 @@ def parse(doc: Any) -> tuple[Kind, Payload]:
         errors = [{"field": ".".join(["data", *(str(p) for p in e["loc"])]), "message": e["msg"]}
                   for e in exc.errors()]
         raise Malformed(422, errors, kind) from None
+
+
+# --- outbound: what we send to a tool's endpoint -------------------------------------------------------
+
+class OutboundEntry(Strict):
+    entry_id: uuid.UUID
+    student_id: Id
+    placement_id: Id
+    revision: Annotated[int, Field(ge=1, description="confirm or reject this revision (`revision` in the answer)")]
+    work_date: date
+    minutes: Annotated[int, Field(gt=0, le=24 * 60)]
+    activity: ActivityKind
+    description: Text = ""
+
+
+class ConfirmationRequestData(Strict):
+    request_id: Id
+    mentor_id: Id
+    expires_at: AwareDatetime | None = None
+    entries: Annotated[list[OutboundEntry], Field(max_length=500)]
+
+
+class OutboundConfirmationRequested(Strict):
+    """Entries of a mentor bound to the tool await a decision; answer with `hours.confirmed` /
+    `hours.rejected` webhooks. Sent with Standard Webhooks headers, signed with every valid secret."""
+
+    type: Literal["confirmation.requested"] = "confirmation.requested"
+    timestamp: AwareDatetime
+    data: ConfirmationRequestData

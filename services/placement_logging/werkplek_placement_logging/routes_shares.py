@@ -11,8 +11,9 @@ import asyncpg
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from werkplek_common.auth import Principal
-from werkplek_common.problems import Problem, problem_type
+from werkplek_common.problems import Problem, comma_choices, problem_type
 from werkplek_events.limits import ProgrammeId
+from werkplek_events.vocabulary import ShareStatus
 
 from .registry_store import decode_cursor, encode_cursor, stored_doc
 from .replies import dumps
@@ -49,17 +50,26 @@ SELECT s.student_id, s.programme_id, s.version, s.status, s.real_share, s.body, 
 FROM pl_share_view s
 JOIN pl_student st ON st.student_id = s.student_id AND st.institution_id = $1
 WHERE s.student_id > $2 AND ($3::text IS NULL OR s.programme_id = $3)
+  AND ($5::text[] IS NULL OR s.status = ANY($5::text[]))
 ORDER BY s.student_id LIMIT $4
 """
 
 
-@router.get("/shares", response_model=SharePage, responses={404: PROBLEM})
+def statuses(value: str | None) -> list[str] | None:
+    """`at_risk,behind` → the statuses asked for; None: all. An unknown status is a 422 naming it."""
+    known = sorted(s.value for s in ShareStatus)
+    return None if value is None else comma_choices(value, known, "query.status", "statuses")
+
+
+@router.get("/shares", response_model=SharePage, responses={404: PROBLEM, 422: PROBLEM})
 async def institution_shares(request: Request, who: Coordinator, programme_id: ProgrammeId | None = None,
+                             status: Annotated[str | None, Query(max_length=100, examples=["at_risk,behind"])] = None,
                              cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Response:
     """Shares of the institution's students (those it enrolled first or received by transfer),
-    keyset-paginated by student id."""
-    after = decode_cursor(cursor) or ""
-    rows = await _pool(request).fetch(_SHARES, who.institution_id, after, programme_id, limit + 1)
+    keyset-paginated by student id; `status=at_risk,behind` lists only the students whose status is
+    one of those (the early-warning list)."""
+    after, wanted = decode_cursor(cursor) or "", statuses(status)
+    rows = await _pool(request).fetch(_SHARES, who.institution_id, after, programme_id, limit + 1, wanted)
     items: list[dict[str, Any]] = [
         {**dict(r), "body": orjson.loads(r["body"]) if isinstance(r["body"], str) else r["body"]}
         for r in rows[:limit]]

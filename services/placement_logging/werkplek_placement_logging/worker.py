@@ -75,7 +75,7 @@ async def run(cfg: Settings, stop: asyncio.Event) -> None:
 
 
 async def main(cfg: Settings) -> None:
-    serve_metrics(cfg.worker_metrics_port)
+    serve_metrics(cfg.worker_metrics_port, cfg.metrics_host)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

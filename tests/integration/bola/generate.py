@@ -26,7 +26,9 @@ ID_KINDS = {
 # Ids with one value for everybody. The year is one nobody is enrolled in yet: what an institution
 # takes over is a student's next year (the enrolment hijack: another's student, one's own programme).
 NEXT_YEAR = "2027-2028"
-FIXED = {"academic_year": NEXT_YEAR, "outcome_id": "LO1", "token": "<link>"}
+# An address carries no marker (an answer may echo what was sent): the attempt is to reach another's
+# mentor with one's own address, or to learn whether an address is known (the fresh-link form).
+FIXED = {"academic_year": NEXT_YEAR, "outcome_id": "LO1", "token": "<link>", "email": "bola-someone@mentor.example"}
 NOT_IDS = {"cursor", "limit", "from", "to", "status"}  # optional query filters left out
 
 
@@ -113,9 +115,11 @@ def bodies(op: dict[str, Any], filler: Filler) -> list[tuple[str | None, Any, st
         return [(None, None, "")]
     media, spec = next(iter(content.items()))
     schema = _deref(spec.get("schema", {}), filler.doc)
-    if media == "application/x-www-form-urlencoded":  # the link form: decide the target's entry
-        entry = filler.ids["entry"]
-        return [(media, {f"decision-{entry}": "confirm", f"revision-{entry}": "1"}, "form")]
+    if media == "application/x-www-form-urlencoded" and "additionalProperties" in schema:
+        entry = filler.ids["entry"]  # the mentor page's form: decide the target's entry, sign their placement
+        placement = filler.ids["placement"]
+        return [(media, {f"decision-{entry}": "confirm", f"revision-{entry}": "1", f"sign-{placement}": "yes",
+                         f"moment-{placement}": "final", f"level-{placement}-LO1": "achieved"}, "form")]
     if "oneOf" in schema:
         return [(media, filler.value(alt), _deref(alt, filler.doc).get("title", "")) for alt in schema["oneOf"]]
     return [(media, filler.value(schema), "")]

@@ -43,6 +43,11 @@ class Person:
     secret: str = ""  # source's webhook secret
     marker: str = field(default="")
 
+    @property
+    def email(self) -> str:
+        """The mentor's address; it carries the marker, so an answer that shows it has leaked it."""
+        return f"{self.marker.lower()}@mentor.example"
+
     def ids(self) -> dict[str, str]:
         return {"programme": self.programme, "workplace": self.workplace, "mentor": self.mentor,
                 "student": self.student, "placement": self.placement, "entry": self.entry,
@@ -82,9 +87,11 @@ async def register(api: httpx.AsyncClient, settings: Settings, p: Person, with_p
     if with_programme:
         steps.insert(0, (f"/v1/programmes/{p.programme}", {"name": f"{p.marker} programme", "level": "graduaat",
                                                             "ects": 120, "phases": 2}))
+    steps += [(f"/v1/mentors/{p.mentor}/contact", {"email": p.email, "language": "en"}),
+              ("/v1/notification-address", {"email": f"office-{p.email}", "language": "nl"})]
     for path, body in steps:
         r = await api.put(path, json=body, headers=coord)
-        assert r.status_code == 201, (path, r.text)
+        assert r.status_code == 201 or (r.status_code == 200 and path == "/v1/notification-address"), (path, r.text)
     entry = {"entry_id": str(uuid7()), "placement_id": p.placement, "work_date": (date.today() - timedelta(days=1))
              .isoformat(), "duration_minutes": 90, "activity": "work", "description": f"{p.marker} entry"}
     r = await api.post("/v1/me/entries", json=entry, headers={
@@ -137,6 +144,8 @@ async def build(api: httpx.AsyncClient, settings: Settings, link_key: bytes) -> 
         await mirror_into_mentor_feedback(conn, settings.outbox_producer)
         for p in (attacker, other_student, other_tenant):
             p.secret = await add_secret(conn, p.source)
+            await conn.execute("UPDATE mf_sources SET institution_id = $2 WHERE source_id = $1", p.source,
+                               p.institution)  # each institution's tool is its own (onboarding)
             await read_models(conn, p)
         request_id = uuid.uuid4().hex
         expires = int(time.time()) + 3600
@@ -163,6 +172,12 @@ UNION ALL SELECT 'mf_entry', entry_id || ':' || revision || ':' || coalesce(deci
   WHERE student_id = ANY($2::text[])
 UNION ALL SELECT 'assessments', count(*)::text FROM mf_assessments WHERE student_id = ANY($2::text[])
 UNION ALL SELECT 'signatures', count(*)::text FROM mf_signatures WHERE placement_id = ANY($3::text[])
+UNION ALL SELECT 'contact', kind || ':' || id || ':' || version FROM pl_contact
+  WHERE id = ANY($4::text[]) OR institution_id = $1
+UNION ALL SELECT 'source', source_id || ':' || coalesce(endpoint_url, '-') || ':' || coalesce(retired_at::text, '-')
+  || ':' || coalesce(institution_id, '-') FROM mf_sources WHERE source_id = ANY($5::text[])
+UNION ALL SELECT 'source secrets', source_id || ':' || count(*) FROM mf_source_secrets
+  WHERE source_id = ANY($5::text[]) GROUP BY source_id
 ORDER BY 1, 2
 """
 
@@ -171,5 +186,7 @@ async def victim_state(conn: asyncpg.Connection, world: World) -> list[tuple[str
     """Everything of the other tenant and of the other student that an attack could change."""
     students = [world.other_tenant.student, world.other_student.student]
     placements = [world.other_tenant.placement, world.other_student.placement]
-    rows = await conn.fetch(VICTIM_STATE, world.other_tenant.institution, students, placements)
+    mentors = [world.other_tenant.mentor, world.other_student.mentor]
+    sources = [world.other_tenant.source, world.other_student.source]
+    rows = await conn.fetch(VICTIM_STATE, world.other_tenant.institution, students, placements, mentors, sources)
     return [(r[0], r[1]) for r in rows]

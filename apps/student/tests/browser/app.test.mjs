@@ -95,7 +95,7 @@ test('an overlapping entry is flagged with the reason; edited and resent it is a
   const { context, page } = await phone(browser);
   try {
     await signIn(page, S.b.username);
-    await logToday(page, { start: '11:00', end: '13:00', date: S.b.overlap_date });
+    await logToday(page, { start: '11:00', end: '13:00', date: S.b.past_date });
     const flagged = entryItems(page).filter({ hasText: 'Geweigerd' });
     await flagged.getByText('Deze uren overlappen met een andere registratie van jou op die dag.').waitFor();
     await flagged.getByText(/Pas de registratie aan en verstuur ze opnieuw, of trek ze in/).waitFor();
