@@ -45,7 +45,8 @@ class _Report(Event):
     report_id: Id
     scope: ReportScope
     institution_id: Id
-    programme_id: Id | None = None  # None for an institution roll-up
+    programme_id: Id | None = None  # None for an institution roll-up and a pilot
+    pilot_id: Id | None = None  # set for a pilot's report only
     academic_year: AcademicYear
     version: Annotated[int, Field(ge=1)]
     generated_at: AwareDatetime
@@ -67,3 +68,11 @@ class FundingReportSnapshotted(_Report):
 
     snapshot_id: Id
     as_of: date
+
+
+class FundingTrajectoriesPublished(_Report):
+    """The per-trajectory rows of a programme report (dual criteria with reason codes, the year's share
+    of every student), under pseudonyms. Individual-level data: published on its own access-restricted
+    topic, never on the report topic."""
+
+    EVENT_TYPE: ClassVar[str] = "reporting.funding_trajectories.published"

@@ -25,11 +25,12 @@ REPORTS = topic_for(FundingReportPublished).name
 DEADLINE_S = 30.0
 # A micro-credential of 3 ECTS at 25 hours per ECTS: a study load of 4,500 minutes.
 CONFIRMED = [480, 480, 540, 600, 660, 720]  # per student; each also logs 60 minutes left pending
-# real shares 480/4500 = 0.1067 (twice), 0.1200, 0.1333, 0.1467, 0.1600 (4 places, half-even);
-# quartiles by linear interpolation between order statistics (positions 1.25, 2.5, 3.75 of 0..5):
-# q1 = 0.1067 + 0.25 × 0.0133 = 0.110025 → 0.1100; median = (0.1200 + 0.1333) / 2 = 0.12665 → 0.1266
-# (half-even); q3 = 0.1333 + 0.75 × 0.0134 = 0.14335 → 0.1434 (half-even)
-EXPECTED = {"q1": Decimal("0.1100"), "median": Decimal("0.1266"), "q3": Decimal("0.1434")}
+# quartiles of the exact shares (sorted minutes 480, 480, 540, 600, 660, 720 of 4500), by linear
+# interpolation between order statistics at positions 1.25, 2.5 and 3.75 of 0..5:
+# q1 = 480 + 0.25 × 60 = 495 → 0.1100; median = (540 + 600) / 2 = 570 → 0.12667 → 0.1267;
+# q3 = 600 + 0.75 × 60 = 645 → 0.14333 → 0.1433. (Shares rounded first would give 0.1266 and 0.1434:
+# the report works on exact minutes.)
+EXPECTED = {"q1": Decimal("0.1100"), "median": Decimal("0.1267"), "q3": Decimal("0.1433")}
 
 
 def cell(report: FundingReportPublished, section: str, row: str, column: str) -> ReportCell:

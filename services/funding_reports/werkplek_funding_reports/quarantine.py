@@ -33,7 +33,7 @@ def dead_record(key: ReportKey, error: Exception, report: FundingReportPublished
     """The DLQ record: keyed by the report id it would have had, the report (or its key) as its value."""
     doc = report.model_dump(mode="json") if report is not None else {
         "report_id": key.report_id, "scope": key.scope.value, "institution_id": key.institution_id,
-        "programme_id": key.programme_id, "academic_year": key.academic_year}
+        "programme_id": key.programme_id, "pilot_id": key.pilot_id, "academic_year": key.academic_year}
     headers = [("dlq_error", str(error)[:2000].encode()), ("dlq_error_type", type(error).__name__.encode()),
                ("dlq_field", b"report_id" if "report_id" in str(error) else b""),
                ("dlq_source_topic", SPEC.name.encode()), ("dlq_consumer", CONSUMER.encode()),

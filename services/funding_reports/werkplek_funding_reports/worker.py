@@ -21,29 +21,39 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from werkplek_common.kafka import ensure_topics, publish, send_record, send_to_dlq
 from werkplek_common.shutdown import bounded
-from werkplek_events import DecodeError, FundingReportPublished, FundingReportSnapshotted, decode, encode, topic_for
+from werkplek_events import (
+    DecodeError,
+    FundingReportPublished,
+    FundingReportSnapshotted,
+    FundingTrajectoriesPublished,
+    decode,
+    encode,
+    topic_for,
+)
 
 from . import metrics
 from .book import ReportBook, load_book
-from .compute import Mark, compute_sections, report_event
+from .compute import Mark, ReportEvent, compute_set, report_event
 from .config import Settings
-from .domain.keys import ReportKey
+from .domain.keys import ReportKey, SetKey
 from .domain.state import INPUTS, Cohort
 from .kafka_io import open_reader, read_to_end
 from .quarantine import Quarantine, per_record
 from .snapshots import Every, period_label, snapshot_id, to_snapshot
 
 log = logging.getLogger(__name__)
+Ready = tuple[ReportKey, ReportEvent, tuple[float, ...]]  # a new version, with the input times it reflects
 SOURCE = "/werkplek/funding-reports"
 INPUT_TOPICS = [topic_for(e).name for e in INPUTS]
-SPECS = [*(topic_for(e) for e in INPUTS), topic_for(FundingReportPublished), topic_for(FundingReportSnapshotted)]
+SPECS = [*(topic_for(e) for e in INPUTS), topic_for(FundingReportPublished), topic_for(FundingReportSnapshotted),
+         topic_for(FundingTrajectoriesPublished)]
 
 
 class ReportWorker:
     def __init__(self, cfg: Settings, producer: AIOKafkaProducer) -> None:
         self.cfg, self.producer = cfg, producer
         self.cohort, self.book = Cohort(), ReportBook()
-        self.marks: dict[ReportKey, Mark] = {}
+        self.marks: dict[SetKey, Mark] = {}  # per publication set: its reports are computed together
         self.dirty: dict[ReportKey, float | None] = {}  # -> oldest unreflected input time (None: replayed)
         self.last_publish: dict[ReportKey, float] = {}
         self.committed: dict[TopicPartition, int] = {}
@@ -57,7 +67,7 @@ class ReportWorker:
 
     async def run(self) -> None:
         await ensure_topics(self.cfg.kafka_bootstrap, SPECS)
-        self.book = await load_book(self.cfg.kafka_bootstrap)
+        self.book = await load_book(self.cfg.kafka_bootstrap, trajectories=True)
         consumer = await open_reader(self.cfg.kafka_bootstrap, INPUT_TOPICS, client_id="werkplek-funding-reports",
                                      group_id=self.cfg.reports_group_id)
         try:
@@ -76,7 +86,7 @@ class ReportWorker:
         n = await read_to_end(consumer, self.handle, timeout=3600, stop=self._stop)
         if self._stop.is_set():
             return
-        self.dirty = dict.fromkeys((k for k in self.cohort.reports if self.cfg.wants(k.institution_id)), None)
+        self.dirty = dict.fromkeys((k for k in self.cohort.report_keys() if self.cfg.wants(k.institution_id)), None)
         self.caught_up.set()
         log.info("cohort rebuilt", extra={"fields": {"records": n, "reports": len(self.dirty),
                                                      "seconds": round(time.monotonic() - started, 2)}})
@@ -114,7 +124,7 @@ class ReportWorker:
         for key in keys:
             if not self.cfg.wants(key.institution_id):
                 continue
-            self.marks.setdefault(key, Mark()).advance(event.occurred_at, rec.topic, rec.partition, rec.offset)
+            self.marks.setdefault(key.set_key, Mark()).advance(event.occurred_at, rec.topic, rec.partition, rec.offset)
             if self.caught_up.is_set():
                 oldest = self.dirty.get(key)
                 seen = event.occurred_at.timestamp()
@@ -122,57 +132,81 @@ class ReportWorker:
 
     async def publish_due(self) -> None:
         now = time.monotonic()
-        due = [k for k in self.dirty if now - self.last_publish.get(k, 0.0) >= self.cfg.reports_debounce_seconds]
-        ready: list[tuple[ReportKey, FundingReportPublished, float | None]] = []
-        for key in due:
-            oldest = self.dirty.pop(key)
+        wait = self.cfg.reports_debounce_seconds
+        due = {k.set_key for k in self.dirty if now - self.last_publish.get(k, 0.0) >= wait}
+        ready: list[Ready] = []
+        for set_key in sorted(due):
+            keys = [k for k in self.dirty if k.set_key == set_key]
+            lags = tuple(t for t in (self.dirty.pop(k) for k in keys) if t is not None)
             try:
-                event = self._recompute(key)
-            except Exception as exc:  # this report only: the others are still computed and published
-                await self.quarantined.add(key, exc)
+                fresh = self._recompute(set_key)
+            except Exception as exc:  # this set only: the other institutions' reports go on
+                for key in keys:
+                    await self.quarantined.add(key, exc)
                 continue
-            if event is not None:
-                ready.append((key, event, oldest))
+            for key, made in fresh:
+                if isinstance(made, Exception):  # this report only: the rest of its set is published
+                    await self.quarantined.add(key, made)
+                else:
+                    ready.append((key, made, lags))
+                    lags = ()  # the set's input lags are observed once
         published = await self._publish_each(ready)
         wall = time.time()
-        for key, event, oldest in published:
+        for key, event, lags in published:
             self.book.record(event)
             self.last_publish[key] = now
-            self.quarantined.release(key)
-            metrics.REPORTS_PUBLISHED.labels(event.scope.value).inc()
-            if oldest is not None:
+            if isinstance(event, FundingReportPublished):
+                self.quarantined.release(key)
+                metrics.REPORTS_PUBLISHED.labels(event.scope.value).inc()
+            for oldest in lags:
                 metrics.INPUT_TO_REPORT.observe(max(0.0, wall - oldest))
         metrics.REPORTS_KNOWN.set(len(self.book.latest))
 
-    async def _publish_each(self, ready: list[tuple[ReportKey, FundingReportPublished, float | None]],
-                            ) -> list[tuple[ReportKey, FundingReportPublished, float | None]]:
+    async def _publish_each(self, ready: list[Ready]) -> list[Ready]:
         """Send every report and wait for the broker; one it refuses (too large) is quarantined, the
-        others count as published. Any other failure (the broker gone) is raised, as before."""
+        others count as published. Any other failure (the broker gone) is raised, as before.
+        Trajectory rows that fail are quarantined by key only: individual rows never go to the report
+        topic's DLQ."""
         sent = []
         for item in ready:
             try:
                 sent.append((item, await send_record(self.producer, encode(item[1], source=SOURCE))))
             except per_record() as exc:
-                await self.quarantined.add(item[0], exc, item[1])
+                await self.quarantined.add(item[0], exc, _dead_copy(item[1]))
         results = await asyncio.gather(*(future for _, future in sent), return_exceptions=True)
         published = []
         for (item, _), result in zip(sent, results, strict=True):
             if isinstance(result, per_record()):
-                await self.quarantined.add(item[0], result, item[1])
+                await self.quarantined.add(item[0], result, _dead_copy(item[1]))
             elif isinstance(result, BaseException):
                 raise result
             else:
                 published.append(item)
         return published
 
-    def _recompute(self, key: ReportKey) -> FundingReportPublished | None:
-        """The new version of the report, or None when its content did not change."""
+    def _recompute(self, set_key: SetKey) -> list[tuple[ReportKey, ReportEvent | Exception]]:
+        """The new versions of the set's reports and trajectory rows whose content changed; in place of
+        one that cannot be made (its report id too long for the contract), the error. A programme whose
+        report failed publishes no trajectory rows either (one quarantine, one reason)."""
         with metrics.COMPUTE_SECONDS.time():
-            sections = compute_sections(self.cohort, key, self.cfg.pseudonym_key, self.cfg.reports_min_count)
-        if self.book.unchanged(key.report_id, sections):
-            return None
-        return report_event(key, sections, self.book.next_version(key.report_id),
-                            self.marks.get(key, Mark()), datetime.now(UTC))
+            computed = compute_set(self.cohort, set_key, self.cfg.pseudonym_key, self.cfg.reports_min_count)
+        mark, now = self.marks.get(set_key, Mark()), datetime.now(UTC)
+        out: list[tuple[ReportKey, ReportEvent | Exception]] = []
+        failed: set[ReportKey] = set()
+        shelves: tuple[tuple[type[ReportEvent], dict], ...] = (
+            (FundingReportPublished, computed.reports), (FundingTrajectoriesPublished, computed.trajectories))
+        for kind, shelf in shelves:
+            for key, sections in shelf.items():
+                if key in failed or not self.cfg.wants(key.institution_id) \
+                        or self.book.unchanged(key.report_id, sections, kind):
+                    continue
+                try:
+                    out.append((key, report_event(key, sections, self.book.next_version(key.report_id, kind), mark,
+                                                  now, kind)))
+                except ValueError as exc:  # pydantic's ValidationError: an id beyond the contract's limits
+                    failed.add(key)
+                    out.append((key, exc))
+        return out
 
     async def take_scheduled_snapshots(self, now: datetime, every: Every | None = None) -> int:
         """One snapshot per report per period (the first check in a period takes it); how many taken."""
@@ -190,3 +224,8 @@ class ReportWorker:
                 self.book.record(snap)
             metrics.SNAPSHOTS_PUBLISHED.labels("schedule").inc(len(fresh))
         return len(fresh)
+
+
+def _dead_copy(event: ReportEvent) -> FundingReportPublished | None:
+    """What the report topic's DLQ may hold of an event: a report, never per-trajectory rows."""
+    return event if isinstance(event, FundingReportPublished) else None

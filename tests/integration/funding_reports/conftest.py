@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from werkplek_common.kafka import publish
-from werkplek_events import DecodeError, Event, FundingReportPublished, decode
-from werkplek_funding_reports.book import REPORTS
+from werkplek_events import DecodeError, Event, FundingReportPublished, FundingTrajectoriesPublished, decode
+from werkplek_funding_reports.book import REPORTS, TRAJECTORIES
 from werkplek_funding_reports.config import Settings
 from werkplek_funding_reports.worker import INPUT_TOPICS, ReportWorker
 
@@ -87,6 +87,19 @@ async def wait_for_report(bootstrap: str, report_id: str, check: Callable[[Fundi
         return bool(found)
 
     await read_until(bootstrap, [REPORTS], done, timeout=timeout)
+    return found[0]
+
+
+async def wait_for_trajectories(bootstrap: str, report_id: str, check: Callable[[FundingTrajectoriesPublished], bool],
+                                timeout: float = 20.0) -> FundingTrajectoriesPublished:
+    """The first version of a report's trajectory rows on the restricted topic for which `check` holds."""
+    found: list[FundingTrajectoriesPublished] = []
+
+    def done(records) -> bool:
+        found[:] = [r for r in reports_of(records, report_id) if check(r)]  # type: ignore[arg-type,misc]
+        return bool(found)
+
+    await read_until(bootstrap, [TRAJECTORIES], done, timeout=timeout)
     return found[0]
 
 
