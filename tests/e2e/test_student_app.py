@@ -64,7 +64,7 @@ async def cohort(e2e: Stack, cfg: AppStackSettings) -> dict[str, dict[str, objec
         programme, mentor = f"prog-app-{tag}", await coord.workplace_with_mentor()
         await coord.programme(programme, level="graduaat", ects=90, hours_per_ects=30, phases=2)
         students: dict[str, dict[str, object]] = {}
-        for key in "abcdefgh":
+        for key in "abcdefghi":
             sid = f"stu-app-{key}-{tag}"
             placement = await coord.enrol_and_place(programme, mentor, student=sid)
             students[key] = {"student_id": sid, "username": sid, "placement_id": placement.placement_id,
@@ -74,6 +74,9 @@ async def cohort(e2e: Stack, cfg: AppStackSettings) -> dict[str, dict[str, objec
         placed = Placement(str(c["student_id"]), str(c["placement_id"]), mentor.mentor_id)
         entries = await log_hours(e2e, client, placed, [420, 360])
         c.update(entry_ids=entries, minutes=780)
+        i = students["i"]  # the one the mentor rejects
+        i.update(entry_ids=await log_hours(e2e, client, Placement(str(i["student_id"]), str(i["placement_id"]),
+                                                                 mentor.mentor_id), [240]))
     students["b"]["past_date"] = YESTERDAY.isoformat()
     students["d"]["future_date"] = (date.today() + timedelta(days=3)).isoformat()
     await asyncio.to_thread(add_students, cfg, [(str(s["student_id"]), f"Student {k.upper()}")

@@ -87,6 +87,7 @@ function Signed({ ctx, auth, session, onLang }: { ctx: Ctx; auth: Auth; session:
 
   const go = useCallback((r: Route) => {
     history.pushState(null, '', r); setRoute(r); setNotice(null);
+    onHome.current = r === '/'; // before the sync below: it reads the entries list only off the home screen
     if (r === '/entries' || r === '/share') void runSyncRef.current?.(); // fresh statuses where they are shown
     requestAnimationFrame(() => document.getElementById('screen-title')?.focus());
   }, []);

@@ -1,6 +1,6 @@
 """Mentor decisions (from mentor feedback's events) applied to the ledger's current view, so a student
-sees pending / confirmed / rejected and a confirmed entry becomes immutable. Idempotent by event_id:
-a redelivered event changes nothing."""
+sees pending / confirmed / rejected (with the mentor's reason and comment) and a confirmed entry becomes
+immutable. Idempotent by event_id: a redelivered event changes nothing."""
 
 from __future__ import annotations
 
@@ -31,23 +31,29 @@ async def apply_decision(pool: asyncpg.Pool, event: Event) -> str:
     assert isinstance(event, TimeEntryConfirmed | TimeEntryRejected | TimeEntryDecisionReversed)
     kind = _kind(event)
     revision = getattr(event, "entry_revision", None)
+    reason, comment = (str(event.reason), event.comment) if isinstance(event, TimeEntryRejected) else (None, None)
     async with pool.acquire() as conn, conn.transaction():
         fresh = await conn.fetchval(
-            "INSERT INTO pl_entry_decision (event_id, entry_id, kind, entry_revision, mentor_id, occurred_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING RETURNING true",
-            event.event_id, event.entry_id, kind, revision, event.mentor_id, event.occurred_at)
+            "INSERT INTO pl_entry_decision (event_id, entry_id, kind, entry_revision, mentor_id, occurred_at,"
+            " reason, comment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING"
+            " RETURNING true",
+            event.event_id, event.entry_id, kind, revision, event.mentor_id, event.occurred_at, reason, comment)
         if not fresh:
             return "duplicate"
-        row = await conn.fetchrow("SELECT revision, decision FROM pl_entry WHERE entry_id = $1 AND student_id = $2"
-                                  " FOR UPDATE", event.entry_id, event.student_id)
+        row = await conn.fetchrow("SELECT revision, decision, rejection_reason, rejection_comment FROM pl_entry"
+                                  " WHERE entry_id = $1 AND student_id = $2 FOR UPDATE",
+                                  event.entry_id, event.student_id)
         if row is None:
             return "unknown_entry"
         new = domain.decide(kind, revision, row["revision"])
         if new is None:
             return "stale"
-        if new != row["decision"]:
-            await conn.execute("UPDATE pl_entry SET decision = $2, version = version + 1, updated_at = now()"
-                               " WHERE entry_id = $1", event.entry_id, new)
+        if new != domain.REJECTED:  # the reason belongs to a rejection only (a confirmation or reversal clears it)
+            reason = comment = None
+        if (new, reason, comment) != (row["decision"], row["rejection_reason"], row["rejection_comment"]):
+            await conn.execute("UPDATE pl_entry SET decision = $2, rejection_reason = $3, rejection_comment = $4,"
+                               " version = version + 1, updated_at = now() WHERE entry_id = $1",
+                               event.entry_id, new, reason, comment)
         return "applied"
 
 

@@ -23,6 +23,7 @@ from werkplek_events.vocabulary import (
     PartnerKind,
     PlacementEndReason,
     PlacementForm,
+    RejectionReason,
 )
 
 Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=7, decimal_places=6)]
@@ -187,6 +188,13 @@ class BatchIn(Strict):
                                                    description="each item is an EntryIn; items are judged one by one")]
 
 
+class Rejection(BaseModel):
+    """Why the mentor rejected the entry's current revision (only on a rejected entry)."""
+
+    reason: RejectionReason = Field(description="the mentor's reason, one code of the event contract")
+    comment: str = Field(description="the mentor's own words; empty when they gave none")
+
+
 class EntryOut(BaseModel):
     entry_id: uuid.UUID
     placement_id: str
@@ -199,6 +207,9 @@ class EntryOut(BaseModel):
     outcome_ids: list[str]
     description: str
     status: str = Field(description="pending, confirmed, rejected or withdrawn")
+    rejection: Rejection | None = Field(default=None, description=(
+        "on a rejected entry, the mentor's reason and comment (correct the entry and it is sent to the mentor"
+        " again, or withdraw it); null otherwise, and on entries rejected before reasons were kept"))
     logged_at: datetime
     updated_at: datetime
 

@@ -114,9 +114,17 @@ export async function eventually(check, { timeout = 30_000, what = 'condition' }
 /** The mentor's tool confirms entries with a Standard Webhook (HMAC-SHA256), through the proxy's
  *  /api/mentor/ route. Until mentor feedback knows the entries it answers 403/422: resend. */
 export async function confirmByWebhook(mentorId, entryIds) {
+  return mentorWebhook('hours.confirmed', mentorId, entryIds.map((e) => ({ entry_id: e })));
+}
+
+/** The mentor's tool rejects entries, each with its reason code and comment, the same way. */
+export async function rejectByWebhook(mentorId, rejections) {
+  return mentorWebhook('hours.rejected', mentorId, rejections);
+}
+
+async function mentorWebhook(type, mentorId, entries) {
   const id = `msg_${randomUUID().replaceAll('-', '')}`;
-  const body = JSON.stringify({ type: 'hours.confirmed', timestamp: new Date().toISOString(),
-                                data: { mentor_id: mentorId, entries: entryIds.map((e) => ({ entry_id: e })) } });
+  const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data: { mentor_id: mentorId, entries } });
   const secret = Buffer.from(env.webhook_secret.replace(/^whsec_/, ''), 'base64');
   return eventually(async () => {
     const ts = Math.floor(Date.now() / 1000).toString();
