@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 
+from werkplek_events.rules import real_share
 from werkplek_events.vocabulary import (
     AcquiredAt,
     EnrolmentEndReason,
@@ -39,7 +40,7 @@ class PhaseMinutes:
 
     @property
     def share(self) -> Fraction:
-        return Fraction(self.confirmed_minutes, self.study_load_minutes) if self.study_load_minutes else Fraction(0)
+        return real_share(self.confirmed_minutes, self.study_load_minutes)
 
 
 @dataclass(frozen=True)
@@ -56,15 +57,15 @@ class ShareFacts:
     # exact fractions, computed once per student: every section reads them
     @cached_property
     def real(self) -> Fraction:
-        if self.study_load_minutes == 0:
+        if self.study_load_minutes == 0:  # nothing to divide: the share as hour accounting published it
             return Fraction(self.real_share)
-        return Fraction(self.confirmed_minutes, self.study_load_minutes)
+        return real_share(self.confirmed_minutes, self.study_load_minutes)
 
     @cached_property
     def year(self) -> Fraction | None:
         if self.year_minutes is None or not self.year_load_minutes:
             return None
-        return Fraction(self.year_minutes, self.year_load_minutes)
+        return real_share(self.year_minutes, self.year_load_minutes)
 
     @cached_property
     def projected(self) -> Fraction:
