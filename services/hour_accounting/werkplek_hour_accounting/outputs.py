@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from decimal import Decimal
 from typing import Any
 
 from werkplek_events import PhaseShare, ShareUpdated, StudentRiskStatusChanged, YearShare

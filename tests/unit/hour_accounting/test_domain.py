@@ -7,9 +7,9 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from werkplek_events.rules import rounded
 from werkplek_events.vocabulary import Decision, ShareStatus
 from werkplek_hour_accounting.domain import apply, new_state, programme_from
-from werkplek_events.rules import rounded
 from werkplek_hour_accounting.outputs import changes
 from werkplek_hour_accounting.projection import figures
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
-from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st

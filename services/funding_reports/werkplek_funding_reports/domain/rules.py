@@ -1,9 +1,9 @@
 """Share rules: the programme's required share (graduaat ⅓), on course, reached, bands, quartiles.
 
-Real shares are judged on exact minutes (confirmed ÷ study load, `werkplek_events.rules.real_share`) so a student one minute short of ⅓
-has not reached it; their quartiles are taken of the exact fractions too. Projected shares exist only
-as published, rounded to 4 places, so the threshold is rounded the same way: a projection of 0.3333
-is on course for ⅓."""
+Real shares are judged on exact minutes (confirmed ÷ study load, `werkplek_events.rules.real_share`) so
+a student one minute short of ⅓ has not reached it; their quartiles are taken of the exact fractions
+too. Projected shares exist only as published, rounded to 4 places, so the threshold is rounded the
+same way: a projection of 0.3333 is on course for ⅓."""
 
 from __future__ import annotations
 
