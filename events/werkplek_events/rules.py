@@ -25,6 +25,7 @@ from fractions import Fraction
 
 from .vocabulary import Decision, EntryStatus
 
+_DECIDED = {d.value for d in Decision}
 PLACES = 4  # decimal places of a published share or ratio (the contract's `Ratio`)
 _SCALE = 10**PLACES
 
@@ -43,12 +44,12 @@ class Decisions:
     reversed_rejected: int = 0
 
     @classmethod
-    def standing(cls, decision: Decision | None, revision: int | None) -> Decisions:
-        """The decisions of a store that keeps only the one standing decision and the revision it was
-        made on (None: no decision stands)."""
-        if decision is None or revision is None:
+    def standing(cls, decision: Decision | EntryStatus | None, revision: int | None) -> Decisions:
+        """The decisions of a store that keeps only the one decision standing and the revision it was
+        made on (None or pending: no decision stands)."""
+        if decision is None or revision is None or decision.value not in _DECIDED:
             return cls()
-        return cls().decided(decision, revision)
+        return cls().decided(Decision(decision.value), revision)
 
     def decided(self, decision: Decision, revision: int) -> Decisions:
         """With one more decision on `revision`."""
