@@ -7,9 +7,16 @@ SQL (a query's WHERE), the query says which of these it mirrors and a test holds
   revision only. A confirmation of an older revision does not confirm a corrected entry (the
   correction is pending again). Decisions are counted per revision and reversals per decision kind,
   so the answer does not depend on the order the events arrived in (Kafka orders records only within
-  one partition of one topic): a reversal undoes the most recent decisions of its kind first (it is
-  taken from the highest revisions). Confirmed and rejected at once on the current revision cannot be
-  told apart (which came last is unknown): pending, never confirmed.
+  one partition of one topic). A reversal names no revision, so which decision it undid is inferred:
+  * a confirmation: from the *lowest* revisions first — a confirmed entry is immutable until its
+    confirmation is reversed, so every confirmation of an older revision was reversed before the
+    entry could be corrected (confirmed, reversed, corrected, confirmed again: confirmed);
+  * a rejection: from the *highest* first — a rejected entry is corrected without a reversal, so a
+    reversal is taken to concern the latest rejection. (Rejected, reversed, corrected and rejected
+    again has the same counts as rejected, corrected, rejected again and reversed: the two cannot be
+    told apart without the reversed revision on the event; either way the entry is not confirmed.)
+  Confirmed and rejected at once on the current revision cannot be told apart (which came last is
+  unknown): pending, never confirmed.
 - **Real share** (`real_share`): confirmed minutes ÷ study load minutes, exact; 0 while there is no
   study load (nothing to divide). Per phase and per academic year it is the same rule over that
   phase's or year's confirmed minutes and load.
@@ -70,10 +77,11 @@ def _bump(counts: dict[int, int], revision: int) -> dict[int, int]:
     return {**counts, revision: counts.get(revision, 0) + 1}
 
 
-def _net(counts: dict[int, int], reversals: int) -> dict[int, int]:
-    """Reversals undo the most recent decisions first: they are taken from the highest revisions."""
+def _net(counts: dict[int, int], reversals: int, newest_first: bool) -> dict[int, int]:
+    """What is left of the decisions per revision after `reversals`, taken from the highest revisions
+    first (`newest_first`) or from the lowest."""
     out = {}
-    for rev in sorted(counts, reverse=True):
+    for rev in sorted(counts, reverse=newest_first):
         taken = min(counts[rev], reversals)
         reversals -= taken
         out[rev] = counts[rev] - taken
@@ -86,8 +94,8 @@ def entry_status(revision: int, decisions: Decisions | None) -> EntryStatus:
     if decisions is None:
         return EntryStatus.PENDING
     if decisions.reversed_confirmed or decisions.reversed_rejected:
-        confirmed = _net(decisions.confirmed, decisions.reversed_confirmed).get(revision, 0) > 0
-        rejected = _net(decisions.rejected, decisions.reversed_rejected).get(revision, 0) > 0
+        confirmed = _net(decisions.confirmed, decisions.reversed_confirmed, newest_first=False).get(revision, 0) > 0
+        rejected = _net(decisions.rejected, decisions.reversed_rejected, newest_first=True).get(revision, 0) > 0
     else:  # the common case, without sorting (this runs for every entry of every student of a batch)
         confirmed = decisions.confirmed.get(revision, 0) > 0
         rejected = decisions.rejected.get(revision, 0) > 0

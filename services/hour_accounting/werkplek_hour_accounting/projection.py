@@ -38,11 +38,6 @@ class Tally:
     pending: int = 0
     rejected: int = 0
 
-    def add(self, kind: EntryStatus, minutes: int) -> Tally:
-        return Tally(self.confirmed + minutes * (kind is EntryStatus.CONFIRMED),
-                     self.pending + minutes * (kind is EntryStatus.PENDING),
-                     self.rejected + minutes * (kind is EntryStatus.REJECTED))
-
 
 @dataclass(frozen=True, slots=True)
 class Figures:
