@@ -148,9 +148,10 @@ def _facts(revisions: int, decisions: list[tuple[str, int]]) -> list[Event]:
 
 
 def _hour_accounting(events: list[Event]) -> EntryStatus:
-    from tests.unit.hour_accounting.builders import agreed
     from werkplek_hour_accounting.domain import apply_all, new_state
     from werkplek_hour_accounting.projection import _tallies
+
+    from .hour_accounting.builders import agreed
 
     state = apply_all(new_state(STUDENT), [agreed(STUDENT, PLACEMENT), *events])
     overall = _tallies(state, {PLACEMENT})[0]
