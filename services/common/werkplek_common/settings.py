@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .db import SessionLimits
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -20,3 +22,11 @@ class CommonSettings(BaseSettings):
     metrics_port: int = 0  # 0: metrics only on the service's own HTTP app, no separate listener
     migrations_root: Path = REPO_ROOT / "services"
     data_dir: Path = REPO_ROOT / ".data"
+    # bounds of every PostgreSQL session (werkplek_common.db.SessionLimits; 0: none)
+    pg_lock_timeout_s: float = SessionLimits.lock_timeout_s
+    pg_statement_timeout_s: float = SessionLimits.statement_timeout_s
+    pg_idle_in_transaction_s: float = SessionLimits.idle_in_transaction_s
+
+    @property
+    def pg_limits(self) -> SessionLimits:
+        return SessionLimits(self.pg_lock_timeout_s, self.pg_statement_timeout_s, self.pg_idle_in_transaction_s)

@@ -39,7 +39,7 @@ class Service:
 
     async def start(self) -> Engine:
         cfg = self.settings
-        self.pool = await create_pool(cfg.pg_dsn, min_size=2, max_size=6)
+        self.pool = await create_pool(cfg.pg_dsn, min_size=2, max_size=6, limits=cfg.pg_limits)
         self.producer = new_producer(cfg.kafka_bootstrap, cfg.accounting_app_id, linger_ms=2)
         await self.producer.start()
         store = Store(self.pool, cfg.accounting_app_id,

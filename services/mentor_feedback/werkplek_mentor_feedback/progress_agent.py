@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import asyncpg
 import faust
+from werkplek_common.db import SessionLimits, create_pool
 from werkplek_common.kafka import PoisonRecord, dlq_record
 from werkplek_common.metrics import DLQ_RECORDS
 from werkplek_common.shutdown import exit_after
@@ -63,13 +64,13 @@ async def upsert_read_model(conn: asyncpg.Pool | asyncpg.Connection, update: Out
 class KafkaPgSink:
     """The read model in PostgreSQL and the events through the faust app's producer."""
 
-    def __init__(self, app: faust.App, dsn: str) -> None:
-        self.app, self.dsn = app, dsn
+    def __init__(self, app: faust.App, dsn: str, limits: SessionLimits | None = None) -> None:
+        self.app, self.dsn, self.limits = app, dsn, limits
         self._pool: asyncpg.Pool | None = None
 
     async def _db(self) -> asyncpg.Pool:
         if self._pool is None:
-            self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=4)
+            self._pool = await create_pool(self.dsn, min_size=1, max_size=4, limits=self.limits)
         assert self._pool is not None
         return self._pool
 
@@ -123,7 +124,7 @@ def build(cfg: MentorFeedbackSettings, sink: Sink | None = None, *, app_id: str 
                     consumer_auto_offset_reset="earliest", producer_acks=-1)
     source = app.topic(*CONSUMED, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     table = app.Table("outcome-progress-state", default=None, partitions=8, key_type=str, value_type=str)
-    out = sink or KafkaPgSink(app, cfg.pg_dsn)
+    out = sink or KafkaPgSink(app, cfg.pg_dsn, cfg.pg_limits)
 
     async def handle(message: Any) -> None:
         headers = _headers(message.headers)

@@ -48,7 +48,7 @@ async def _expire_keys(pool: asyncpg.Pool, stop: asyncio.Event) -> None:
 
 
 async def run(cfg: Settings, stop: asyncio.Event) -> None:
-    pool = await create_pool(cfg.pg_dsn, min_size=2, max_size=4)
+    pool = await create_pool(cfg.pg_dsn, min_size=2, max_size=4, limits=cfg.pg_limits)
     producer = await _started_producer(cfg, stop)
     if producer is None:
         await pool.close()
