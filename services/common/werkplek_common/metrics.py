@@ -20,6 +20,12 @@ OUTBOX_BATCH_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
+LEASES_HELD = Gauge("werkplek_leases_held", "1 while this process holds the lease (werkplek_common.lease)", ["lease"])
+LEASE_TAKEN = Counter("werkplek_lease_taken_total", "Times this process took the lease", ["lease"])
+LEASE_LOSSES = Counter(
+    "werkplek_lease_losses_total", "Times this process found that another replica had taken its lease", ["lease"],
+)
+
 
 def serve_metrics(port: int) -> None:
     """Expose /metrics on its own port, for workers that have no HTTP app of their own."""

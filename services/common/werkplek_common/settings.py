@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .db import SessionLimits
+from .lease import LEASE_S
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -26,6 +27,7 @@ class CommonSettings(BaseSettings):
     pg_lock_timeout_s: float = SessionLimits.lock_timeout_s
     pg_statement_timeout_s: float = SessionLimits.statement_timeout_s
     pg_idle_in_transaction_s: float = SessionLimits.idle_in_transaction_s
+    outbox_lease_s: float = LEASE_S  # a paused relay holds up its replicas' relays at most this long
 
     @property
     def pg_limits(self) -> SessionLimits:

@@ -88,7 +88,7 @@ async def run_worker(cfg: AccountingSettings) -> None:
     engine = await service.start()
     tune_gc()
     assert service.pool is not None and service.producer is not None
-    relay = OutboxRelay(service.pool, service.producer, cfg.accounting_outbox_producer)
+    relay = OutboxRelay(service.pool, service.producer, cfg.accounting_outbox_producer, lease_s=cfg.outbox_lease_s)
     tasks = [asyncio.create_task(relay.run()), asyncio.create_task(refresh_stats(service))]
     consumer, lock, stop = new_consumer(cfg, cfg.accounting_app_id), asyncio.Lock(), asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

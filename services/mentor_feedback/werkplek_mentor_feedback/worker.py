@@ -47,7 +47,7 @@ async def run_worker(cfg: MentorFeedbackSettings) -> None:
         await bounded(producer.stop(), "producer stop")
         await pool.close()
         return
-    relay = OutboxRelay(pool, producer, SERVICE)
+    relay = OutboxRelay(pool, producer, SERVICE, lease_s=cfg.outbox_lease_s)
     async with httpx.AsyncClient(follow_redirects=False) as client:
         tasks = [asyncio.create_task(consumer.run(), name="projection"),
                  asyncio.create_task(relay.run(), name="outbox-relay"),

@@ -53,7 +53,7 @@ async def run(cfg: Settings, stop: asyncio.Event) -> None:
     if producer is None:
         await pool.close()
         return
-    relay = OutboxRelay(pool, producer, cfg.outbox_producer)
+    relay = OutboxRelay(pool, producer, cfg.outbox_producer, lease_s=cfg.outbox_lease_s)
     consumer = EventConsumer(cfg.kafka_bootstrap, cfg.decisions_group, decisions.TOPICS, decisions.handler(pool),
                              name=f"{SERVICE}-decisions", producer=producer)
     tasks = []
