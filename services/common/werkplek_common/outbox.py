@@ -160,7 +160,10 @@ class OutboxRelay:
             return 0
         records = [KafkaRecord(r["topic"], r["key"], r["value"], _headers(r["headers"])) for r in rows]
         futures = [await send_record(self.kafka, rec) for rec in records]
-        await asyncio.gather(*futures)
+        acks = await asyncio.gather(*futures, return_exceptions=True)  # all of them: none left unretrieved
+        failed = next((a for a in acks if isinstance(a, BaseException)), None)
+        if failed is not None:
+            raise failed
         # on the broker now, whoever holds the lease meanwhile: deleting them is right either way
         await self.pool.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
         OUTBOX_PUBLISHED.labels(self.producer).inc(len(rows))
