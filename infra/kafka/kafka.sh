@@ -42,7 +42,8 @@ up() {
   : > "$K/logs/server.log"
   nohup "${java[@]}" kafka.Kafka "$CONF" >"$K/logs/stdout.log" 2>&1 &
   echo $! > "$PIDFILE"
-  if ! wait_for "kafka" 90 ready_or_dead || ! ready; then
+  # WERKPLEK_KAFKA_START_S: a broker recovering many partitions on a busy machine may need longer
+  if ! wait_for "kafka" "${WERKPLEK_KAFKA_START_S:-90}" ready_or_dead || ! ready; then
     grep -hE "ERROR|Exception" "$K/logs/server.log" "$K/logs/stdout.log" 2>/dev/null | tail -n 8 >&2 || true
     stop_pidfile "$PIDFILE" kafka
     die "Kafka did not start (logs: $K/logs)" "read the log lines above; 'Address already in use' means another socket holds port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT: choose others with WERKPLEK_KAFKA_PORT / WERKPLEK_KAFKA_CONTROLLER_PORT"
