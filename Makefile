@@ -41,4 +41,7 @@ schemas: ## regenerate JSON Schemas and the AsyncAPI document from the models (r
 bench: ## run the benchmarks and write bench/out/*.json
 	@bash infra/bench.sh
 
-.PHONY: help install infra-up infra-down infra-status run test test-up pytest lint schemas bench
+chaos: ## the multi-replica chaos run on a stack of its own (not in make test; ARGS="--replicas 1" ...)
+	@bash infra/chaos.sh $(ARGS)
+
+.PHONY: help install infra-up infra-down infra-status run test test-up pytest lint schemas bench chaos
