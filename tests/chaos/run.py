@@ -130,7 +130,7 @@ class Run:
         driver = Driver(self.plan, self.stack.data, placement, mentor, source, secret)
         driver.progress.listeners.append(lambda p: self.chaos.reached(p.entries_accepted / self.plan.entries))
         t0 = time.monotonic()
-        sampler = asyncio.create_task(self._sample(pg, stop))
+        sampler = asyncio.create_task(self._sample(dsn, stop))
         marks: dict[str, float] = {}
 
         async def work() -> bool:
@@ -156,7 +156,10 @@ class Run:
             print(f"the run did not finish: {self.chaos.failed or 'deadline passed'}", file=sys.stderr)
         finally:
             stop.set()
-            await asyncio.gather(supervisor, sampler, return_exceptions=True)
+            for failed in await asyncio.gather(supervisor, sampler, return_exceptions=True):
+                if isinstance(failed, BaseException):  # a broken measurement must not pass unnoticed
+                    print(f"a helper of the run failed: {failed!r}", file=sys.stderr)
+                    self.figures.setdefault("helper_failures", []).append(repr(failed))
             await driver.close()
         verdict = await judge(pg, self.plan)
         self.figures.update(
@@ -170,14 +173,18 @@ class Run:
         await pg.close()
         return verdict.exact
 
-    async def _sample(self, pg: asyncpg.Connection, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            await self.monitor.sample(pg)
-            self.load_max = max(self.load_max, os.getloadavg()[0])
-            try:
-                await asyncio.wait_for(stop.wait(), SAMPLE_EVERY_S)
-            except TimeoutError:
-                pass
+    async def _sample(self, dsn: str, stop: asyncio.Event) -> None:
+        pg = await asyncpg.connect(dsn)  # its own session: the run's own queries go on meanwhile
+        try:
+            while not stop.is_set():
+                await self.monitor.sample(pg)
+                self.load_max = max(self.load_max, os.getloadavg()[0])
+                try:
+                    await asyncio.wait_for(stop.wait(), SAMPLE_EVERY_S)
+                except TimeoutError:
+                    pass
+        finally:
+            await pg.close()
 
     async def _settle(self, pg: asyncpg.Connection) -> bool:
         """Wait until the end state is exact and every outbox is drained (or `--settle` runs out)."""

@@ -5,6 +5,7 @@ made no progress while behind (a stall), and each producer's outbox backlog."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,7 +97,7 @@ class Monitor:
         for r in await pg.fetch("SELECT producer, count(*) AS n FROM outbox GROUP BY 1"):
             self.backlog[r["producer"]] = max(self.backlog.get(r["producer"], 0), r["n"])
         try:
-            lags = await group_lags(self.bootstrap)
+            lags = await asyncio.wait_for(group_lags(self.bootstrap), 20)
         except Exception:
             self.failed_samples += 1
             return
