@@ -34,9 +34,17 @@ lint: ## ruff and mypy, and the event contract's drift check
 	@$(PY) -m ruff check .
 	@$(PY) -m mypy events services tests
 	@$(PY) -m werkplek_events.schemas --check
+	@$(PY) -m werkplek_mentor_feedback.contract --check
 
 schemas: ## regenerate JSON Schemas and the AsyncAPI document from the models (refuses breaking changes)
 	@$(PY) -m werkplek_events.schemas
+	@$(PY) -m werkplek_mentor_feedback.contract
+
+lock: ## re-resolve requirements.lock from pyproject.toml (after adding or changing a pin); UPGRADE=pkg moves one
+	@$(PY) -m uv pip compile pyproject.toml --group dev --group build --universal --python-version 3.11 \
+	  --generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade-package $(UPGRADE)) \
+	  -o requirements.lock --quiet
+	@bash infra/install.sh
 
 bench: ## run the benchmarks and write bench/out/*.json
 	@bash infra/bench.sh
@@ -44,4 +52,4 @@ bench: ## run the benchmarks and write bench/out/*.json
 chaos: ## the multi-replica chaos run on a stack of its own (not in make test; ARGS="--replicas 1" ...)
 	@bash infra/chaos.sh $(ARGS)
 
-.PHONY: help install infra-up infra-down infra-status run test test-up pytest lint schemas bench chaos
+.PHONY: help install infra-up infra-down infra-status run test test-up pytest lint schemas lock bench chaos

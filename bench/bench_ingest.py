@@ -307,7 +307,7 @@ def make_cohort(cfg: Settings, port: int, tag: str) -> list[dict[str, str]]:
                 "continuum": dict.fromkeys(("learning_environment", "extent", "engagement", "transfer",
                                             "integration", "target_group"), 3),
                 "learning_agreement": {"outcomes": []}})
-            token = mint(cfg.data_dir, role=Role.STUDENT, sub=sid, ttl_s=7200)
+            token = mint(cfg.data_dir, role=Role.STUDENT, sub=sid, institution=inst, ttl_s=7200)
             students.append({"auth": f"Bearer {token}", "placement": f"{sid}-pl", "start": start.isoformat(),
                              "span": "699"})
     return students

@@ -8,7 +8,9 @@ command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
 command -v mvn  >/dev/null || need_apt+=(maven)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v promtool >/dev/null || need_apt+=(prometheus)
+[ -x /usr/bin/prometheus-postgres-exporter ] || need_apt+=(prometheus-postgres-exporter)  # PostgreSQL's panels
 command -v curl >/dev/null || need_apt+=(curl)
+command -v go >/dev/null || need_apt+=(golang-go)  # builds kube-score (below)
 if [ ${#need_apt[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "missing system packages: ${need_apt[*]}" "sudo apt-get install -y ${need_apt[*]}"
   say "installing ${need_apt[*]} from Debian's packages (first run only)"
@@ -20,14 +22,36 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 bash "$ROOT/infra/kafka/kafka.sh" install
+bash "$ROOT/infra/mailpit/mailpit.sh" install
+bash "$ROOT/infra/keycloak/keycloak.sh" install
+bash "$ROOT/infra/app.sh" install
 
-stamp="$VENV/.stamp-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+# kube-score (the manifests' lint in tests/unit/test_deploy.py) from the Go module proxy at a pinned
+# version, into .data/tools/bin; a new pin is built on the next run.
+KUBE_SCORE_VERSION=v1.20.0
+tools="$ROOT/.data/tools/bin"
+if [ ! -x "$tools/kube-score" ] || [ "$(cat "$tools/.kube-score-version" 2>/dev/null)" != "$KUBE_SCORE_VERSION" ]; then
+  say "building kube-score $KUBE_SCORE_VERSION with go install (first run only; minutes on a busy machine)"
+  mkdir -p "$tools"
+  GOBIN="$tools" GOFLAGS=-buildvcs=false go install "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" \
+    >"$DATA/go.log" 2>&1 || { tail -20 "$DATA/go.log" >&2; die "go install of kube-score failed (log: $DATA/go.log)" \
+                                "check that the Go module proxy is reachable"; }
+  echo "$KUBE_SCORE_VERSION" > "$tools/.kube-score-version"
+fi
+
+# Every Python package, build tooling included, comes from requirements.lock with its hash checked
+# (make lock writes it). The project itself is then built by the locked setuptools, without build
+# isolation, so nothing unlocked is fetched to build it.
+lock="$ROOT/requirements.lock"
+stamp="$VENV/.stamp-$(cat "$ROOT/pyproject.toml" "$lock" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   command -v python3 >/dev/null || die "python3 is missing" "apt-get install -y python3 python3-venv"
   python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "Python 3.11 or newer is needed ($(python3 -V) found)" "install python3.11"
-  say "creating the Python virtualenv in .venv (first run only)"
+  say "installing the locked Python dependencies into .venv (first run, or after make lock)"
   [ -x "$PY" ] || python3 -m venv "$VENV"
-  ( "$PY" -m pip install -q --upgrade pip && "$PY" -m pip install -q -e "$ROOT[dev]" ) >"$DATA/pip.log" 2>&1 \
-    || { tail -20 "$DATA/pip.log" >&2; die "pip could not install the dependencies (log: $DATA/pip.log)" "check that PyPI is reachable"; }
+  ( "$PY" -m pip install -q --require-hashes --no-deps -r "$lock" \
+    && "$PY" -m pip install -q --no-deps --no-build-isolation -e "$ROOT" ) >"$DATA/pip.log" 2>&1 \
+    || { tail -20 "$DATA/pip.log" >&2; die "pip could not install the locked dependencies (log: $DATA/pip.log)" \
+           "check that PyPI is reachable; after editing pyproject.toml run make lock"; }
   rm -f "$VENV"/.stamp-*; touch "$stamp"
 fi

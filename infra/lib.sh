@@ -5,6 +5,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="${WERKPLEK_DATA:-$ROOT/.data}"
 KAFKA_PORT="${WERKPLEK_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${WERKPLEK_KAFKA_CONTROLLER_PORT:-19093}"
+# The broker's metrics port follows its client port unless set: two stacks on one machine never share it.
+KAFKA_METRICS_PORT="${WERKPLEK_KAFKA_METRICS_PORT:-$((KAFKA_PORT + 2))}"
 PG_PORT="${WERKPLEK_PG_PORT:-55432}"
 PROM_PORT="${WERKPLEK_PROM_PORT:-19090}"
 VENV="$ROOT/.venv"
@@ -56,3 +58,4 @@ stop_pidfile() {
 export WERKPLEK_KAFKA_BOOTSTRAP="${WERKPLEK_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"
 export WERKPLEK_PG_DSN="${WERKPLEK_PG_DSN:-postgresql://werkplek@127.0.0.1:$PG_PORT/werkplek}"
 export WERKPLEK_DATA="$DATA" WERKPLEK_DATA_DIR="$DATA"
+source "$ROOT/infra/mailpit/env.sh"

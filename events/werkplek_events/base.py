@@ -13,7 +13,11 @@ from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-MAX_TEXT = 500
+from .limits import EMAIL_PATTERN, PERSONAL, TEXT_MAX, AcademicYear, Email, Id, Text
+
+MAX_TEXT = TEXT_MAX  # kept for importers; the limits live in `limits.py`
+__all__ = ["EMAIL_PATTERN", "MAX_TEXT", "PERSONAL", "AcademicYear", "AwareDatetime", "Email", "Event", "Id", "Minutes",
+           "Model", "Text", "new_event_id", "utcnow"]
 
 
 def _aware(value: datetime) -> datetime:
@@ -23,11 +27,7 @@ def _aware(value: datetime) -> datetime:
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
-Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
-AcademicYear = Annotated[str, Field(pattern=r"^20[0-9]{2}-20[0-9]{2}$", examples=["2026-2027"])]
-Text = Annotated[str, Field(max_length=MAX_TEXT)]
 Minutes = Annotated[int, Field(ge=0, le=10_000_000)]
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

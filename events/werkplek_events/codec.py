@@ -11,6 +11,7 @@ import orjson
 from pydantic import ValidationError
 
 from .base import Event
+from .limits import READING
 from .topics import BY_NAME, topic_for
 from .upcasting import current_revision, upcast
 
@@ -114,6 +115,9 @@ def decode(topic: str, value: bytes | None, headers: Headers | None) -> Event:
     return event
 
 
+_TOLERANT = {READING: True}  # read what writers stored, refusing only what no store could hold (limits.py)
+
+
 def _validate(cls: type[Event], value: bytes, revision_text: str) -> Event:
     try:
         revision = int(revision_text)
@@ -121,11 +125,11 @@ def _validate(cls: type[Event], value: bytes, revision_text: str) -> Event:
         raise DecodeError("ce_schemarevision", f"not a number: {revision_text!r}") from None
     try:
         if revision >= current_revision(cls.EVENT_TYPE):
-            return cls.model_validate_json(value)
+            return cls.model_validate_json(value, context=_TOLERANT)
         payload = orjson.loads(value)
         if not isinstance(payload, dict):
             raise DecodeError("value", "payload is not a JSON object")
-        return cls.model_validate(upcast(cls.EVENT_TYPE, revision, payload))
+        return cls.model_validate(upcast(cls.EVENT_TYPE, revision, payload), context=_TOLERANT)
     except orjson.JSONDecodeError as exc:
         raise DecodeError("value", f"not valid JSON: {exc}") from None
     except ValidationError as exc:

@@ -18,6 +18,7 @@ from .vocabulary import (
     Decision,
     OutcomeKind,
     RejectionReason,
+    RequestPurpose,
     SigningParty,
 )
 
@@ -87,17 +88,19 @@ class LearningAgreementSigned(Event):
 
 
 class ConfirmationRequested(Event):
-    """Entries of a mentor await confirmation; `link_url` is the signed single-use link, if any."""
+    """Entries of a mentor await confirmation; `link_url` is the signed single-use link, if any. A fresh
+    link a mentor asked for may carry no entries (its page still offers assessments and signing)."""
 
     EVENT_TYPE: ClassVar[str] = "feedback.confirmation.requested"
 
     request_id: Id
     mentor_id: Id
-    entry_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=500)]
+    entry_ids: Annotated[list[uuid.UUID], Field(max_length=500)]
     pending_minutes: Minutes
     channel: ConfirmationChannel
     link_url: Annotated[str, Field(max_length=2000)] | None = None
     expires_at: AwareDatetime | None = None
+    purpose: RequestPurpose = RequestPurpose.BATCH  # a reminder and a fresh link are mailed differently
 
     def subject(self) -> str | None:
         return self.mentor_id

@@ -10,13 +10,15 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, model_validator
 
-from .base import AcademicYear, AwareDatetime, Event, Id, Minutes, Model, Text
+from .base import AwareDatetime, Event, Minutes, Model
+from .limits import AcademicYear, Email, Id, Name, Sector, Text
 from .vocabulary import (
     AcquiredAt,
     ActivityKind,
     AgeBand,
     EnrolmentEndReason,
     EnrolmentStatus,
+    Language,
     LearningEnvironment,
     Level,
     OutcomeKind,
@@ -41,7 +43,7 @@ class ProgrammeRegistered(Event):
 
     programme_id: Id
     institution_id: Id
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Name
     level: Level
     ects: Annotated[int, Field(ge=1, le=400)]
     hours_per_ects: Annotated[int, Field(ge=25, le=30)] = 27
@@ -79,8 +81,8 @@ class WorkplaceRegistered(Event):
 
     workplace_id: Id
     institution_id: Id
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    sector: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Name
+    sector: Sector
     environment: LearningEnvironment
 
 
@@ -92,6 +94,36 @@ class MentorRegistered(Event):
     institution_id: Id
     trained: bool
     webhook_source: Id | None = None  # the sending tool this mentor is bound to, if any
+
+
+class MentorContactChanged(Event):
+    """A mentor's contact data: where mentor feedback mails confirmation requests, and in which
+    language. Personal data (`email`), kept on its own compacted topic so it lives in one place and
+    can be erased; `email` None: the address was removed (the mentor can no longer be mailed)."""
+
+    EVENT_TYPE: ClassVar[str] = "placement.mentor.contact_changed"
+
+    mentor_id: Id
+    institution_id: Id
+    email: Email | None = None
+    language: Language = Language.NL
+
+    def subject(self) -> str | None:
+        return self.mentor_id
+
+
+class InstitutionContactChanged(Event):
+    """The address an institution's coordinators are notified at (daily digest, undeliverable mails)
+    and its language. `email` None: removed."""
+
+    EVENT_TYPE: ClassVar[str] = "placement.institution.contact_changed"
+
+    institution_id: Id
+    email: Email | None = None
+    language: Language = Language.NL
+
+    def subject(self) -> str | None:
+        return self.institution_id
 
 
 class ContinuumPosition(Model):
@@ -107,7 +139,7 @@ class ContinuumPosition(Model):
 
 class LearningOutcome(Model):
     outcome_id: Id
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: Name
     kind: OutcomeKind
     acquired_at: AcquiredAt
 

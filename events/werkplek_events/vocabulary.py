@@ -117,6 +117,22 @@ class ConfirmationChannel(StrEnum):
     LINK = "link"
 
 
+class RequestPurpose(StrEnum):
+    """Why a confirmation request was made: the regular batch, a reminder about hours pending for
+    days, or a fresh link the mentor asked for with their e-mail address."""
+
+    BATCH = "batch"
+    REMINDER = "reminder"
+    FRESH_LINK = "fresh_link"
+
+
+class Language(StrEnum):
+    """The languages people are written to in (mails, the mentor page)."""
+
+    NL = "nl"
+    EN = "en"
+
+
 class ReportScope(StrEnum):
     PROGRAMME = "programme"
     INSTITUTION = "institution"

@@ -17,6 +17,7 @@ install() {
     tail -20 "$LIBS.maven.log" >&2
     die "Maven could not resolve the Kafka jars (log: $LIBS.maven.log)" "check that Maven Central is reachable (mvn -v; proxy settings in ~/.m2/settings.xml)"
   fi
+  mkdir -p "$LIBS/agents" && mv "$LIBS"/jmx_prometheus_javaagent-*.jar "$LIBS/agents/jmx_prometheus_javaagent.jar"
   touch "$LIBS/.stamp-$stamp"
 }
 
@@ -28,6 +29,7 @@ up() {
   install
   if pid_alive "$PIDFILE"; then say "kafka already running (pid $(cat "$PIDFILE")) on 127.0.0.1:$KAFKA_PORT"; return 0; fi
   require_free_port "$KAFKA_PORT" kafka; require_free_port "$KAFKA_CONTROLLER_PORT" kafka_controller
+  require_free_port "$KAFKA_METRICS_PORT" kafka_metrics
   mkdir -p "$K/logs" "$K/data"
   sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" -e "s#@LOG_DIRS@#$K/data#g" \
     "$ROOT/infra/kafka/server.properties.in" > "$CONF"
@@ -40,15 +42,18 @@ up() {
       || { cat "$K/logs/format.log" >&2; die "formatting Kafka storage failed" "remove $K/data and run make infra-up again"; }
   fi
   : > "$K/logs/server.log"
-  nohup "${java[@]}" kafka.Kafka "$CONF" >"$K/logs/stdout.log" 2>&1 &
+  # The broker's JMX metrics on /metrics (same exporter and rules as Strimzi's, see kafka-metrics.yaml).
+  local agent="-javaagent:$LIBS/agents/jmx_prometheus_javaagent.jar=127.0.0.1:$KAFKA_METRICS_PORT:$ROOT/deploy/k8s/components/strimzi/kafka-metrics.yaml"
+  nohup "${java[0]}" "$agent" "${java[@]:1}" kafka.Kafka "$CONF" >"$K/logs/stdout.log" 2>&1 &
   echo $! > "$PIDFILE"
-  # WERKPLEK_KAFKA_START_S: a broker recovering many partitions on a busy machine may need longer
-  if ! wait_for "kafka" "${WERKPLEK_KAFKA_START_S:-90}" ready_or_dead || ! ready; then
+  # a deadline, not a wait: on two cores shared with a load average of 40-50 the broker took over 90 s;
+  # WERKPLEK_KAFKA_START_S changes it (a broker recovering many partitions on a busy machine may need longer)
+  if ! wait_for "kafka" "${WERKPLEK_KAFKA_START_S:-240}" ready_or_dead || ! ready; then
     grep -hE "ERROR|Exception" "$K/logs/server.log" "$K/logs/stdout.log" 2>/dev/null | tail -n 8 >&2 || true
     stop_pidfile "$PIDFILE" kafka
     die "Kafka did not start (logs: $K/logs)" "read the log lines above; 'Address already in use' means another socket holds port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT: choose others with WERKPLEK_KAFKA_PORT / WERKPLEK_KAFKA_CONTROLLER_PORT"
   fi
-  say "kafka ready on 127.0.0.1:$KAFKA_PORT (pid $(cat "$PIDFILE"), logs $K/logs)"
+  say "kafka ready on 127.0.0.1:$KAFKA_PORT (pid $(cat "$PIDFILE"), metrics http://127.0.0.1:$KAFKA_METRICS_PORT/metrics, logs $K/logs)"
 }
 
 down() { stop_pidfile "$PIDFILE" kafka; say "kafka stopped"; }

@@ -22,10 +22,16 @@ up() {
     stop_pidfile "$PIDFILE" prometheus
     die "Prometheus did not become ready within 30 s (log: $P/prometheus.log)" "read the log lines above"
   fi
+  # PostgreSQL's metrics for the dashboards (Debian's prometheus-postgres-exporter), loopback only
+  if [ -x /usr/bin/prometheus-postgres-exporter ] && ! pid_alive "$P/pg-exporter.pid"; then
+    DATA_SOURCE_NAME="$WERKPLEK_PG_DSN?sslmode=disable" nohup /usr/bin/prometheus-postgres-exporter \
+      --web.listen-address="127.0.0.1:${WERKPLEK_PG_EXPORTER_PORT:-19187}" >"$P/pg-exporter.log" 2>&1 &
+    echo $! > "$P/pg-exporter.pid"
+  fi
   say "prometheus ready on http://127.0.0.1:$PROM_PORT (pid $(cat "$PIDFILE"), log $P/prometheus.log)"
 }
 
-down() { stop_pidfile "$PIDFILE" prometheus; say "prometheus stopped"; }
+down() { stop_pidfile "$PIDFILE" prometheus; stop_pidfile "$P/pg-exporter.pid" postgres_exporter; say "prometheus stopped"; }
 
 status() {
   if pid_alive "$PIDFILE" && ready; then echo "prometheus: up (pid $(cat "$PIDFILE"), http://127.0.0.1:$PROM_PORT)"; return 0; fi

@@ -21,6 +21,7 @@ import pytest
 from werkplek_common.devidp import ensure_keys
 from werkplek_common.settings import CommonSettings
 
+from tests.e2e.app_stack import AppStackSettings, placement_oidc_env
 from tests.e2e.processes import Probe, ServiceProcess, log_says, stop_all, wait_ready
 from tests.e2e.stack import (
     Stack,
@@ -33,8 +34,11 @@ from tests.e2e.stack import (
     start_groups_at_end,
 )
 
-STARTUP_S = 60.0
+STARTUP_S = 180.0  # a deadline, not a measure: on a shared 2-core machine under load (a load average of 40-58
+# was seen), seven Python processes took more than 120 s
 KEEP_LOGS_S = 24 * 3600  # older e2e logs are removed when a session starts
+METRICS_PORTS = ("placement_worker", "mentor_worker", "mentor_notifier", "outcome_progress", "hour_accounting",
+                 "funding_reports")
 RUNNING: list[ServiceProcess] = []  # of this session, for the failure report
 
 
@@ -44,23 +48,38 @@ def services(stack: Stack, cfg: CommonSettings, log_dir: Path) -> list[ServicePr
               "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "INFO", "WERKPLEK_METRICS_PORT": "0"}
     placement = {**common, "WERKPLEK_API_PORT": stack.placement_url.rsplit(":", 1)[1],
                  "WERKPLEK_OUTBOX_PRODUCER": stack.placement_producer,
-                 "WERKPLEK_DECISIONS_GROUP": stack.placement_group, "WERKPLEK_WORKER_METRICS_PORT": "0"}
+                 "WERKPLEK_DECISIONS_GROUP": stack.placement_group, "WERKPLEK_VIEWS_GROUP": stack.views_group,
+                 "WERKPLEK_WORKER_METRICS_PORT": "0", **placement_oidc_env(AppStackSettings())}
+    placement_worker = {**placement, "WERKPLEK_WORKER_METRICS_PORT": str(stack.metrics_ports["placement_worker"])}
     mentor = {**common, "WERKPLEK_MENTOR_API_PORT": stack.mentor_url.rsplit(":", 1)[1],
               "WERKPLEK_MENTOR_PUBLIC_BASE_URL": stack.mentor_url, "WERKPLEK_MENTOR_CONSUMER_GROUP": stack.mentor_group,
-              "WERKPLEK_MENTOR_DEV_SOURCES": "[]",
-              # no confirmation requests for anybody's pending entries on the shared database
-              "WERKPLEK_MENTOR_BATCH_MIN_AGE_S": str(10**9), "WERKPLEK_MENTOR_BATCH_INTERVAL_S": "3600"}
+              "WERKPLEK_MENTOR_DEV_SOURCES": "[]", "WERKPLEK_MENTOR_NOTIFIER_GROUP": stack.notifier_group,
+              "WERKPLEK_MENTOR_PROGRESS_APP_ID": stack.progress_group,
+              "WERKPLEK_MENTOR_PROGRESS_WEB_PORT": str(free_port()),
+              # requests for entries pending a few seconds (mentors with a tool but no endpoint get none)
+              "WERKPLEK_MENTOR_BATCH_MIN_AGE_S": "2", "WERKPLEK_MENTOR_BATCH_INTERVAL_S": "1",
+              "WERKPLEK_MENTOR_MAIL_POLL_S": "0.2"}
+    mentor_worker = {**mentor, "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["mentor_worker"])}
+    notifier = {**mentor, "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["mentor_notifier"])}
+    progress = {**mentor, "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["outcome_progress"])}
     accounting = {**common, "WERKPLEK_ACCOUNTING_APP_ID": stack.accounting_group,
-                  "WERKPLEK_ACCOUNTING_OUTBOX_PRODUCER": stack.accounting_group}
-    reports = {**common, "WERKPLEK_REPORTS_GROUP_ID": stack.reports_group, "WERKPLEK_REPORTS_METRICS_PORT": "0",
-               "WERKPLEK_REPORTS_INSTITUTIONS": json.dumps([stack.institution]),
+                  "WERKPLEK_ACCOUNTING_OUTBOX_PRODUCER": stack.accounting_group,
+                  "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["hour_accounting"])}
+    reports = {**common, "WERKPLEK_REPORTS_GROUP_ID": stack.reports_group,
+               "WERKPLEK_REPORTS_METRICS_PORT": str(stack.metrics_ports["funding_reports"]),
+               "WERKPLEK_REPORTS_INSTITUTIONS": json.dumps([stack.institution, stack.long_institution]),
                "WERKPLEK_REPORTS_SNAPSHOT_EVERY": "never"}
     specs: list[tuple[str, list[str], dict[str, str], Probe]] = [
         ("placement_api", ["werkplek_placement_logging", "api"], placement, http_ready(stack.placement_url)),
-        ("placement_worker", ["werkplek_placement_logging", "worker"], placement,
+        ("placement_worker", ["werkplek_placement_logging", "worker"], placement_worker,
          group_joined(stack.placement_group, kafka)),
         ("mentor_api", ["werkplek_mentor_feedback", "api"], mentor, http_ready(stack.mentor_url)),
-        ("mentor_worker", ["werkplek_mentor_feedback", "worker"], mentor, group_joined(stack.mentor_group, kafka)),
+        ("mentor_worker", ["werkplek_mentor_feedback", "worker"], mentor_worker,
+         group_joined(stack.mentor_group, kafka)),
+        ("mentor_notifier", ["werkplek_mentor_feedback", "notifier"], notifier,
+         group_joined(stack.notifier_group, kafka)),
+        ("outcome_progress", ["werkplek_mentor_feedback", "progress"], progress,
+         group_joined(stack.progress_group, kafka)),
         ("hour_accounting", ["werkplek_hour_accounting", "worker"], accounting,
          group_joined(stack.accounting_group, kafka)),
         ("funding_reports", ["werkplek_funding_reports", "worker"], reports, log_says("cohort rebuilt")),
@@ -78,7 +97,8 @@ def prune_logs(log_dir: Path) -> None:
 
 def kafka_groups(stack: Stack) -> list[str]:
     """The groups that keep their offsets in Kafka (hour accounting keeps its own in PostgreSQL)."""
-    return [stack.placement_group, stack.mentor_group, stack.reports_group]
+    return [stack.placement_group, stack.views_group, stack.mentor_group, stack.reports_group, stack.notifier_group,
+            stack.progress_group]
 
 
 async def clean_up(cfg: CommonSettings, stack: Stack) -> None:
@@ -97,10 +117,11 @@ async def clean_up(cfg: CommonSettings, stack: Stack) -> None:
 
 @pytest.fixture(scope="package")
 async def e2e(stack: CommonSettings) -> AsyncIterator[Stack]:
-    """The six service processes, ready; stopped and cleaned up after the last e2e test."""
+    """The service processes, ready; stopped and cleaned up after the last e2e test."""
     tag = uuid.uuid4().hex[:8]
     running = Stack(tag, f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}", f"e2e-inst-{tag}",
-                    f"e2e-tool-{tag}", new_secret(), stack.data_dir, stack.kafka_bootstrap, stack.pg_dsn, {})
+                    f"e2e-tool-{tag}", new_secret(), stack.data_dir, stack.kafka_bootstrap, stack.pg_dsn, {},
+                    {name: free_port() for name in METRICS_PORTS})
     prune_logs(stack.data_dir / "e2e-logs")
     ensure_keys(stack.data_dir)  # once, here: two APIs creating the dev IdP's keys at once could mismatch them
     procs = services(running, stack, stack.data_dir / "e2e-logs")

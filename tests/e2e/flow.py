@@ -37,6 +37,9 @@ def academic_year(today: date) -> str:
 
 
 def bearer(stack: Stack, role: Role, sub: str, institution: str | None = None) -> dict[str, str]:
+    """A token of the session's institution for its students and coordinators, unless told otherwise."""
+    if institution is None and role in (Role.STUDENT, Role.COORDINATOR):
+        institution = stack.institution
     return {"Authorization": f"Bearer {mint(stack.data_dir, role=role, sub=sub, institution=institution)}"}
 
 
@@ -124,12 +127,19 @@ def signed(stack: Stack, webhook_id: str, body: bytes) -> dict[str, str]:
 
 async def confirm_hours(stack: Stack, client: httpx.AsyncClient, mentor_id: str, entry_ids: list[str], *,
                         timeout: float = 30.0) -> httpx.Response:
-    """The mentor's tool confirms entries. Until mentor feedback has consumed the mentor, placement and
+    """The mentor's tool confirms entries (see `post_webhook`)."""
+    return await post_webhook(stack, client, {
+        "type": "hours.confirmed", "timestamp": datetime.now(UTC).isoformat(),
+        "data": {"mentor_id": mentor_id, "entries": [{"entry_id": e} for e in entry_ids]}}, timeout=timeout)
+
+
+async def post_webhook(stack: Stack, client: httpx.AsyncClient, message: dict[str, Any], *,
+                       timeout: float = 30.0) -> httpx.Response:
+    """The mentor's tool posts a message. Until mentor feedback has consumed the mentor, placement and
     entries it refuses (403 unknown binding / 422 unknown entry, neither remembered): the tool retries
     the same message, freshly signed, until it is accepted or the deadline passes."""
     webhook_id = f"msg_{uuid.uuid4().hex}"
-    body = json.dumps({"type": "hours.confirmed", "timestamp": datetime.now(UTC).isoformat(),
-                       "data": {"mentor_id": mentor_id, "entries": [{"entry_id": e} for e in entry_ids]}}).encode()
+    body = json.dumps(message).encode()
     deadline = time.monotonic() + timeout
     while True:
         r = await client.post(f"{stack.mentor_url}/webhooks/{stack.source_id}", content=body,

@@ -1,6 +1,7 @@
-"""Service processes for the end-to-end tests: started with `subprocess.Popen` from the repository
-root, each logging to its own file; ready when a probe says so (polled with a deadline); stopped with
-SIGTERM, then SIGKILL after a deadline, so no process outlives the tests."""
+"""Service processes for the end-to-end tests (and Prometheus with an exporter, for the live dashboard
+test): started with `subprocess.Popen` from the repository root, each logging to its own file; ready
+when a probe says so (polled with a deadline); stopped with SIGTERM, then SIGKILL after a deadline, so
+no process outlives the tests."""
 
 from __future__ import annotations
 
@@ -36,12 +37,14 @@ class ServiceProcess:
     env: dict[str, str]  # overrides of os.environ
     ready: Probe
     log_path: Path
+    program: tuple[str, ...] = ()  # an executable to run argv with; none: `python -m argv`
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", *self.argv], cwd=REPO_ROOT,
+            command = [*self.program, *self.argv] if self.program else [sys.executable, "-m", *self.argv]
+            self.proc = subprocess.Popen(command, cwd=REPO_ROOT,
                                          env={**os.environ, **self.env}, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
 

@@ -14,6 +14,7 @@ import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 from werkplek_events import TOPICS, topic_for
+from werkplek_events.limits import INSTITUTION_ID_MAX
 from werkplek_hour_accounting.domain import STUDENT_EVENTS
 from werkplek_mentor_feedback.sources import add_secret
 
@@ -33,11 +34,16 @@ class Stack:
     bootstrap: str
     pg_dsn: str
     ready_s: dict[str, float]
+    metrics_ports: dict[str, int]  # of the workers (the APIs serve /metrics on their own port)
 
     # names of this session's consumer groups and outbox producers (unique: the tag)
     @property
     def placement_group(self) -> str:
         return f"e2e-pl-decisions-{self.tag}"
+
+    @property
+    def views_group(self) -> str:
+        return f"e2e-pl-views-{self.tag}"
 
     @property
     def mentor_group(self) -> str:
@@ -48,12 +54,36 @@ class Stack:
         return f"e2e-ha-{self.tag}"
 
     @property
+    def notifier_group(self) -> str:
+        return f"e2e-mn-{self.tag}"
+
+    @property
+    def progress_group(self) -> str:
+        return f"e2e-op-{self.tag}"
+
+    @property
     def reports_group(self) -> str:
         return f"e2e-fr-{self.tag}"
 
     @property
+    def metrics_targets(self) -> dict[str, str]:
+        """host:port of each service's /metrics, by the `app` label Prometheus gives it (as in production)."""
+        workers = {"placement-logging-worker": "placement_worker", "mentor-feedback-worker": "mentor_worker",
+                   "mentor-feedback-notifier": "mentor_notifier",
+                   "outcome-progress": "outcome_progress", "hour-accounting": "hour_accounting",
+                   "funding-reports": "funding_reports"}
+        apis = {"placement-logging-api": self.placement_url, "mentor-feedback-api": self.mentor_url}
+        return {**{app: f"127.0.0.1:{self.metrics_ports[name]}" for app, name in workers.items()},
+                **{app: url.removeprefix("http://") for app, url in apis.items()}}
+
+    @property
     def placement_producer(self) -> str:
         return f"e2e-pl-{self.tag}"
+
+    @property
+    def long_institution(self) -> str:
+        """A second institution of the session whose id is as long as the registry allows."""
+        return f"e2e-inst-{self.tag}-".ljust(INSTITUTION_ID_MAX, "x")
 
 
 def free_port() -> int:

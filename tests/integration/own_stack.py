@@ -46,10 +46,12 @@ def alive(pid: int) -> bool:
 class OwnStack:
     def __init__(self, name: str) -> None:
         self.data = REPO_ROOT / ".data" / f"{name}-{uuid.uuid4().hex[:8]}"
-        kafka, ctrl, pg = free_port(), free_port(), free_port()
+        kafka, ctrl, pg, kafka_metrics, smtp, mail_http = (free_port() for _ in range(6))
         env = {**os.environ, "WERKPLEK_DATA": str(self.data), "WERKPLEK_KAFKA_PORT": str(kafka),
-               "WERKPLEK_KAFKA_CONTROLLER_PORT": str(ctrl), "WERKPLEK_PG_PORT": str(pg)}
-        for var in ("WERKPLEK_KAFKA_BOOTSTRAP", "WERKPLEK_PG_DSN"):
+               "WERKPLEK_KAFKA_CONTROLLER_PORT": str(ctrl), "WERKPLEK_PG_PORT": str(pg),
+               "WERKPLEK_KAFKA_METRICS_PORT": str(kafka_metrics),
+               "WERKPLEK_MAILPIT_SMTP_PORT": str(smtp), "WERKPLEK_MAILPIT_HTTP_PORT": str(mail_http)}
+        for var in ("WERKPLEK_KAFKA_BOOTSTRAP", "WERKPLEK_PG_DSN", "WERKPLEK_MENTOR_SMTP_PORT"):
             env.pop(var, None)
         self.script_env = env  # the scripts derive the addresses from the ports
         self.env = {**env, "WERKPLEK_KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka}",  # what services are given

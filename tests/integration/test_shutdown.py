@@ -30,6 +30,7 @@ WORKERS = {  # command -> the log line after which its broker is frozen (log lev
     "werkplek_hour_accounting worker": JOINING,
     "werkplek_placement_logging worker": JOINING,
     "werkplek_mentor_feedback worker": JOINING,
+    "werkplek_mentor_feedback notifier": JOINING,
     "werkplek_mentor_feedback progress": r"\[\^---Recovery\]: Starting",  # faust, waiting for its assignment
     "werkplek_funding_reports worker": r"cohort rebuilt",  # assigned partitions, no group: once it follows
 }

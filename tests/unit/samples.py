@@ -21,10 +21,12 @@ from werkplek_events import (
     Event,
     FundingReportPublished,
     FundingReportSnapshotted,
+    InstitutionContactChanged,
     KindCoverage,
     LearningAgreement,
     LearningAgreementSigned,
     LearningOutcome,
+    MentorContactChanged,
     MentorRegistered,
     OutcomeAssessment,
     OutcomeProgressUpdated,
@@ -60,6 +62,7 @@ from werkplek_events.vocabulary import (
     Decision,
     EnrolmentEndReason,
     EnrolmentStatus,
+    Language,
     LearningEnvironment,
     Level,
     OutcomeKind,
@@ -67,6 +70,7 @@ from werkplek_events.vocabulary import (
     PlacementForm,
     RejectionReason,
     ReportScope,
+    RequestPurpose,
     ShareStatus,
     SigningParty,
 )
@@ -126,6 +130,10 @@ def _registry() -> list[Event]:
                             environment=LearningEnvironment.AUTHENTIC),
         MentorRegistered(occurred_at=_at(1, 11), mentor_id=MENTOR, workplace_id=WORKPLACE,
                          institution_id=INSTITUTION, trained=True, webhook_source="nexuzhealth"),
+        MentorContactChanged(occurred_at=_at(1, 12), mentor_id=MENTOR, institution_id=INSTITUTION,
+                             email="an.peeters@azgroeninge.be", language=Language.NL),
+        InstitutionContactChanged(occurred_at=_at(1, 8), institution_id=INSTITUTION,
+                                  email="stagebureau@hogent.be", language=Language.EN),
     ]
 
 
@@ -207,7 +215,7 @@ def _feedback() -> list[Event]:
                               entry_ids=[ENTRY, OTHER_ENTRY], pending_minutes=930,
                               channel=ConfirmationChannel.LINK,
                               link_url="https://werkplek.hogent.be/bevestig/eyJhbGciOiJFZERTQSJ9.c2lnbmVk",
-                              expires_at=_at(25, 18)),
+                              expires_at=_at(25, 18), purpose=RequestPurpose.REMINDER),
         _progress(),
     ]
 

@@ -1,6 +1,6 @@
-"""Operator commands for the local stack: `topics` (create from the registry), `migrate`, `status`.
+"""Operator commands for the local stack: `topics` (create from the registry), `migrate`, `status`, `urls`.
 
-    python -m werkplek_common.cli topics | migrate | status [--watch SECONDS]
+    python -m werkplek_common.cli topics | migrate | status [--watch SECONDS] | urls
 """
 
 from __future__ import annotations
@@ -10,15 +10,65 @@ import asyncio
 import logging
 import sys
 import time
+from dataclasses import dataclass
 
 import asyncpg
+import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from werkplek_events import all_topic_names
+from werkplek_events import FundingReportPublished, all_topic_names, topic_for
 
 from .db import discover, migrate
-from .kafka import ensure_topics
+from .kafka import client_options, ensure_topics
 from .settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Watched:
+    """A service `make run` starts (infra/Procfile), where it answers, and the consumer group it uses."""
+
+    name: str
+    port: int  # its HTTP port (APIs) or metrics port (workers), as infra/Procfile and prometheus.yml set them
+    group: str | None = None
+
+
+WATCHED = (
+    Watched("placement-api", 8001),
+    Watched("placement-worker", 9101, "placement_logging-decisions"),
+    Watched("hour-accounting", 9102, "werkplek-hour-accounting"),
+    Watched("mentor-api", 8002),
+    Watched("mentor-worker", 9103, "mentor-feedback"),
+    Watched("outcome-progress", 9105, "werkplek-outcome-progress"),
+    Watched("funding-reports", 9104, "werkplek-funding-reports"),
+)
+REPORTS_TOPIC = topic_for(FundingReportPublished).name
+
+
+@dataclass(frozen=True)
+class Link:
+    """A page a person opens while `make run` is up."""
+
+    what: str
+    url: str
+
+
+def links(cfg: CommonSettings) -> list[Link]:
+    """Every URL a newcomer needs. Other parts (the app's proxy, the mail catcher, the IdP) add a row here."""
+    prom = cfg.prom_port
+    return [Link("placement API docs", "http://127.0.0.1:8001/docs"),
+            Link("mentor API docs", "http://127.0.0.1:8002/docs"),
+            Link("Prometheus (alerts, queries)", f"http://127.0.0.1:{prom}"),
+            Link("Prometheus targets (is every service scraped?)", f"http://127.0.0.1:{prom}/targets")]
+
+
+def cmd_urls(cfg: CommonSettings) -> int:
+    rows = links(cfg)
+    width = max(len(r.what) for r in rows)
+    for r in rows:
+        print(f"  {r.what.ljust(width)}  {r.url}")
+    return 0
 
 
 async def cmd_topics(cfg: CommonSettings) -> int:
@@ -35,12 +85,12 @@ async def cmd_migrate(cfg: CommonSettings) -> int:
 
 
 async def _kafka_status(cfg: CommonSettings) -> str:
-    admin = AIOKafkaAdminClient(bootstrap_servers=cfg.kafka_bootstrap, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=cfg.kafka_bootstrap, request_timeout_ms=3000, **client_options())
     try:
         await asyncio.wait_for(admin.start(), 5)
     except Exception:
         return "kafka DOWN"
-    consumer = AIOKafkaConsumer(bootstrap_servers=cfg.kafka_bootstrap, request_timeout_ms=3000)
+    consumer = AIOKafkaConsumer(bootstrap_servers=cfg.kafka_bootstrap, request_timeout_ms=3000, **client_options())
     try:
         wanted = all_topic_names()
         present = [t for t in await admin.list_topics() if t in set(wanted)]
@@ -72,14 +122,92 @@ async def _pg_status(cfg: CommonSettings) -> str:
         await conn.close()
 
 
+async def _service_state(client: httpx.AsyncClient, service: Watched) -> str:
+    """up (its /readyz answers 200), not ready (it answers otherwise: a worker not yet in its group,
+    fenced or stuck), or DOWN (nothing listens: the process is gone)."""
+    try:
+        r = await client.get(f"http://127.0.0.1:{service.port}/readyz")
+    except httpx.HTTPError:
+        return "DOWN"
+    return "up" if r.status_code == 200 else f"not ready ({r.status_code})"
+
+
+async def _lags(cfg: CommonSettings, watched: tuple[Watched, ...]) -> dict[str, int | None]:
+    """Each watched group's lag: records on the broker it has not committed (None: not known yet)."""
+    groups = [s.group for s in watched if s.group]
+    out: dict[str, int | None] = dict.fromkeys(groups)
+    admin = AIOKafkaAdminClient(bootstrap_servers=cfg.kafka_bootstrap, request_timeout_ms=3000, **client_options())
+    consumer = AIOKafkaConsumer(bootstrap_servers=cfg.kafka_bootstrap, request_timeout_ms=3000, **client_options())
+    try:
+        await asyncio.wait_for(admin.start(), 5)
+        committed = {g: await admin.list_consumer_group_offsets(g) for g in groups}
+        parts = sorted({tp for offsets in committed.values() for tp in offsets})
+        await consumer.start()
+        consumer.assign(parts)
+        ends = await consumer.end_offsets(parts) if parts else {}
+        for g, offsets in committed.items():
+            if offsets:
+                out[g] = sum(max(0, ends[tp] - meta.offset) for tp, meta in offsets.items() if tp in ends)
+    except Exception as exc:  # the broker down or electing: the services' lines still say what they can
+        log.debug("consumer lag unavailable: %s", exc)
+    finally:
+        await consumer.stop()
+        await admin.close()
+    return out
+
+
+async def _outcomes(cfg: CommonSettings) -> str:
+    """What the system has produced: students with a share, report versions published."""
+    shares: object = "?"
+    try:
+        conn = await asyncio.wait_for(asyncpg.connect(cfg.pg_dsn), 5)
+        try:
+            shares = await conn.fetchval("SELECT count(*) FROM share_read_model")
+        finally:
+            await conn.close()
+    except Exception as exc:  # postgres down or not migrated: its own part of the line says which
+        log.debug("shares unavailable: %s", exc)
+    reports: object = "?"
+    consumer = AIOKafkaConsumer(bootstrap_servers=cfg.kafka_bootstrap, request_timeout_ms=3000, **client_options())
+    try:
+        await asyncio.wait_for(consumer.start(), 5)
+        parts = [TopicPartition(REPORTS_TOPIC, p) for p in consumer.partitions_for_topic(REPORTS_TOPIC) or ()]
+        consumer.assign(parts)
+        reports = sum((await consumer.end_offsets(parts)).values()) if parts else 0
+    except Exception as exc:
+        log.debug("report offsets unavailable: %s", exc)
+    finally:
+        await consumer.stop()
+    return f"students with a share {shares} | report versions published {reports}"
+
+
+async def status_lines(cfg: CommonSettings, watched: tuple[Watched, ...] = WATCHED) -> list[str]:
+    """The status block: the stack, then one line per service (up / not ready / DOWN, lag), then outcomes."""
+    async with httpx.AsyncClient(timeout=1.5) as client:
+        (kafka, pg, outcomes), lags, states = await asyncio.gather(
+            asyncio.gather(_kafka_status(cfg), _pg_status(cfg), _outcomes(cfg)), _lags(cfg, watched),
+            asyncio.gather(*(_service_state(client, s) for s in watched)))
+    width = max(len(s.name) for s in watched)
+    lines = [f"{time.strftime('%H:%M:%S')}  {kafka} | {pg}"]
+    for service, state in zip(watched, states, strict=True):
+        known = lags.get(service.group) if service.group else None
+        lag = "" if service.group is None else f"  lag {'?' if known is None else known}"
+        lines.append(f"  {service.name.ljust(width)}  {state}{lag}")
+    lines.append(f"  {outcomes}")
+    return lines
+
+
 async def cmd_status(cfg: CommonSettings, watch: float) -> int:
+    shown = 0
     while True:
-        kafka, pg = await asyncio.gather(_kafka_status(cfg), _pg_status(cfg))
-        line = f"{time.strftime('%H:%M:%S')}  {kafka} | {pg}"
+        lines = await status_lines(cfg)
         if not watch:
-            print(line)
-            return 0 if "DOWN" not in line else 1
-        print("\r" + line.ljust(110), end="", flush=True, file=sys.stdout)
+            print("\n".join(lines))
+            return 1 if "DOWN" in lines[0] else 0  # the stack's state; services may simply not be started
+        # redraw the block in place: up to its first line, then each line cleared and written again
+        up = f"\x1b[{shown}F" if shown else ""
+        print(up + "\n".join(f"\x1b[2K{line}" for line in lines), flush=True, file=sys.stdout)
+        shown = len(lines)
         await asyncio.sleep(watch)
 
 
@@ -90,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply pending SQL migrations (each once)")
     status = sub.add_parser("status", help="one status line of the stack")
     status.add_argument("--watch", type=float, default=0, help="refresh every N seconds")
+    sub.add_parser("urls", help="every URL a person needs while make run is up")
     args = parser.parse_args(argv)
     cfg = CommonSettings()
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # a broker still electing leaders is not news here
@@ -97,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(cmd_topics(cfg))
     if args.cmd == "migrate":
         return asyncio.run(cmd_migrate(cfg))
+    if args.cmd == "urls":
+        return cmd_urls(cfg)
     try:
         return asyncio.run(cmd_status(cfg, args.watch))
     except KeyboardInterrupt:

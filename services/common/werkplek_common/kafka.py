@@ -5,6 +5,7 @@ so the partition keeps flowing. Delivery is at-least-once: offsets are committed
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -15,10 +16,19 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from werkplek_events import BY_NAME, TOPICS, DecodeError, Event, KafkaRecord, TopicSpec, decode, encode
 
 from .metrics import DLQ_RECORDS, EVENTS_PRODUCED
+from .settings import CommonSettings
 from .shutdown import bounded, unless_stopped
 
 log = logging.getLogger(__name__)
 LEADER_POLL_S = 0.2  # how often topic creation re-checks for partition leaders
+
+
+@functools.cache
+def client_options() -> dict[str, object]:
+    """How this process's Kafka clients connect (werkplek_common.settings): nothing extra on the local
+    plain listener; TLS and SCRAM-SHA-512 as the service's KafkaUser in the cluster. Every consumer,
+    producer and admin client of the code base is built with these."""
+    return CommonSettings().kafka_client_options()
 
 
 def _wanted(specs: Iterable[TopicSpec]) -> dict[str, tuple[int, dict[str, str]]]:
@@ -35,7 +45,7 @@ async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec] = TOPICS) -> 
     """Create missing topics, raise partition counts and reconcile configs. Idempotent.
     Returns what happened per topic: created / updated / unchanged."""
     wanted = _wanted(specs)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="werkplek-topics")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="werkplek-topics", **client_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -82,7 +92,8 @@ async def _reconcile(admin: AIOKafkaAdminClient, name: str, partitions: int, con
 
 def new_producer(bootstrap: str, client_id: str, **overrides: object) -> AIOKafkaProducer:
     """Idempotent producer, acks from all in-sync replicas: a sent event is not lost by the broker."""
-    opts: dict[str, object] = {"acks": "all", "enable_idempotence": True, "linger_ms": 5, "compression_type": None}
+    opts: dict[str, object] = {"acks": "all", "enable_idempotence": True, "linger_ms": 5, "compression_type": None,
+                               **client_options()}
     opts.update(overrides)
     return AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=client_id, **opts)
 
@@ -165,6 +176,7 @@ class EventConsumer:
         self.consumer = AIOKafkaConsumer(
             *topics, bootstrap_servers=bootstrap, group_id=group_id, client_id=name,
             enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed",
+            **client_options(),
         )
         self.handler, self.batch_handler, self.name, self.producer = handler, batch_handler, name, producer
         self.on_batch, self.max_records = on_batch, max_records

@@ -26,8 +26,16 @@ LEASE_LOSSES = Counter(
     "werkplek_lease_losses_total", "Times this process found that another replica had taken its lease", ["lease"],
 )
 
+TENANT_REFUSALS = Counter(
+    "werkplek_tenant_refusals_total",
+    "Requests that named another institution's object (answered as unknown, nothing changed), by kind of"
+    " object and where the request named it (path, query, body, token)",
+    ["kind", "via"],
+)
 
-def serve_metrics(port: int) -> None:
-    """Expose /metrics on its own port, for workers that have no HTTP app of their own."""
+
+def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
+    """Expose /metrics on its own port, for workers that have no HTTP app of their own. Loopback unless
+    the setting `metrics_host` says otherwise (0.0.0.0 in Kubernetes, where Prometheus scrapes the pod)."""
     if port:
-        start_http_server(port, addr="0.0.0.0")  # noqa: S104 - scraped from inside the cluster
+        start_http_server(port, addr=host)

@@ -48,6 +48,16 @@ def problem_response(problem: Problem, instance: str | None = None) -> JSONRespo
                         headers=problem.headers)
 
 
+def comma_choices(value: str, allowed: list[str], field: str, what: str) -> list[str]:
+    """`a,b` of a query parameter, each out of `allowed`; otherwise a 422 problem naming the field."""
+    asked = [v.strip() for v in value.split(",") if v.strip()]
+    if not asked or any(v not in allowed for v in asked):
+        message = f"comma-separated {what} out of {', '.join(allowed)}"
+        raise Problem(422, "Request is not valid", f"{field}: {message}", type_=problem_type("validation"),
+                      errors=[{"field": field, "message": message}])
+    return asked
+
+
 def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
     """pydantic/FastAPI errors as [{field, message}], with `body.`/`query.` prefixes kept for clarity."""
     return [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in errors]

@@ -3,8 +3,11 @@ nothing else in the code base reads `os.environ`."""
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
+from typing import Literal
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .db import SessionLimits
@@ -17,10 +20,20 @@ class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WERKPLEK_", extra="ignore", frozen=True)
 
     kafka_bootstrap: str = "127.0.0.1:19092"
+    # The local stack's broker has one plain listener; in the cluster every client speaks TLS and signs
+    # in with SCRAM-SHA-512 as its KafkaUser (deploy/k8s/components/strimzi): SASL_SSL, the user's name,
+    # the password from the Secret Strimzi writes for the user, and the cluster CA's certificate.
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_ssl_cafile: Path | None = None  # None: the system's trust store
     pg_dsn: str = "postgresql://werkplek@127.0.0.1:55432/werkplek"
     log_level: str = "INFO"
     log_json: bool = True
     metrics_port: int = 0  # 0: metrics only on the service's own HTTP app, no separate listener
+    metrics_host: str = "127.0.0.1"  # where the workers' metrics listener binds: loopback locally, 0.0.0.0 in pods
+    prom_port: int = 19090  # the local Prometheus of `make run` (infra/lib.sh reads the same variable)
     migrations_root: Path = REPO_ROOT / "services"
     data_dir: Path = REPO_ROOT / ".data"
     # bounds of every PostgreSQL session (werkplek_common.db.SessionLimits; 0: none)
@@ -32,3 +45,15 @@ class CommonSettings(BaseSettings):
     @property
     def pg_limits(self) -> SessionLimits:
         return SessionLimits(self.pg_lock_timeout_s, self.pg_statement_timeout_s, self.pg_idle_in_transaction_s)
+
+    def kafka_client_options(self) -> dict[str, object]:
+        """Keyword arguments for every aiokafka client (consumer, producer, admin) of this process."""
+        if self.kafka_security_protocol == "PLAINTEXT":
+            return {}
+        if not self.kafka_sasl_username or not self.kafka_sasl_password.get_secret_value():
+            raise ValueError("WERKPLEK_KAFKA_SASL_USERNAME and WERKPLEK_KAFKA_SASL_PASSWORD are needed for SASL_SSL")
+        cafile = str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None
+        return {"security_protocol": "SASL_SSL", "sasl_mechanism": self.kafka_sasl_mechanism,
+                "sasl_plain_username": self.kafka_sasl_username,
+                "sasl_plain_password": self.kafka_sasl_password.get_secret_value(),
+                "ssl_context": ssl.create_default_context(cafile=cafile)}

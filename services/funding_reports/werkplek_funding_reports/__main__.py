@@ -38,7 +38,7 @@ def worker() -> None:
     configure_logging("funding-reports", cfg.log_level, cfg.log_json)
     if cfg.reports_pseudonym_key.get_secret_value() == DEV_KEY:
         logging.getLogger(__name__).warning("using the development pseudonym key; set WERKPLEK_REPORTS_PSEUDONYM_KEY")
-    serve_metrics(cfg.reports_metrics_port)
+    serve_metrics(cfg.reports_metrics_port, cfg.metrics_host)
     asyncio.run(_run(cfg))
 
 

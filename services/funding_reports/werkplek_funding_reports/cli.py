@@ -17,6 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 from werkplek_common.kafka import new_producer, publish
 from werkplek_events import FundingReportPublished, FundingReportSnapshotted
+from werkplek_events.limits import SNAPSHOT_LABEL_MAX, SNAPSHOT_LABEL_PATTERN
 
 from .book import ReportBook, load_book
 from .config import Settings
@@ -122,6 +123,8 @@ def export(year: Year, out: Annotated[Path, typer.Option(help="file to write")],
 def snapshot(year: Year, programme: Programme = None, institution: Institution = None,
              label: Annotated[str | None, typer.Option(help="snapshot label (default: UTC time)")] = None) -> None:
     """Publish an immutable "as of today" snapshot of a report's latest version."""
+    if label is not None and not (len(label) <= SNAPSHOT_LABEL_MAX and re.fullmatch(SNAPSHOT_LABEL_PATTERN, label)):
+        fail(f"a label is 1 to {SNAPSHOT_LABEL_MAX} characters of A-Z a-z 0-9 _ . - (so the snapshot id fits)", 2)
     cfg = Settings()
     book = read_book(cfg)
     report = find(book, report_id(programme, institution, year), None)

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from werkplek_common.kafka import client_options
 
 OnRecord = Callable[[ConsumerRecord], Awaitable[None]]
 
@@ -20,7 +21,7 @@ async def open_reader(bootstrap: str, topics: Sequence[str], *, client_id: str,
     commit (for lag and bookkeeping) but takes no part in rebalancing: each reader sees everything."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, client_id=client_id,
                                 enable_auto_commit=False, auto_offset_reset="earliest",
-                                isolation_level="read_committed")
+                                isolation_level="read_committed", **client_options())
     parts = await partitions(bootstrap, topics)
     await consumer.start()
     try:
@@ -33,7 +34,7 @@ async def open_reader(bootstrap: str, topics: Sequence[str], *, client_id: str,
 
 
 async def partitions(bootstrap: str, topics: Sequence[str]) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="werkplek-reports-meta")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="werkplek-reports-meta", **client_options())
     await admin.start()
     try:
         described = {t["topic"]: t for t in await admin.describe_topics(list(topics))}

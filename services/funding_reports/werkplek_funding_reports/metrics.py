@@ -17,3 +17,11 @@ COMPUTE_SECONDS = Histogram(
 )
 INPUT_EVENTS = Counter("werkplek_report_input_events_total", "Input events applied to the cohort", ["topic"])
 REPORTS_KNOWN = Gauge("werkplek_reports_known", "Reports the worker keeps up to date")
+QUARANTINES = Counter("werkplek_report_quarantines_total",
+                      "Reports set aside because they could not be computed or published (sent to the report"
+                      " topic's DLQ), by error type", ["error"])
+QUARANTINED = Gauge("werkplek_reports_quarantined", "Reports currently quarantined (not published)")
+
+# Known label values start at 0, so a dashboard shows "none yet" rather than "no data".
+SNAPSHOTS_PUBLISHED.labels("schedule")
+QUARANTINES.labels("ValidationError")  # the one kind seen so far: an own report that does not fit the contract

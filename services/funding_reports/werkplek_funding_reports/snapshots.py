@@ -7,9 +7,9 @@ from datetime import date, datetime
 from typing import Literal
 
 from werkplek_events import FundingReportPublished, FundingReportSnapshotted
+from werkplek_events.limits import ID_MAX, SNAPSHOT_HASH_HEX
 
 Every = Literal["day", "week", "month", "never"]
-MAX_ID = 64
 
 
 def period_label(today: date, every: Every) -> str | None:
@@ -29,11 +29,12 @@ def on_demand_label(now: datetime) -> str:
 
 
 def snapshot_id(report_id: str, label: str) -> str:
-    """`<report_id>:<label>`, or a hash of the report id when that would exceed the id length."""
+    """`<report_id>:<label>`, or a hash of the report id when that would exceed the id length (a label
+    of at most `SNAPSHOT_LABEL_MAX` characters always fits then)."""
     sid = f"{report_id}:{label}"
-    if len(sid) <= MAX_ID:
+    if len(sid) <= ID_MAX:
         return sid
-    return f"snap-{hashlib.sha256(report_id.encode()).hexdigest()[:24]}:{label}"
+    return f"snap-{hashlib.sha256(report_id.encode()).hexdigest()[:SNAPSHOT_HASH_HEX]}:{label}"
 
 
 def to_snapshot(report: FundingReportPublished, sid: str, as_of: date) -> FundingReportSnapshotted:

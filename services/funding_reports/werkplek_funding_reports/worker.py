@@ -4,7 +4,12 @@ State lives in memory and is rebuilt on each start by replaying the inputs from 
 topics keep everything, read models are compacted). Each worker reads all partitions, because a
 programme's report needs all its students; hence manual assignment, not a consumer group (and not
 faust, whose agents would split the cohort by partition). The group id is used only to commit how far
-the worker got, so a malformed record is sent to its DLQ once, not again on every replay."""
+the worker got, so a malformed record is sent to its DLQ once, not again on every replay.
+
+One report that cannot be computed or published (an id from before the limits that makes its report
+id too long, a report over the broker's message size) is quarantined: sent to the report topic's DLQ
+with the reason, counted, and skipped, while every other report keeps being published. An input
+record the cohort cannot apply goes to its topic's DLQ the same way (`quarantine.py`)."""
 
 from __future__ import annotations
 
@@ -14,9 +19,9 @@ import time
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from werkplek_common.kafka import ensure_topics, publish, send_to_dlq
+from werkplek_common.kafka import ensure_topics, publish, send_record, send_to_dlq
 from werkplek_common.shutdown import bounded
-from werkplek_events import DecodeError, FundingReportPublished, FundingReportSnapshotted, decode, topic_for
+from werkplek_events import DecodeError, FundingReportPublished, FundingReportSnapshotted, decode, encode, topic_for
 
 from . import metrics
 from .book import ReportBook, load_book
@@ -25,6 +30,7 @@ from .config import Settings
 from .domain.keys import ReportKey
 from .domain.state import INPUTS, Cohort
 from .kafka_io import open_reader, read_to_end
+from .quarantine import Quarantine, per_record
 from .snapshots import Every, period_label, snapshot_id, to_snapshot
 
 log = logging.getLogger(__name__)
@@ -41,6 +47,7 @@ class ReportWorker:
         self.dirty: dict[ReportKey, float | None] = {}  # -> oldest unreflected input time (None: replayed)
         self.last_publish: dict[ReportKey, float] = {}
         self.committed: dict[TopicPartition, int] = {}
+        self.quarantined = Quarantine(producer)
         self.caught_up = asyncio.Event()
         self._stop = asyncio.Event()
         self.stopped = asyncio.Event()
@@ -97,7 +104,14 @@ class ReportWorker:
                 await send_to_dlq(self.producer, rec, exc, "funding-reports")
             return
         metrics.INPUT_EVENTS.labels(rec.topic).inc()
-        for key in self.cohort.apply(event):
+        try:
+            keys = self.cohort.apply(event)
+        except Exception as exc:  # a record the cohort cannot take stops nothing else
+            log.exception("input record not applied", extra={"fields": {"topic": rec.topic, "offset": rec.offset}})
+            if rec.offset >= self.committed.get(TopicPartition(rec.topic, rec.partition), 0):
+                await send_to_dlq(self.producer, rec, exc, "funding-reports")
+            return
+        for key in keys:
             if not self.cfg.wants(key.institution_id):
                 continue
             self.marks.setdefault(key, Mark()).advance(event.occurred_at, rec.topic, rec.partition, rec.offset)
@@ -109,25 +123,47 @@ class ReportWorker:
     async def publish_due(self) -> None:
         now = time.monotonic()
         due = [k for k in self.dirty if now - self.last_publish.get(k, 0.0) >= self.cfg.reports_debounce_seconds]
-        events, lags = [], []
+        ready: list[tuple[ReportKey, FundingReportPublished, float | None]] = []
         for key in due:
             oldest = self.dirty.pop(key)
-            event = self._recompute(key)
-            if event is None:
+            try:
+                event = self._recompute(key)
+            except Exception as exc:  # this report only: the others are still computed and published
+                await self.quarantined.add(key, exc)
                 continue
-            events.append(event)
+            if event is not None:
+                ready.append((key, event, oldest))
+        published = await self._publish_each(ready)
+        wall = time.time()
+        for key, event, oldest in published:
+            self.book.record(event)
             self.last_publish[key] = now
+            self.quarantined.release(key)
+            metrics.REPORTS_PUBLISHED.labels(event.scope.value).inc()
             if oldest is not None:
-                lags.append(oldest)
-        if events:
-            await publish(self.producer, events, source=SOURCE)
-            for event in events:
-                self.book.record(event)
-                metrics.REPORTS_PUBLISHED.labels(event.scope.value).inc()
-            wall = time.time()
-            for oldest in lags:
                 metrics.INPUT_TO_REPORT.observe(max(0.0, wall - oldest))
         metrics.REPORTS_KNOWN.set(len(self.book.latest))
+
+    async def _publish_each(self, ready: list[tuple[ReportKey, FundingReportPublished, float | None]],
+                            ) -> list[tuple[ReportKey, FundingReportPublished, float | None]]:
+        """Send every report and wait for the broker; one it refuses (too large) is quarantined, the
+        others count as published. Any other failure (the broker gone) is raised, as before."""
+        sent = []
+        for item in ready:
+            try:
+                sent.append((item, await send_record(self.producer, encode(item[1], source=SOURCE))))
+            except per_record() as exc:
+                await self.quarantined.add(item[0], exc, item[1])
+        results = await asyncio.gather(*(future for _, future in sent), return_exceptions=True)
+        published = []
+        for (item, _), result in zip(sent, results, strict=True):
+            if isinstance(result, per_record()):
+                await self.quarantined.add(item[0], result, item[1])
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                published.append(item)
+        return published
 
     def _recompute(self, key: ReportKey) -> FundingReportPublished | None:
         """The new version of the report, or None when its content did not change."""

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from werkplek_common.kafka import client_options
 from werkplek_events import DecodeError, ProgrammeRegistered, decode, topic_for
 
 from .domain import Programme, programme_from
@@ -37,7 +38,8 @@ async def follow_programmes(bootstrap: str, catalogue: ProgrammeCatalogue, on_ch
                             dlq: Callable[[ConsumerRecord, Exception], Awaitable[None]]) -> None:
     """Read the programme topic forever."""
     tp = TopicPartition(TOPIC, 0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+                                **client_options())
     await consumer.start()
     try:
         consumer.assign([tp])

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from werkplek_common.db import create_pool
-from werkplek_common.kafka import new_producer, send_to_dlq
+from werkplek_common.kafka import client_options, new_producer, send_to_dlq
 from werkplek_common.shutdown import bounded
 from werkplek_events import BY_NAME
 
@@ -89,7 +89,7 @@ class Service:
 
 async def input_partitions(bootstrap: str) -> list[TopicPartition]:
     """Every partition of the input topics (they must exist: `python -m werkplek_common.cli topics`)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **client_options())
     await consumer.start()
     await asyncio.sleep(0)  # aiokafka 0.14: stop() right after start() raises CancelledError otherwise
     try:

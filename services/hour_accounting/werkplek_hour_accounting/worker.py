@@ -15,7 +15,7 @@ import time
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
-from werkplek_common.kafka import getmany_or_stop
+from werkplek_common.kafka import client_options, getmany_or_stop
 from werkplek_common.outbox import OutboxRelay
 from werkplek_common.shutdown import bounded
 
@@ -79,7 +79,7 @@ def new_consumer(cfg: AccountingSettings, group: str | None) -> AIOKafkaConsumer
         # co-partitioning: the same partition number of every student topic goes to the same member
         partition_assignment_strategy=(RangePartitionAssignor,),
         session_timeout_ms=int(cfg.accounting_session_timeout_s * 1000), heartbeat_interval_ms=1000,
-        max_partition_fetch_bytes=cfg.accounting_fetch_partition_mb * 2**20,
+        max_partition_fetch_bytes=cfg.accounting_fetch_partition_mb * 2**20, **client_options(),
         fetch_max_bytes=8 * cfg.accounting_fetch_partition_mb * 2**20)
 
 

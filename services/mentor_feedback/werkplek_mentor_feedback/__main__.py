@@ -1,6 +1,6 @@
 """Entry points:
 
-    python -m werkplek_mentor_feedback api | worker | progress
+    python -m werkplek_mentor_feedback api | worker | notifier | progress
     python -m werkplek_mentor_feedback sources add SOURCE [--secret whsec_...] [--endpoint URL]
     python -m werkplek_mentor_feedback sources list | retire SOURCE SECRET | endpoint SOURCE [URL]
 """
@@ -22,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("api", help="the HTTP API (webhooks, confirmation links, progress queries)")
     sub.add_parser("worker", help="consumers, outbox relay, confirmation requests, outbound webhooks")
+    sub.add_parser("notifier", help="mails to mentors and coordinators (SMTP), daily digests")
     sub.add_parser("progress", help="the learning-outcome progress agent (faust)")
     src = sub.add_parser("sources", help="sending sources and their secrets").add_subparsers(dest="action",
                                                                                              required=True)
@@ -79,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         from .worker import run_worker
 
         asyncio.run(run_worker(cfg))
+        return 0
+    if args.cmd == "notifier":
+        from .notifier import run_notifier
+
+        asyncio.run(run_notifier(cfg))
         return 0
     from .progress_agent import run_progress
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -56,6 +57,9 @@ def _problem(status: int, slug: str, title: str, detail: str, kind: str, result:
 
 
 def _unverified(exc: VerificationError) -> Answer:
+    if exc.failure is Failure.MALFORMED_HEADER:
+        return _problem(400, "webhook-header-invalid", "Webhook header not valid", exc.detail, "unknown",
+                        "malformed", [{"field": exc.header, "message": exc.detail}])
     if exc.failure is Failure.STALE_TIMESTAMP:
         return _problem(401, "webhook-stale-timestamp", "Webhook timestamp outside tolerance", exc.detail,
                         "unknown", "stale_timestamp", [{"field": "webhook-timestamp", "message": exc.detail}])
@@ -66,9 +70,10 @@ def _unverified(exc: VerificationError) -> Answer:
 
 async def receive_webhook(pool: asyncpg.Pool, source_id: str, headers: Mapping[str, str], body: bytes, *,
                           now: float, tolerance_s: int) -> Answer:
-    secrets_ = await store.source_secrets(pool, source_id)
+    secrets_ = await store.source_secrets(pool, source_id, datetime.fromtimestamp(now, UTC))
     if not secrets_:
-        return _unverified(VerificationError(Failure.BAD_SIGNATURE, f"no secret is registered for {source_id!r}"))
+        detail = f"no valid secret for {source_id!r} (unknown or retired source)"
+        return _unverified(VerificationError(Failure.BAD_SIGNATURE, detail))
     try:
         signed = verify(secrets_, headers, body, now=now, tolerance_s=tolerance_s)
     except VerificationError as exc:

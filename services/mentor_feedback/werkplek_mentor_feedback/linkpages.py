@@ -1,102 +1,129 @@
-"""The confirmation-link pages: small server-rendered HTML that works on a phone, no script needed."""
+"""The mentor's pages: the page behind a confirmation link (GET shows, the first successful POST uses
+the link up) and the fresh-link form, which answers the same whether or not the address is known."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from html import escape
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
-from werkplek_events.vocabulary import RejectionReason
+from werkplek_events.limits import EMAIL_MAX, EMAIL_PATTERN
+from werkplek_events.vocabulary import Language
 
+from . import i18n
 from .domain import Refused
-from .linkflow import Batch, FormInvalid, ShownEntry, decide_by_link, open_link
+from .linkflow import decide_by_link, mark_opened, open_link, summary
+from .linkform import FormInvalid
 from .links import LinkProblem, LinkRefused
-from .metrics import LINK_VISITS
+from .mentorpage import ask_form, mentor_page, page, thanks
+from .metrics import FRESH_LINKS, LINK_VISITS
 
-_STYLE = ("body{font-family:system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1rem;line-height:1.4}"
-          "fieldset{border:1px solid #ccc;border-radius:.5rem;margin:.75rem 0;padding:.75rem}"
-          "label{display:block;margin:.25rem 0}select,input[type=text],button{font-size:1rem;width:100%;"
-          "box-sizing:border-box;padding:.5rem;margin:.25rem 0}.err{color:#a00}.muted{color:#666}")
-_REFUSALS = {
-    LinkProblem.USED: (410, "This link has already been used",
-                       "The decisions sent with this link were saved. Entries still waiting arrive in a new message."),
-    LinkProblem.EXPIRED: (410, "This link has expired",
-                          "For safety, links work for a limited time. Entries still waiting arrive in a new message."),
-    LinkProblem.TAMPERED: (403, "This link is not valid",
-                           "The link is incomplete or was changed. Open it again from the original message."),
-}
-_REASONS = {"not_worked": "Not worked", "wrong_hours": "Wrong number of hours", "wrong_date": "Wrong date",
-            "not_at_workplace": "Not at the workplace", "duplicate": "Duplicate", "other": "Other"}
+_EMAIL = re.compile(EMAIL_PATTERN)
+MAX_FIELDS = 10 * 500 + 2000  # ten fields per entry of a full batch, and the assessments
+_STATUS = {LinkProblem.USED: 410, LinkProblem.EXPIRED: 410, LinkProblem.TAMPERED: 403}
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-            f'content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">'
-            f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>{body}"
-            "</body></html>")
-    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store",
-                                                           "Referrer-Policy": "no-referrer"})
+def chosen_language(request: Request, asked: str | None, preferred: Language | None) -> Language:
+    """An explicit choice (the page's language link), else the mentor's preference, else the browser's."""
+    if asked in {lang.value for lang in Language}:
+        return Language(asked)
+    return preferred or i18n.from_accept_language(request.headers.get("accept-language")) or i18n.DEFAULT
 
 
-def _refused(problem: LinkProblem) -> HTMLResponse:
+def _refused(request: Request, problem: LinkProblem, lang: Language) -> HTMLResponse:
     LINK_VISITS.labels(problem.value).inc()
-    status, title, text = _REFUSALS[problem]
-    return _page(title, f"<p>{escape(text)}</p>", status)
+    body = f"<p>{escape(i18n.text(lang, f'refused.{problem.value}'))}</p>"
+    if problem is not LinkProblem.USED:
+        body += ask_form(lang, action=_ask_action(request))
+    return page(lang, i18n.text(lang, f"refused.{problem.value}.title"), body, _STATUS[problem])
 
 
-def _hours(minutes: int) -> str:
-    return f"{minutes // 60}h{minutes % 60:02d}"
+def _ask_action(request: Request) -> str:
+    """The fresh-link form's URL relative to the page it is on (works behind the /mentor/ prefix)."""
+    return "../link" if "/confirm/" in request.url.path else "link"
 
 
-def _entry(e: ShownEntry, error: str | None) -> str:
-    head = (f"<legend>{escape(e.work_date)} · {_hours(e.minutes)} · {escape(e.activity)}</legend>"
-            f"<p>Student {escape(e.student_id)}</p><p class=muted>{escape(e.description)}</p>")
-    if e.decision:
-        return f"<fieldset>{head}<p>Already {escape(e.decision)}.</p></fieldset>"
-    i = escape(str(e.entry_id))
-    reasons = "".join(f'<option value="{r.value}">{_REASONS[r.value]}</option>' for r in RejectionReason)
-    err = f"<p class=err>{escape(error)}</p>" if error else ""
-    return (f"<fieldset>{head}{err}<input type=hidden name=revision-{i} value={e.revision}>"
-            f"<label><input type=radio name=decision-{i} value=confirm> Confirm</label>"
-            f"<label><input type=radio name=decision-{i} value=reject> Reject</label>"
-            f'<label>Reason <select name=reason-{i}><option value="">—</option>{reasons}</select></label>'
-            f"<label>Explanation (needed to reject) <input type=text name=comment-{i} maxlength=500></label>"
-            "</fieldset>")
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form(max_files=0, max_fields=MAX_FIELDS)
+    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
-def _form(batch: Batch, errors: dict[str, str], status: int = 200) -> HTMLResponse:
-    total = sum(e.minutes for e in batch.entries if not e.decision)
-    top = f"<p class=err>{escape(errors['form'])}</p>" if "form" in errors else ""
-    items = "".join(_entry(e, errors.get(str(e.entry_id))) for e in batch.entries)
-    body = (f"<p>{len(batch.entries)} entries, {_hours(total)} awaiting your decision. "
-            f"This link works once, until {batch.expires_at:%Y-%m-%d %H:%M} UTC.</p>{top}"
-            f'<form method=post>{items}<button type=submit>Send decisions</button></form>')
-    return _page("Hours awaiting your confirmation", body, status)
+HTML: dict[str, Any] = {"content": {"text/html": {}}}
+PUBLIC: dict[str, Any] = {"security": []}  # the signed token in the path is the credential
+FORM: dict[str, Any] = {**PUBLIC, "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+    "schema": {"type": "object", "additionalProperties": {"type": "string"},
+               "description": "per entry: decision-<id> (confirm/reject/empty), revision-<id>, reason-<id>, "
+                              "comment-<id>; per placement: moment-<p>, level-<p>-<outcome>, note-<p>-<outcome>, "
+                              "sign-<p> (yes); lang (nl/en)"}}}}}
+ASK: dict[str, Any] = {**PUBLIC, "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+    "schema": {"type": "object", "required": ["email"], "properties": {
+        "email": {"type": "string", "maxLength": EMAIL_MAX}, "lang": {"type": "string", "enum": ["nl", "en"]}}}}}}}
 
 
 def install(app: FastAPI) -> None:
-    @app.get("/confirm/{token}", response_class=HTMLResponse, tags=["links"], summary="Entries behind a link")
-    async def show(token: str) -> HTMLResponse:
+    def today() -> datetime:
+        return datetime.fromtimestamp(app.state.clock(), app.state.cfg.mentor_tz)
+
+    @app.get("/confirm/{token}", response_class=HTMLResponse, tags=["mentor page"],
+             summary="The mentor page behind a link (opening does not use it up)",
+             responses={403: HTML, 410: HTML}, openapi_extra=PUBLIC)
+    async def show(token: str, request: Request, lang: Language | None = None) -> HTMLResponse:
         try:
             batch = await open_link(app.state.pool, app.state.link_key, token, now=app.state.clock())
         except LinkRefused as exc:
-            return _refused(exc.problem)
+            return _refused(request, exc.problem, chosen_language(request, lang, None))
         LINK_VISITS.labels("shown").inc()
-        return _form(batch, {})
+        if await mark_opened(app.state.pool, batch.request_id):
+            LINK_VISITS.labels("opened").inc()
+        return mentor_page(batch, chosen_language(request, lang, batch.language), app.state.cfg.mentor_tz)
 
-    @app.post("/confirm/{token}", response_class=HTMLResponse, tags=["links"], summary="Send decisions once")
-    async def decide(token: str, request: Request) -> HTMLResponse:
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    @app.post("/confirm/{token}", response_class=HTMLResponse, tags=["mentor page"],
+              summary="Send decisions, assessments and signatures once",
+              responses={400: HTML, 403: HTML, 409: HTML, 410: HTML, 422: HTML}, openapi_extra=FORM)
+    async def decide(token: str, request: Request, lang: Language | None = None) -> HTMLResponse:
+        form = await _form(request)
         pool, key, now = app.state.pool, app.state.link_key, app.state.clock()
+        asked = lang or form.get("lang")
         try:
-            plan = await decide_by_link(pool, key, token, form, now=now)
+            plan = await decide_by_link(pool, key, token, form, now=now, today=today().date())
         except LinkRefused as exc:
-            return _refused(exc.problem)
+            return _refused(request, exc.problem, chosen_language(request, asked, None))
         except FormInvalid as exc:
-            return _form(await open_link(pool, key, token, now=now), exc.errors, 400)
+            LINK_VISITS.labels("invalid_form").inc()
+            batch = await open_link(pool, key, token, now=now)
+            return mentor_page(batch, chosen_language(request, asked, batch.language), app.state.cfg.mentor_tz,
+                               form, exc.errors, 400)
         except Refused as exc:
-            return _page("Not saved", f"<p>{escape(exc.detail)}</p><p>Nothing was saved; open the link again.</p>",
-                         exc.status)
+            chosen = chosen_language(request, asked, None)
+            return page(chosen, i18n.text(chosen, "page.not_saved.title"),
+                        f"<p>{escape(i18n.text(chosen, 'page.not_saved', detail=exc.detail))}</p>", exc.status)
         LINK_VISITS.labels("applied").inc()
-        done = sum(1 for r in plan.results if r["result"] in ("confirmed", "rejected"))
-        return _page("Thank you", f"<p>{done} decisions saved. You can close this page.</p>")
+        return thanks(chosen_language(request, asked, None), summary(plan))
+
+    @app.get("/link", response_class=HTMLResponse, tags=["mentor page"], summary="Ask for a fresh link",
+             openapi_extra=PUBLIC)
+    async def ask(request: Request, lang: Language | None = None) -> HTMLResponse:
+        chosen = chosen_language(request, lang, None)
+        other = Language.EN if chosen is Language.NL else Language.NL
+        return page(chosen, i18n.text(chosen, "ask.title"), ask_form(chosen, action="link"),
+                    switch=f"?lang={other.value}")
+
+    @app.post("/link", response_class=HTMLResponse, tags=["mentor page"],
+              summary="Mail a fresh link, if the address is a mentor's (the answer never says)",
+              responses={400: HTML}, openapi_extra=ASK)
+    async def asked(request: Request) -> HTMLResponse:
+        form = await _form(request)
+        chosen = chosen_language(request, form.get("lang"), None)
+        email = form.get("email", "").strip()
+        if len(email) > EMAIL_MAX or not _EMAIL.match(email):
+            return page(chosen, i18n.text(chosen, "ask.title"),
+                        ask_form(chosen, action="link", email=email[:EMAIL_MAX], invalid=True), 400)
+        # the same work for a known and an unknown address: one lookup, one row
+        await app.state.pool.execute(
+            "INSERT INTO mf_link_requests(mentor_id) VALUES ((SELECT subject_id FROM mf_contacts WHERE kind = 'mentor'"
+            " AND lower(email) = lower($1) ORDER BY changed_at DESC LIMIT 1))", email)
+        FRESH_LINKS.labels("requested").inc()
+        return page(chosen, i18n.text(chosen, "ask.sent.title"), f"<p>{escape(i18n.text(chosen, 'ask.sent'))}</p>")

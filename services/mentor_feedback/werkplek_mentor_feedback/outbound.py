@@ -79,7 +79,7 @@ class Deliverer:
         OUTBOUND.labels(outcome.result).inc()
 
     async def _post(self, row: asyncpg.Record, attempt: int, at: datetime) -> Outcome:
-        secrets_ = await store.source_secrets(self.pool, row["source_id"])
+        secrets_ = await store.source_secrets(self.pool, row["source_id"], at)
         headers = {**signed_headers(secrets_, row["delivery_id"], int(at.timestamp()), row["payload"]),
                    "content-type": "application/json"}
         try:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import asyncpg
 import faust
 from werkplek_common.db import SessionLimits, create_pool
-from werkplek_common.kafka import PoisonRecord, dlq_record
+from werkplek_common.kafka import PoisonRecord, client_options, dlq_record
 from werkplek_common.metrics import DLQ_RECORDS
 from werkplek_common.shutdown import exit_after
 from werkplek_events import (
@@ -111,6 +112,18 @@ def _topic(message: Any, headers: list[tuple[str, bytes]]) -> str:
     return spec.name if spec else str(message.topic)
 
 
+def credentials() -> faust.SASLCredentials | None:
+    """faust's form of the process's Kafka security (werkplek_common.kafka.client_options): none on the
+    local plain listener, SCRAM-SHA-512 over TLS in the cluster."""
+    opts = client_options()
+    if not opts:
+        return None
+    return faust.SASLCredentials(username=str(opts["sasl_plain_username"]),
+                                 password=str(opts["sasl_plain_password"]),
+                                 ssl_context=cast(ssl.SSLContext, opts["ssl_context"]),
+                                 mechanism=str(opts["sasl_mechanism"]))
+
+
 @dataclass
 class Progress:
     app: faust.App
@@ -121,7 +134,7 @@ class Progress:
 def build(cfg: MentorFeedbackSettings, sink: Sink | None = None, *, app_id: str | None = None) -> Progress:
     app = faust.App(app_id or cfg.mentor_progress_app_id, broker=f"kafka://{cfg.kafka_bootstrap}", store="memory://",
                     topic_partitions=8, web_port=cfg.mentor_progress_web_port, web_bind="127.0.0.1",
-                    consumer_auto_offset_reset="earliest", producer_acks=-1)
+                    consumer_auto_offset_reset="earliest", producer_acks=-1, broker_credentials=credentials())
     source = app.topic(*CONSUMED, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     table = app.Table("outcome-progress-state", default=None, partitions=8, key_type=str, value_type=str)
     out = sink or KafkaPgSink(app, cfg.pg_dsn, cfg.pg_limits)
@@ -159,7 +172,7 @@ def build(cfg: MentorFeedbackSettings, sink: Sink | None = None, *, app_id: str 
 def run_progress(cfg: MentorFeedbackSettings) -> None:
     from werkplek_common.metrics import serve_metrics
 
-    serve_metrics(cfg.metrics_port)
+    serve_metrics(cfg.metrics_port, cfg.metrics_host)
     built = build(cfg)
     built.app.finalize()
     worker = _Worker(built.app, loglevel=cfg.log_level.lower(), override_logging=False)

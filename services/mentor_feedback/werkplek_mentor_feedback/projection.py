@@ -36,15 +36,23 @@ class Projection:
     async def handle_batch(self, batch: Sequence[tuple[Event, ConsumerRecord | None]]) -> None:
         """One transaction per fetched batch: at thousands of events/s a transaction per event is the
         bottleneck. Events already applied (redelivery) are skipped by their id."""
-        events = [event for event, _ in batch]
         async with self.pool.acquire() as conn, conn.transaction():
-            fresh = {r["event_id"] for r in await conn.fetch(
-                "INSERT INTO mf_applied_events(event_id) SELECT unnest($1::uuid[])"
-                " ON CONFLICT DO NOTHING RETURNING event_id", [e.event_id for e in events])}
-            for event in events:
-                if event.event_id in fresh:
-                    fresh.discard(event.event_id)  # a duplicate inside the batch applies once
-                    await apply_event(conn, event)
+            for event in await first_time(conn, "mf_applied_events", [event for event, _ in batch]):
+                await apply_event(conn, event)
+
+
+async def first_time(conn: asyncpg.Connection, ledger: str, events: Sequence[Event]) -> list[Event]:
+    """The events not applied before, each once, recorded as applied in `ledger` (the caller's
+    transaction): a consumer's idempotency by event id."""
+    fresh = {r["event_id"] for r in await conn.fetch(
+        f"INSERT INTO {ledger}(event_id) SELECT unnest($1::uuid[])"
+        " ON CONFLICT DO NOTHING RETURNING event_id", [e.event_id for e in events])}
+    out = []
+    for event in events:
+        if event.event_id in fresh:
+            fresh.discard(event.event_id)  # a duplicate inside the batch applies once
+            out.append(event)
+    return out
 
 
 async def apply_event(conn: asyncpg.Connection, event: Event) -> None:
@@ -69,18 +77,25 @@ async def save_mentor(conn: asyncpg.Connection, e: MentorRegistered) -> None:
         e.mentor_id, e.workplace_id, e.institution_id, e.trained, e.webhook_source, e.occurred_at)
 
 
+_NEWER = "mf_placements.terms_at <= $6"  # the event carries terms at least as new as the stored ones
+_SAVE_PLACEMENT = (
+    "INSERT INTO mf_placements(placement_id, student_id, mentor_id, institution_id, outcomes, terms_at,"  # noqa: S608 - columns from the constants below
+    " workplace_signed_at) VALUES ($1,$2,$3,$4,$5::jsonb,$6,$7) ON CONFLICT (placement_id) DO UPDATE SET"
+    " institution_id = COALESCE($4, mf_placements.institution_id),"
+    + "".join(f" {col} = CASE WHEN {_NEWER} THEN {val} ELSE mf_placements.{col} END,"
+              for col, val in (("student_id", "$2"), ("mentor_id", "$3"), ("outcomes", "$5::jsonb"),
+                               ("workplace_signed_at", "$7")))
+    + " terms_at = GREATEST(mf_placements.terms_at, $6)")
+
+
 async def save_placement(conn: asyncpg.Connection, e: PlacementAgreed | PlacementAmended) -> None:
-    outcomes = json.dumps([{"outcome_id": o.outcome_id, "kind": o.kind.value} for o in e.learning_agreement.outcomes])
+    # titles and where each outcome is acquired are for the mentor page; the rules need id and kind
+    outcomes = json.dumps([{"outcome_id": o.outcome_id, "kind": o.kind.value, "title": o.title,
+                            "acquired_at": o.acquired_at.value} for o in e.learning_agreement.outcomes])
     institution = e.institution_id if isinstance(e, PlacementAgreed) else None
-    await conn.execute(
-        "INSERT INTO mf_placements(placement_id, student_id, mentor_id, institution_id, outcomes, terms_at)"
-        " VALUES ($1,$2,$3,$4,$5::jsonb,$6) ON CONFLICT (placement_id) DO UPDATE SET"
-        " institution_id = COALESCE($4, mf_placements.institution_id),"
-        " student_id = CASE WHEN mf_placements.terms_at <= $6 THEN $2 ELSE mf_placements.student_id END,"
-        " mentor_id = CASE WHEN mf_placements.terms_at <= $6 THEN $3 ELSE mf_placements.mentor_id END,"
-        " outcomes = CASE WHEN mf_placements.terms_at <= $6 THEN $5::jsonb ELSE mf_placements.outcomes END,"
-        " terms_at = GREATEST(mf_placements.terms_at, $6)",
-        e.placement_id, e.student_id, e.mentor_id, institution, outcomes, e.occurred_at)
+    await conn.execute(_SAVE_PLACEMENT,
+        e.placement_id, e.student_id, e.mentor_id, institution, outcomes, e.occurred_at,
+        e.learning_agreement.signed_by_workplace_at)
 
 
 async def save_entry(conn: asyncpg.Connection, e: TimeEntryLogged | TimeEntryCorrected) -> None:

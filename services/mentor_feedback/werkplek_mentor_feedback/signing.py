@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,14 +23,21 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - the format prefix, not a secret
 
 class Failure(StrEnum):
     MISSING_HEADERS = "missing_headers"
+    MALFORMED_HEADER = "malformed_header"
     BAD_SIGNATURE = "bad_signature"
     STALE_TIMESTAMP = "stale_timestamp"
 
 
 class VerificationError(Exception):
-    def __init__(self, failure: Failure, detail: str) -> None:
+    def __init__(self, failure: Failure, detail: str, header: str = "") -> None:
         super().__init__(detail)
-        self.failure, self.detail = failure, detail
+        self.failure, self.detail, self.header = failure, detail, header
+
+
+# Parsed strictly: ASCII only. `str.isdigit()` and `int()` take other scripts' digits and superscripts
+# ("1733080000²" passed the one and broke the other); the id is printable ASCII, as ids are.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_WEBHOOK_ID = re.compile(r"[!-~]{1,255}")
 
 
 @dataclass(frozen=True)
@@ -66,8 +74,12 @@ def parse_headers(headers: Mapping[str, str]) -> SignedHeaders:
     if not (wid and ts and sig):
         raise VerificationError(Failure.MISSING_HEADERS,
                                 "webhook-id, webhook-timestamp and webhook-signature are all required")
-    if not ts.isdigit() or len(ts) > 12:
-        raise VerificationError(Failure.MISSING_HEADERS, "webhook-timestamp must be integer Unix seconds")
+    if not _TIMESTAMP.fullmatch(ts):
+        raise VerificationError(Failure.MALFORMED_HEADER, "webhook-timestamp must be integer Unix seconds: "
+                                "1 to 12 ASCII digits", "webhook-timestamp")
+    if not _WEBHOOK_ID.fullmatch(wid):
+        raise VerificationError(Failure.MALFORMED_HEADER, "webhook-id must be 1 to 255 printable ASCII characters",
+                                "webhook-id")
     sigs = tuple(part[3:] for part in sig.split(" ") if part.startswith("v1,"))
     return SignedHeaders(wid, int(ts), sigs)
 

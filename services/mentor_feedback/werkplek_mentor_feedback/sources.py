@@ -4,6 +4,7 @@ secret generated on first use into the data folder (never committed) so the simu
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Callable
@@ -14,6 +15,11 @@ import asyncpg
 from .signing import SECRET_PREFIX, new_secret
 
 
+def secret_id(secret: str) -> str:
+    """The public name of a secret (shown in listings and the audit trail; the secret never is)."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
 async def add_secret(conn: asyncpg.Connection | asyncpg.Pool, source_id: str, secret: str | None = None,
                      endpoint_url: str | None = None) -> str:
     """Register a source (if new) and a secret for it; returns the secret."""
@@ -22,8 +28,8 @@ async def add_secret(conn: asyncpg.Connection | asyncpg.Pool, source_id: str, se
         raise ValueError(f"a secret starts with {SECRET_PREFIX}")
     await conn.execute("INSERT INTO mf_sources(source_id, endpoint_url) VALUES ($1, $2) ON CONFLICT (source_id)"
                        " DO UPDATE SET endpoint_url = COALESCE($2, mf_sources.endpoint_url)", source_id, endpoint_url)
-    await conn.execute("INSERT INTO mf_source_secrets(source_id, secret) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                       source_id, secret)
+    await conn.execute("INSERT INTO mf_source_secrets(source_id, secret, secret_id) VALUES ($1, $2, $3)"
+                       " ON CONFLICT DO NOTHING", source_id, secret, secret_id(secret))
     return secret
 
 

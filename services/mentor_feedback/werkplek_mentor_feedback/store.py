@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -22,9 +23,13 @@ from werkplek_events.vocabulary import Decision, OutcomeKind
 from .domain import Entry, Mentor, Placement
 
 
-async def source_secrets(conn: asyncpg.Connection | asyncpg.Pool, source_id: str) -> list[str]:
-    rows = await conn.fetch("SELECT secret FROM mf_source_secrets WHERE source_id = $1 ORDER BY created_at",
-                            source_id)
+async def source_secrets(conn: asyncpg.Connection | asyncpg.Pool, source_id: str,
+                         now: datetime | None = None) -> list[str]:
+    """The secrets valid at `now`: not past the grace period of a rotation, of a source not retired."""
+    rows = await conn.fetch(
+        "SELECT k.secret FROM mf_source_secrets k JOIN mf_sources s USING (source_id) WHERE k.source_id = $1"
+        " AND s.retired_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > COALESCE($2, now()))"
+        " ORDER BY k.created_at", source_id, now)
     return [r["secret"] for r in rows]
 
 

@@ -30,7 +30,7 @@ async def run_worker(cfg: MentorFeedbackSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    serve_metrics(cfg.metrics_port)
+    serve_metrics(cfg.metrics_port, cfg.metrics_host)
     pool = await create_pool(cfg.pg_dsn, limits=cfg.pg_limits)
     producer = new_producer(cfg.kafka_bootstrap, f"{SERVICE}-worker")
     if not await unless_stopped(producer.start(), stop):

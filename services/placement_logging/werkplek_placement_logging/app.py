@@ -13,27 +13,35 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.middleware import Middleware
-from werkplek_common.auth import TokenVerifier
+from starlette.types import Scope
+from werkplek_common import openapi
+from werkplek_common.auth import IssuerVerifiers, TokenVerifier
 from werkplek_common.db import create_pool
-from werkplek_common.devidp import ensure_keys
-from werkplek_common.http import create_app
+from werkplek_common.devidp import DEV_AUDIENCE, DEV_ISSUER, ensure_keys
+from werkplek_common.http import BodyLimitFor, create_app
 from werkplek_common.metrics import OUTBOX_BACKLOG, OUTBOX_RELAY_LAG
 
-from . import routes_entries, routes_registry, routes_shares
+from . import routes_contacts, routes_entries, routes_me, routes_registry, routes_shares, routes_students
 from .config import SERVICE, Settings
 from .hot_routes import HotRoutes
 from .ledger import Ledger
 from .nudge import RelayNudge
 from .registry import Registry
 from .schemas import BatchIn, EntryIn
-from .security import Authenticator
+from .security import Authenticator, StudentInstitutions
 
 
-def verifier_for(cfg: Settings) -> TokenVerifier:
-    if cfg.oidc_jwks_url:
-        return TokenVerifier(issuer=cfg.oidc_issuer, audience=cfg.oidc_audience, jwks_url=cfg.oidc_jwks_url)
-    jwks = cfg.oidc_jwks_file or ensure_keys(cfg.data_dir)
-    return TokenVerifier(issuer=cfg.oidc_issuer, audience=cfg.oidc_audience, jwks_file=jwks)
+def verifier_for(cfg: Settings) -> TokenVerifier | IssuerVerifiers:
+    if not cfg.oidc_jwks_url:
+        jwks = cfg.oidc_jwks_file or ensure_keys(cfg.data_dir)
+        return TokenVerifier(issuer=cfg.oidc_issuer, audience=cfg.oidc_audience, jwks_file=jwks,
+                             role_claim=cfg.oidc_role_claim, institution_claim=cfg.oidc_institution_claim)
+    idp = TokenVerifier(issuer=cfg.oidc_issuer, audience=cfg.oidc_audience, jwks_url=cfg.oidc_jwks_url,
+                        role_claim=cfg.oidc_role_claim, institution_claim=cfg.oidc_institution_claim)
+    if not cfg.oidc_trust_dev_idp:
+        return idp
+    dev = TokenVerifier(issuer=DEV_ISSUER, audience=DEV_AUDIENCE, jwks_file=ensure_keys(cfg.data_dir))
+    return IssuerVerifiers(idp, dev)
 
 
 async def _keep_session(_conn: asyncpg.Connection) -> None:
@@ -75,6 +83,7 @@ def build(cfg: Settings | None = None) -> FastAPI:
         app.state.ledger = Ledger(pool, cfg.outbox_producer, cfg.event_source, ZoneInfo(cfg.timezone),
                                   timedelta(seconds=cfg.clock_skew_s), nudge)
         app.state.registry = Registry(pool, cfg.outbox_producer, cfg.event_source)
+        app.state.student_institutions = StudentInstitutions(pool, cfg.student_institution_ttl_s)
         watcher = asyncio.create_task(_watch_outbox(app, cfg))
         try:
             yield
@@ -88,38 +97,42 @@ def build(cfg: Settings | None = None) -> FastAPI:
         await app.state.ledger.pool.fetchval("SELECT 1")
 
     app = create_app(SERVICE, title="werkplek placement logging", version="1.0.0", ready=ready, lifespan=lifespan,
+                     body_limit=body_limits(cfg),
                      description="The registry of placements (coordinators) and the students' time-logging API. "
                                  "Errors are RFC 9457 problem documents naming every field at fault.")
     app.state.auth = Authenticator(verifier_for(cfg))
     app.state.settings = cfg
-    for router in (routes_registry.router, routes_entries.router, routes_shares.router):
+    for router in (routes_registry.router, routes_students.router, routes_entries.router, routes_shares.router,
+                   routes_me.router, routes_contacts.router):
         app.include_router(router)
     hot = [r for r in routes_entries.router.routes
            if isinstance(r, APIRoute) and r.endpoint in (routes_entries.log_entry, routes_entries.log_batch)]
     # appended, not add_middleware (which puts a middleware outermost): inside the metrics middleware
     app.user_middleware.append(Middleware(HotRoutes, routes=hot))
-    _document_raw_bodies(app)
+    openapi.install(app, edit=_document_raw_bodies)
     return app
 
 
-def _document_raw_bodies(app: FastAPI) -> None:
+BATCH_PATH = "/v1/me/entries/batch"
+
+
+def body_limits(cfg: Settings) -> BodyLimitFor:
+    """The offline batch carries up to 500 entries; every other endpoint the default."""
+    def limit(scope: Scope) -> int:
+        return cfg.max_batch_body_bytes if scope.get("path") == BATCH_PATH else cfg.max_body_bytes
+    return limit
+
+
+def _document_raw_bodies(doc: dict[str, Any]) -> None:
     """The POST routes read raw JSON (for the Idempotency-Key fingerprint); put their body schemas in
     the OpenAPI document by hand."""
-    original = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        doc = original()
-        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-        for model in (EntryIn, BatchIn):
-            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            schemas.update(schema.pop("$defs", {}))
-            schemas[model.__name__] = schema
-        app.openapi_schema = doc
-        return doc
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    for model in (EntryIn, BatchIn):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    # the items are read one by one (an invalid one does not refuse the batch), but each is an EntryIn
+    schemas["BatchIn"]["properties"]["entries"]["items"] = {"$ref": "#/components/schemas/EntryIn"}
 
 
 def create() -> FastAPI:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from werkplek_common.auth import INSTITUTION_CLAIM, ROLE_CLAIM
 from werkplek_common.devidp import DEV_AUDIENCE, DEV_ISSUER
 from werkplek_common.settings import CommonSettings
 
@@ -21,12 +22,22 @@ class Settings(CommonSettings):
     oidc_audience: str = DEV_AUDIENCE
     oidc_jwks_url: str | None = None
     oidc_jwks_file: Path | None = None  # default: the dev IdP's JWKS under data_dir
+    oidc_trust_dev_idp: bool = False  # with oidc_jwks_url: also accept the dev IdP's tokens (make run's simulator)
+    oidc_role_claim: str = ROLE_CLAIM  # the claim naming the werkplek role (student, coordinator, ...)
+    oidc_institution_claim: str = INSTITUTION_CLAIM  # the claim naming the institution (as in the registry)
     timezone: str = "Europe/Brussels"  # where students work: "today" and times of day are local
     clock_skew_s: int = 300  # a phone's clock may run ahead this much before "in the future" applies
     max_batch: int = 500
     outbox_producer: str = SERVICE
     event_source: str = "/werkplek/placement-logging"
     decisions_group: str = "placement_logging-decisions"
+    views_group: str = "placement_logging-views"  # share and outcome progress into the student's read models
     worker_metrics_port: int = 0  # 0: no /metrics listener for the worker
     backlog_refresh_s: float = 5.0
     relay_nudge_s: float = 0.01  # at most one NOTIFY to the relay per interval per process; 0: one per write
+    student_institution_ttl_s: float = 30.0  # how long a student's institution is remembered for the token check
+    # Request bodies (bytes), refused with 413 while they are read, before authentication or parsing.
+    # Derived from the largest valid document (tests/unit/test_body_limits.py): a registry document fits
+    # in 256 KiB, a batch of 500 entries at every limit in 3 MiB.
+    max_body_bytes: int = 256 << 10
+    max_batch_body_bytes: int = 4 << 20

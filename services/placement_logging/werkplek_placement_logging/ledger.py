@@ -18,6 +18,7 @@ import orjson
 from werkplek_common.problems import Problem, problem_type
 from werkplek_events import TimeEntryCorrected, TimeEntryLogged, TimeEntryWithdrawn
 from werkplek_events.base import new_event_id
+from werkplek_events.limits import storable
 
 from . import domain
 from . import ledger_sql as sql
@@ -97,13 +98,34 @@ def _count(verdicts: Sequence[Verdict]) -> None:
         ENTRIES_REFUSED.labels(reason).inc(n)
 
 
+def refusals_of(reply: Reply, raw_items: Sequence[Any]) -> list[sql.Refusal]:
+    """The refused items of a batch reply (status 200, per-item results) with the items as sent."""
+    if b'"problem"' not in reply.body:  # nothing refused: skip parsing the reply
+        return []
+    found = []
+    for result in orjson.loads(reply.body)["results"]:
+        if result["status"] < 300:
+            continue
+        raw = raw_items[result["index"]]
+        ident = result["entry_id"] or (raw.get("entry_id") if isinstance(raw, dict) else None)
+        try:
+            entry_id = uuid.UUID(str(ident))
+        except ValueError:
+            continue  # without an id the phone cannot ask for it again; the reply named it by index
+        # as sent, but storable: a NUL in the item (the reason it was refused) cannot go into jsonb
+        found.append(sql.Refusal(entry_id, orjson.dumps(storable(raw)).decode(),
+                                 orjson.dumps(result["problem"]).decode()))
+    return found
+
+
 async def log_entries(ledger: Ledger, student_id: str, items: Sequence[Draft | list[Violation]], idem: Idem,
-                      render: Render, route: str) -> tuple[Reply, bool]:
+                      render: Render, route: str, raw_items: Sequence[Any] | None = None) -> tuple[Reply, bool]:
     """Returns the reply and whether it was replayed from the Idempotency-Key store. A reply with an
-    error status stores nothing at all (the transaction rolls back, the key is free again)."""
+    error status stores nothing at all (the transaction rolls back, the key is free again). With
+    `raw_items` (a batch), the refused items are stored for the student to list."""
     for attempt in (1, 2):
         try:
-            return await _log_once(ledger, student_id, items, idem, render, route)
+            return await _log_once(ledger, student_id, items, idem, render, route, raw_items)
         except _Refused as refused:
             return refused.reply, False
         except asyncpg.UniqueViolationError:
@@ -114,7 +136,7 @@ async def log_entries(ledger: Ledger, student_id: str, items: Sequence[Draft | l
 
 
 async def _log_once(ledger: Ledger, student_id: str, items: Sequence[Draft | list[Violation]], idem: Idem,
-                    render: Render, route: str) -> tuple[Reply, bool]:
+                    render: Render, route: str, raw_items: Sequence[Any] | None) -> tuple[Reply, bool]:
     drafts = [i for i in items if isinstance(i, Draft)]
     async with ledger.pool.acquire() as conn, conn.transaction():
         head = await sql.begin_log(conn, student_id, idem.key, drafts)
@@ -143,8 +165,9 @@ async def _log_once(ledger: Ledger, student_id: str, items: Sequence[Draft | lis
         stored = (student_id, idem.key, idem.fingerprint, reply.status, orjson.dumps(reply.headers).decode(),
                   reply.body)
         notify = ledger.nudge is None or ledger.nudge.claim()
+        refusals = refusals_of(reply, raw_items) if raw_items is not None else []
         await sql.write(conn, student_id, columns, events, producer=ledger.producer, source=ledger.source,
-                        replay=stored, notify=notify)
+                        replay=stored, notify=notify, refusals=refusals)
         commit_sent = time.monotonic()  # the COMMIT goes out when the block ends
     if events and ledger.nudge is not None:
         if notify:

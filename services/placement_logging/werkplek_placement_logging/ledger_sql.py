@@ -107,6 +107,14 @@ WITH input AS (
 ), idem AS (
   INSERT INTO pl_idempotency (principal, key, fingerprint, status_code, headers, body)
   SELECT $20::text, $21::text, $22::bytea, $23::int, $24::jsonb, $25::bytea WHERE $21::text IS NOT NULL
+), cleared AS (  -- an entry stored now is no longer refused (resent after an edit)
+  DELETE FROM pl_refusal WHERE student_id = $1 AND entry_id IN (SELECT entry_id FROM input)
+), refused AS (  -- refused batch items, kept until resent or withdrawn (a lost reply loses nothing)
+  INSERT INTO pl_refusal (student_id, entry_id, entry, problem)
+  SELECT $1, r.entry_id, r.entry, r.problem
+  FROM unnest($27::uuid[], $28::jsonb[], $29::jsonb[]) AS r(entry_id, entry, problem)
+  ON CONFLICT (student_id, entry_id) DO UPDATE SET entry = EXCLUDED.entry, problem = EXCLUDED.problem,
+    refused_at = now()
 )
 SELECT CASE WHEN $26::text IS NOT NULL THEN pg_notify($26::text, $14::text)::text END
 """  # noqa: S608 - built from constants and parameter numbers only
@@ -120,14 +128,25 @@ def facts_columns(facts: Sequence[Facts], event_ids: Sequence[uuid.UUID], revisi
             [f.description for f in facts], list(event_ids), list(revisions), [kind] * len(facts)]
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A refused batch item: its entry id, the item as sent and its problem document (JSON text)."""
+
+    entry_id: uuid.UUID
+    entry: str
+    problem: str
+
+
 async def write(conn: asyncpg.Connection, student_id: str, columns: list[Any], events: Sequence[Event], *,
                 producer: str, source: str, replay: tuple[str, str, bytes, int, str, bytes] | None,
-                notify: bool = True) -> None:
-    """Append revisions (kind logged or corrected), update the current view, stage the events and
-    keep the response for the Idempotency-Key, in one statement. `notify`: wake the relay at commit."""
+                notify: bool = True, refusals: Sequence[Refusal] = ()) -> None:
+    """Append revisions (kind logged or corrected), update the current view, stage the events, keep
+    the response for the Idempotency-Key and the refused items, in one statement. `notify`: wake the
+    relay at commit."""
     principal, key, fingerprint, status, headers, body = replay or (None, None, None, None, None, None)
     await conn.execute(_WRITE, student_id, *columns, producer, *outbox_columns(events, source=source),
-                       principal, key, fingerprint, status, headers, body, CHANNEL if notify and events else None)
+                       principal, key, fingerprint, status, headers, body, CHANNEL if notify and events else None,
+                       [r.entry_id for r in refusals], [r.entry for r in refusals], [r.problem for r in refusals])
 
 
 async def fetch_entry(conn: asyncpg.Connection | asyncpg.Pool, student_id: str, entry_id: uuid.UUID,

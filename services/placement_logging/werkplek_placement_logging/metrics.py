@@ -12,3 +12,5 @@ DECISIONS_APPLIED = Counter("werkplek_entry_decisions_applied_total", "Mentor de
                             ["kind", "effect"])  # effect: applied / stale / duplicate / unknown_entry
 IDEMPOTENT_REPLAYS = Counter("werkplek_idempotent_replays_total", "POSTs answered from the Idempotency-Key store",
                              ["route"])
+VIEWS_APPLIED = Counter("werkplek_student_views_applied_total", "Share and outcome-progress events stored in "
+                        "placement logging's read models", ["effect"])  # applied / stale

@@ -1,5 +1,7 @@
 """Use cases of the registry (coordinators, scoped to their institution). Each change stores the row
-and stages its contract event in one transaction; storing the same terms again changes nothing."""
+and stages its contract event in one transaction; storing the same terms again changes nothing.
+Every id of another institution, in the path or in the body, answers as an unknown one; a student
+belongs to the institution that enrolled them first (`registry_store.claim_student`)."""
 
 from __future__ import annotations
 
@@ -79,7 +81,7 @@ async def put_workplace(reg: Registry, institution: str, workplace_id: str, doc:
 async def put_mentor(reg: Registry, institution: str, mentor_id: str, doc: MentorIn) -> tuple[int, Any]:
     body = doc.model_dump(mode="json")
     async with reg.pool.acquire() as conn, conn.transaction():
-        if await store.load(conn, "workplace", doc.workplace_id, institution) is None:
+        if await store.load(conn, "workplace", doc.workplace_id, institution, via="body") is None:
             raise _invalid([{"field": "workplace_id", "message": "your institution has no workplace with this id"}],
                            "The mentor is not valid")
         return await _put(reg, "mentor", mentor_id, institution, body, {"workplace_id": doc.workplace_id},
@@ -108,8 +110,9 @@ async def put_enrolment(reg: Registry, institution: str, student_id: str, academ
              "phase": doc.phase}
     eid = enrolment_id(student_id, academic_year)
     async with reg.pool.acquire() as conn, conn.transaction():
+        await store.claim_student(conn, student_id, institution, enrol=True)
         current = await store.claim(conn, "enrolment", eid, institution)
-        programme = await store.load(conn, "programme", doc.programme_id, institution)
+        programme = await store.load(conn, "programme", doc.programme_id, institution, via="body")
         errors = []
         if programme is None:
             errors.append({"field": "programme_id", "message": "your institution has no programme with this id"})
@@ -128,13 +131,16 @@ async def _placement_errors(conn: asyncpg.Connection, institution: str, doc: Pla
                             current: asyncpg.Record | None) -> tuple[list[dict[str, str]], asyncpg.Record | None]:
     """Every reference of the terms must be the institution's own; the period must make sense."""
     errors: list[dict[str, str]] = []
-    enrolment = await store.load(conn, "enrolment", enrolment_id(doc.student_id, doc.academic_year), institution)
+    enrolment = await store.load(conn, "enrolment", enrolment_id(doc.student_id, doc.academic_year), institution,
+                                 via="body")
+    if enrolment is not None and await store.foreign_student(conn, doc.student_id, institution, "body"):
+        enrolment = None  # the institution's enrolment of a student who has moved (or was never its own)
     if enrolment is None:
         errors += [{"field": f, "message": "the student has no enrolment in your institution for this year"}
                    for f in ("student_id", "academic_year")]
-    if await store.load(conn, "workplace", doc.workplace_id, institution) is None:
+    if await store.load(conn, "workplace", doc.workplace_id, institution, via="body") is None:
         errors.append({"field": "workplace_id", "message": "your institution has no workplace with this id"})
-    mentor = await store.load(conn, "mentor", doc.mentor_id, institution)
+    mentor = await store.load(conn, "mentor", doc.mentor_id, institution, via="body")
     if mentor is None or mentor["workplace_id"] != doc.workplace_id:
         errors.append({"field": "mentor_id", "message": "no mentor with this id at this workplace"})
     if doc.end_date < doc.start_date:

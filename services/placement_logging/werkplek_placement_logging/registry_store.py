@@ -1,6 +1,8 @@
 """SQL of the registry: one shape for every table (id, institution, body, version) plus the columns
 other queries need. A coordinator sees only the rows of their own institution; another
-institution's row is reported as absent (never revealing that it exists)."""
+institution's row is reported as absent (never revealing that it exists), and the attempt is
+counted (`werkplek_tenant_refusals_total`). Students belong to the institution that enrolled them
+first (`pl_student`)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,13 @@ from typing import Any
 
 import asyncpg
 import orjson
+from werkplek_common.metrics import TENANT_REFUSALS
 from werkplek_common.outbox import stage
 from werkplek_common.problems import Problem, problem_type
 from werkplek_events import Event
+from werkplek_events.limits import text_fault
+
+from .tenancy import foreign
 
 TABLES = {"programme": "pl_programme", "enrolment": "pl_enrolment", "workplace": "pl_workplace",
           "mentor": "pl_mentor", "placement": "pl_placement"}
@@ -23,12 +29,20 @@ def not_found(kind: str) -> Problem:
                    type_=problem_type("not-found"))
 
 
+def refused(kind: str, via: str) -> None:
+    """Count a request that named another institution's object (no per-object label)."""
+    TENANT_REFUSALS.labels(kind, via).inc()
+
+
 async def load(conn: asyncpg.Connection | asyncpg.Pool, kind: str, obj_id: str, institution: str, *,
-               lock: bool = False) -> asyncpg.Record | None:
+               lock: bool = False, via: str = "path") -> asyncpg.Record | None:
     """The row when it belongs to `institution`; None when absent or another institution's."""
     sql = f"SELECT * FROM {TABLES[kind]} WHERE id = $1" + (" FOR UPDATE" if lock else "")  # noqa: S608
     row = await conn.fetchrow(sql, obj_id)
-    return row if row is not None and row["institution_id"] == institution else None
+    if row is not None and foreign(row["institution_id"], institution):
+        refused(kind, via)
+        return None
+    return row
 
 
 async def owned(conn: asyncpg.Connection, kind: str, ids: Sequence[str], institution: str) -> dict[str, asyncpg.Record]:
@@ -40,8 +54,42 @@ async def owned(conn: asyncpg.Connection, kind: str, ids: Sequence[str], institu
 async def claim(conn: asyncpg.Connection, kind: str, obj_id: str, institution: str) -> asyncpg.Record | None:
     """Lock the row for a change. Raises 404 when the id belongs to another institution."""
     row = await conn.fetchrow(f"SELECT * FROM {TABLES[kind]} WHERE id = $1 FOR UPDATE", obj_id)  # noqa: S608
-    if row is not None and row["institution_id"] != institution:
+    if row is not None and foreign(row["institution_id"], institution):
+        refused(kind, "path")
         raise not_found(kind)
+    return row
+
+
+# --- students: each belongs to one institution ---------------------------------------------------
+
+async def student_institution(conn: asyncpg.Connection | asyncpg.Pool, student_id: str) -> str | None:
+    """The institution the registry records for the student; None before their first enrolment."""
+    value: str | None = await conn.fetchval("SELECT institution_id FROM pl_student WHERE student_id = $1",
+                                            student_id)
+    return value
+
+
+async def foreign_student(conn: asyncpg.Connection | asyncpg.Pool, student_id: str, institution: str,
+                          via: str) -> bool:
+    """True (and counted) when the student belongs to another institution."""
+    if foreign(await student_institution(conn, student_id), institution):
+        refused("student", via)
+        return True
+    return False
+
+
+async def claim_student(conn: asyncpg.Connection, student_id: str, institution: str, *,
+                        enrol: bool = False) -> asyncpg.Record | None:
+    """Lock the student's record for a change of their registry data. Raises 404 (counted) when the
+    student belongs to another institution; with `enrol`, a student not known yet is recorded as the
+    institution's (rolled back with the rest when the enrolment is refused)."""
+    if enrol:
+        await conn.execute("INSERT INTO pl_student (student_id, institution_id) VALUES ($1, $2)"
+                           " ON CONFLICT (student_id) DO NOTHING", student_id, institution)
+    row = await conn.fetchrow("SELECT * FROM pl_student WHERE student_id = $1 FOR UPDATE", student_id)
+    if row is not None and foreign(row["institution_id"], institution):
+        refused("student", "path")
+        raise not_found("student")
     return row
 
 
@@ -89,11 +137,14 @@ def decode_cursor(cursor: str | None) -> str | None:
     if not cursor:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
+        value = "\x00"  # refused below, like any cursor this API never gave
+    if text_fault(value):  # a forged cursor must not reach the database as a NUL or a lone surrogate
         raise Problem(400, "The cursor is not valid", "use next_cursor of the previous page as it was given",
                       type_=problem_type("cursor-invalid"),
-                      errors=[{"field": "query.cursor", "message": "not a cursor of this API"}]) from None
+                      errors=[{"field": "query.cursor", "message": "not a cursor of this API"}])
+    return value
 
 
 async def page(pool: asyncpg.Pool, kind: str, institution: str, cursor: str | None, limit: int,

@@ -69,11 +69,11 @@ def idempotency(request: Request, payload: Any) -> Idem:
                       "(a fresh UUID per logical request; resend the same one on retry)",
                       type_=problem_type("idempotency-key-missing"),
                       errors=[{"field": "header.Idempotency-Key", "message": "required"}])
-    key = key.strip().strip('"')  # the draft allows a quoted string (sf-string)
-    if not 0 < len(key) <= MAX_KEY:
-        raise Problem(400, "Idempotency-Key is not valid", f"1 to {MAX_KEY} characters",
-                      type_=problem_type("idempotency-key-invalid"),
-                      errors=[{"field": "header.Idempotency-Key", "message": f"1 to {MAX_KEY} characters"}])
+    key = key.strip().strip('"')  # the draft allows a quoted string (sf-string): printable ASCII
+    if not 0 < len(key) <= MAX_KEY or not (key.isascii() and key.isprintable()):
+        message = f"1 to {MAX_KEY} printable ASCII characters"
+        raise Problem(400, "Idempotency-Key is not valid", message, type_=problem_type("idempotency-key-invalid"),
+                      errors=[{"field": "header.Idempotency-Key", "message": message}])
     canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
     # the path from the scope: what request.url.path gives here, without building the URL
     digest = hashlib.sha256(f"{request.method} {request.scope['path']}\n".encode() + canonical).digest()

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import ValidationError
 from werkplek_common.auth import Principal
 from werkplek_common.problems import Problem, problem_type
+from werkplek_events.limits import Id
 
 from . import domain, entries_read
 from .domain import Draft, Verdict, Violation
@@ -101,7 +102,7 @@ def _body_doc(model: str) -> dict[str, Any]:
 async def log_entry(request: Request) -> Response:
     """Log one entry. Safe to resend: same Idempotency-Key → the stored answer; same entry_id → no
     second entry."""
-    who = student_of(request)
+    who = await student_of(request)
     payload = await _payload(request)
     idem = idempotency(request, payload)
     item = parse_draft(payload)
@@ -117,7 +118,7 @@ async def log_entry(request: Request) -> Response:
                         400: PROBLEM, 409: PROBLEM, 422: PROBLEM})
 async def log_batch(request: Request) -> Response:
     """Offline sync: up to 500 entries, judged one by one (an invalid item does not stop the others)."""
-    who = student_of(request)
+    who = await student_of(request)
     payload = await _payload(request)
     idem = idempotency(request, payload)
     try:
@@ -127,12 +128,12 @@ async def log_batch(request: Request) -> Response:
                       "The batch is not valid") from None
     items = [parse_draft(raw) for raw in batch.entries]
     reply, replayed = await log_entries(_ledger(request), who.subject, items, idem, _batch(request.scope["path"]),
-                                        "/v1/me/entries/batch")
+                                        "/v1/me/entries/batch", batch.entries)
     return reply.response(replayed=replayed)
 
 
 @router.get("/entries", response_model=EntryPage)
-async def list_entries(request: Request, who: Student, placement_id: str | None = None,
+async def list_entries(request: Request, who: Student, placement_id: Id | None = None,
                        from_: Annotated[date | None, Query(alias="from")] = None,
                        to: date | None = None,
                        status: Literal["pending", "confirmed", "rejected", "withdrawn"] | None = None,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from werkplek_common.auth import Principal
-from werkplek_events.base import AcademicYear, Id
+from werkplek_events.limits import AcademicYear, Id, ProgrammeId
 
 from . import registry, registry_store
 from .domain import etag
@@ -65,7 +65,7 @@ async def _list(request: Request, kind: str, who: Principal, cursor: str | None,
 
 
 @router.put("/programmes/{programme_id}", responses=WRITE, response_model=Stored, status_code=200)
-async def put_programme(request: Request, who: Coordinator, programme_id: Id, doc: ProgrammeIn) -> Response:
+async def put_programme(request: Request, who: Coordinator, programme_id: ProgrammeId, doc: ProgrammeIn) -> Response:
     """Register a programme or replace its terms (ProgrammeRegistered)."""
     return _answer(*await registry.put_programme(_reg(request), _inst(who), programme_id, doc))
 
@@ -163,4 +163,5 @@ async def list_placements(request: Request, who: Coordinator, student_id: Id | N
                           limit: Limit = 100) -> Response:
     if student_id is None:
         return await _list(request, "placement", who, cursor, limit)
+    await registry_store.foreign_student(_reg(request).pool, student_id, _inst(who), "query")  # counted only
     return await _list(request, "placement", who, cursor, limit, "AND student_id = $3", (student_id,))

@@ -1,6 +1,7 @@
-"""A student's real workplace share, as hour accounting computed it (table share_read_model, which
-hour accounting owns and fills). Until it exists, or for a student it has not computed yet, the
-answer is a 404 problem saying so: never a made-up value. Also the student's own placements."""
+"""A student's real workplace share, as hour accounting computed it: placement logging's own read
+model (pl_share_view, filled by the worker from accounting.share.updated.v1; read_models.py). For a
+student hour accounting has not computed yet, the answer is a 404 problem saying so: never a made-up
+value. Also the student's own placements."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import asyncpg
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from werkplek_common.auth import Principal
-from werkplek_common.problems import Problem, problem_type
-from werkplek_events.base import Id
+from werkplek_common.problems import Problem, comma_choices, problem_type
+from werkplek_events.limits import ProgrammeId
+from werkplek_events.vocabulary import ShareStatus
 
 from .registry_store import decode_cursor, encode_cursor, stored_doc
 from .replies import dumps
@@ -36,11 +38,7 @@ def _pool(request: Request) -> asyncpg.Pool:
 @router.get("/me/share", responses={200: {"description": "the ShareUpdated document of hour accounting"},
                                     404: PROBLEM})
 async def my_share(request: Request, who: Student) -> Response:
-    try:
-        row = await _pool(request).fetchrow("SELECT body, version FROM share_read_model WHERE student_id = $1",
-                                            who.subject)
-    except asyncpg.UndefinedTableError:
-        raise _not_computed("hour accounting has not computed any share yet") from None
+    row = await _pool(request).fetchrow("SELECT body, version FROM pl_share_view WHERE student_id = $1", who.subject)
     if row is None:
         raise _not_computed("hour accounting has not computed your share yet; it follows your confirmed hours")
     body = row["body"] if isinstance(row["body"], str) else dumps(row["body"]).decode()
@@ -49,22 +47,29 @@ async def my_share(request: Request, who: Student) -> Response:
 
 _SHARES = """
 SELECT s.student_id, s.programme_id, s.version, s.status, s.real_share, s.body, s.updated_at
-FROM share_read_model s
+FROM pl_share_view s
+JOIN pl_student st ON st.student_id = s.student_id AND st.institution_id = $1
 WHERE s.student_id > $2 AND ($3::text IS NULL OR s.programme_id = $3)
-  AND EXISTS (SELECT 1 FROM pl_enrolment e WHERE e.student_id = s.student_id AND e.institution_id = $1)
+  AND ($5::text[] IS NULL OR s.status = ANY($5::text[]))
 ORDER BY s.student_id LIMIT $4
 """
 
 
-@router.get("/shares", response_model=SharePage, responses={404: PROBLEM})
-async def institution_shares(request: Request, who: Coordinator, programme_id: Id | None = None,
+def statuses(value: str | None) -> list[str] | None:
+    """`at_risk,behind` → the statuses asked for; None: all. An unknown status is a 422 naming it."""
+    known = sorted(s.value for s in ShareStatus)
+    return None if value is None else comma_choices(value, known, "query.status", "statuses")
+
+
+@router.get("/shares", response_model=SharePage, responses={404: PROBLEM, 422: PROBLEM})
+async def institution_shares(request: Request, who: Coordinator, programme_id: ProgrammeId | None = None,
+                             status: Annotated[str | None, Query(max_length=100, examples=["at_risk,behind"])] = None,
                              cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Response:
-    """Shares of the institution's students, keyset-paginated by student id."""
-    after = decode_cursor(cursor) or ""
-    try:
-        rows = await _pool(request).fetch(_SHARES, who.institution_id, after, programme_id, limit + 1)
-    except asyncpg.UndefinedTableError:
-        raise _not_computed("hour accounting has not computed any share yet") from None
+    """Shares of the institution's students (those it enrolled first or received by transfer),
+    keyset-paginated by student id; `status=at_risk,behind` lists only the students whose status is
+    one of those (the early-warning list)."""
+    after, wanted = decode_cursor(cursor) or "", statuses(status)
+    rows = await _pool(request).fetch(_SHARES, who.institution_id, after, programme_id, limit + 1, wanted)
     items: list[dict[str, Any]] = [
         {**dict(r), "body": orjson.loads(r["body"]) if isinstance(r["body"], str) else r["body"]}
         for r in rows[:limit]]
@@ -72,9 +77,14 @@ async def institution_shares(request: Request, who: Coordinator, programme_id: I
     return Response(dumps({"items": items, "next_cursor": nxt}), media_type="application/json")
 
 
+_PLACEMENTS = "SELECT * FROM pl_placement WHERE student_id = $1 ORDER BY id LIMIT 1000"
+
+
+async def placements_of(conn: asyncpg.Pool | asyncpg.Connection, student_id: str) -> list[dict[str, Any]]:
+    return [stored_doc(r) for r in await conn.fetch(_PLACEMENTS, student_id)]
+
+
 @router.get("/me/placements", response_model=StoredPage, tags=["time entries"])
 async def my_placements(request: Request, who: Student) -> Response:
-    rows = await _pool(request).fetch("SELECT * FROM pl_placement WHERE student_id = $1 ORDER BY id LIMIT 1000",
-                                      who.subject)
-    return Response(dumps({"items": [stored_doc(r) for r in rows], "next_cursor": None}),
-                    media_type="application/json")
+    items = await placements_of(_pool(request), who.subject)
+    return Response(dumps({"items": items, "next_cursor": None}), media_type="application/json")

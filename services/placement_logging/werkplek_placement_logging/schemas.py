@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from werkplek_events import ContinuumPosition, LearningAgreement, StatusThresholds
-from werkplek_events.base import AcademicYear, Id, Text
+from werkplek_events.limits import AcademicYear, Id, Name, ProgrammeId, Sector, Text
 from werkplek_events.vocabulary import (
     ActivityKind,
     AgeBand,
@@ -54,7 +54,7 @@ class Strict(BaseModel):
 # --- registry ------------------------------------------------------------------------------
 
 class ProgrammeIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Name
     level: Level
     ects: Annotated[int, Field(ge=1, le=400)]
     hours_per_ects: Annotated[int, Field(ge=25, le=30)] = 27
@@ -65,7 +65,7 @@ class ProgrammeIn(Strict):
 
 
 class EnrolmentIn(Strict):
-    programme_id: Id
+    programme_id: ProgrammeId
     phase: Annotated[int, Field(ge=1, le=6)]
     status: EnrolmentStatus
     age_band: AgeBand
@@ -78,8 +78,8 @@ class EnrolmentEndIn(Strict):
 
 
 class WorkplaceIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    sector: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Name
+    sector: Sector
     environment: LearningEnvironment
 
 

@@ -25,6 +25,7 @@ from werkplek_common.logs import configure_logging
 from .config import Settings
 
 READY_POLL_S = 1.0  # the simulator waits for the API as long as it takes: make run starts them together
+DEMO_STUDENT = "inst-1-stu-1"  # named in the README's try-it commands: always enrolled, never drops out
 log = logging.getLogger("simulate")
 SECTORS = ["health", "care", "ict", "construction", "hospitality", "logistics", "education", "retail"]
 LEVELS = [("graduaat", 120), ("professional_bachelor", 180)]
@@ -47,17 +48,19 @@ class Size:
 @dataclass
 class Student:
     id: str
+    institution: str
     placement: str
     start: date
     outcomes: list[str]
     token: str = ""
     dropped_out: bool = False
+    logged: set[date] | None = None  # the days this student's phone has logged (None: not read yet)
 
 
 class Sim:
     def __init__(self, cfg: Settings, base: str, size: Size, seed: int, concurrency: int,
-                 drop_out: float = 0.04) -> None:
-        self.cfg, self.base, self.size, self.drop_out = cfg, base, size, drop_out
+                 drop_out: float = 0.04, prefix: str = "inst") -> None:
+        self.cfg, self.base, self.size, self.drop_out, self.prefix = cfg, base, size, drop_out, prefix
         self.rng = random.Random(seed)
         self.gate = asyncio.Semaphore(concurrency)
         self.client = httpx.AsyncClient(base_url=base, timeout=30, limits=httpx.Limits(max_connections=concurrency))
@@ -99,7 +102,7 @@ class Sim:
         year_start = date(today.year if today.month >= 9 else today.year - 1, 9, 15)
         academic_year = f"{year_start.year}-{year_start.year + 1}"
         for i in range(size.institutions):
-            inst = f"inst-{i + 1}"
+            inst = f"{self.prefix}-{i + 1}"
             coord = self.token(Role.COORDINATOR, f"coord-{i + 1}", inst)
             progs = [f"{inst}-prog-{p + 1}" for p in range(size.programmes // size.institutions or 1)]
             await asyncio.gather(*[self.put(coord, f"/v1/programmes/{p}", self._programme(p)) for p in progs])
@@ -134,7 +137,7 @@ class Sim:
             "age_band": rng.choices(["under_21", "21_to_25", "over_25"], [55, 29, 16])[0],
             "dual_track": rng.random() < 0.25})
         if r.status_code == 409:  # ended in an earlier run (it dropped out): closed, nothing more to do
-            return Student(sid, f"{sid}-pl-1", start, [], dropped_out=True)
+            return Student(sid, inst, f"{sid}-pl-1", start, [], dropped_out=True)
         if r.status_code >= 300:
             raise RuntimeError(f"PUT /v1/enrolments/{sid}/{year}: {r.status_code} {r.text}")
         outcomes = [{"outcome_id": f"LO{k}", "title": f"Outcome {k}", "kind": kind,
@@ -150,8 +153,8 @@ class Sim:
                                                               "transfer", "integration", "target_group")},
             "learning_agreement": {"outcomes": outcomes, "signed_by_institution_at": f"{start}T09:00:00Z",
                                    "signed_by_workplace_at": f"{start}T11:00:00Z"}})
-        student = Student(sid, pid, start, [o["outcome_id"] for o in outcomes if o["acquired_at"] == "workplace"])
-        if rng.random() < self.drop_out:  # the same ending every run: the API then answers 200 and emits nothing
+        student = Student(sid, inst, pid, start, [o["outcome_id"] for o in outcomes if o["acquired_at"] == "workplace"])
+        if sid != DEMO_STUDENT and rng.random() < self.drop_out:  # the same ending every run: 200, nothing emitted
             left = min(date.today(), start + timedelta(days=rng.randint(10, 90)))
             await self.put(coord, f"/v1/placements/{pid}/ending",
                            {"ended_on": left.isoformat(), "reason": "terminated_early"})
@@ -176,7 +179,7 @@ class Sim:
         return doc
 
     async def post(self, st: Student, path: str, body: dict[str, Any]) -> None:
-        st.token = st.token or self.token(Role.STUDENT, st.id)
+        st.token = st.token or self.token(Role.STUDENT, st.id, st.institution)
         key = str(uuid.uuid4())
         r = await self.call("POST", path, st.token, body, key)
         if self.rng.random() < 0.1:  # the phone did not see the answer and sends again, same key
@@ -190,14 +193,41 @@ class Sim:
         else:
             self.stats["ok" if r.status_code < 300 else "refused"] += 1
 
-    async def backfill(self, days: int) -> None:
-        """Phones coming back online: one batch with the last weeks of work days."""
-        today = date.today()
+    async def known_days(self, st: Student) -> set[date]:
+        """The days the student's phone already has an entry for. A real phone keeps its own entries; the
+        simulator, restarted, reads them back once from the API (own entries, from the placement's start),
+        so it logs each work day once instead of sending overlaps that the API must refuse."""
+        if st.logged is None:
+            st.token = st.token or self.token(Role.STUDENT, st.id, st.institution)
+            days: set[date] = set()
+            params: dict[str, Any] = {"placement_id": st.placement, "from": st.start.isoformat(), "limit": 500}
+            while True:
+                async with self.gate:
+                    r = await self.client.get("/v1/me/entries", params=params,
+                                              headers={"Authorization": f"Bearer {st.token}"})
+                if r.status_code != 200:
+                    break
+                page = r.json()
+                days |= {date.fromisoformat(e["work_date"]) for e in page["items"] if e["status"] != "withdrawn"}
+                if not page.get("next_cursor"):
+                    break
+                params["cursor"] = page["next_cursor"]
+            st.logged = days
+        return st.logged
 
+    def free_days(self, st: Student, logged: set[date], back: range) -> list[date]:
+        """Work days (Monday to Friday, since the placement began) `back` days ago with nothing logged yet."""
+        today = date.today()
+        return [d for d in (today - timedelta(days=n) for n in back) if d.weekday() < 5 and d >= st.start
+                and d not in logged]
+
+    async def backfill(self, days: int) -> None:
+        """Phones coming back online: one batch with the last weeks of work days not logged yet."""
         async def sync(st: Student) -> None:
-            span = [today - timedelta(days=d) for d in range(1, days + 1)]
-            work = [d for d in span if d.weekday() < 5 and d >= st.start and self.rng.random() < 0.6]
+            logged = await self.known_days(st)
+            work = [d for d in self.free_days(st, logged, range(1, days + 1)) if self.rng.random() < 0.6]
             if work:
+                logged.update(work)
                 items = [self.entry(st, d, invalid=self.rng.random() < 0.03) for d in work]
                 await self.post(st, "/v1/me/entries/batch", {"entries": items})
         await asyncio.gather(*[sync(st) for st in self.students])
@@ -208,29 +238,40 @@ class Sim:
         started, sent = loop.time(), 0
         pending: set[asyncio.Task[None]] = set()
         while seconds is None or loop.time() - started < seconds:
+            await asyncio.sleep(self.rng.expovariate(rate))
             st = self.rng.choice(self.students)
-            if self.rng.random() < 0.1:  # a burst: several days at once
-                days = [date.today() - timedelta(days=d) for d in range(self.rng.randint(2, 6))]
+            logged = await self.known_days(st)
+            if self.rng.random() < 0.1:  # a burst: a phone that was offline for several days
+                days = self.free_days(st, logged, range(1, self.rng.randint(2, 7)))
+                if not days:
+                    continue  # nothing left to log: this student's phone sends nothing now
+                logged.update(days)
                 task = asyncio.create_task(self.post(st, "/v1/me/entries/batch",
                                                      {"entries": [self.entry(st, d) for d in days]}))
-            else:
-                task = asyncio.create_task(self.post(st, "/v1/me/entries", self.entry(st, date.today() - timedelta(
-                    days=self.rng.randint(0, 3)), invalid=self.rng.random() < 0.05)))
+            else:  # yesterday's work, or a recent day the student forgot (not today: its shift may not
+                # have ended yet, and an entry that ends in the future is refused, whatever the hour the run starts)
+                days = self.free_days(st, logged, range(1, 4))
+                if not days:
+                    continue
+                day = days[0] if self.rng.random() < 0.7 else self.rng.choice(days)
+                logged.add(day)
+                task = asyncio.create_task(self.post(st, "/v1/me/entries", self.entry(
+                    st, day, invalid=self.rng.random() < 0.05)))
             pending.add(task)  # keep a reference until done (the loop holds only weak ones)
             task.add_done_callback(pending.discard)
             sent += 1
             if sent % 500 == 0:
                 log.info("live: %s", self.stats)
-            await asyncio.sleep(self.rng.expovariate(rate))
 
 
 async def main_async(args: argparse.Namespace) -> None:
     cfg = Settings()
     size = Size(1, 2, 20, 5) if args.small else Size(args.institutions, args.programmes, args.students, args.workplaces)
     sim = Sim(cfg, args.base_url or f"http://127.0.0.1:{cfg.api_port}", size, args.seed, args.concurrency,
-              args.drop_out)
+              args.drop_out, args.prefix)
     await sim.wait_ready()
     await sim.build_cohort()
+    log.info("demo student: %s (README: try it by hand)", DEMO_STUDENT)
     await sim.backfill(args.backfill_days)
     if not args.once:
         await sim.live(args.rate, args.seconds)
@@ -254,6 +295,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--drop-out", type=float, default=0.04,
                    help="share of students whose enrolment and placement end early (dropped out)")
     p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--prefix", default="inst", help="institution ids (<prefix>-1, ...): a second, separate cohort")
     args = p.parse_args(argv)
     cfg = Settings()
     configure_logging("simulator", cfg.log_level, cfg.log_json)

@@ -1,5 +1,6 @@
 """The worker process: the outbox relay (events of the API to Kafka), the consumer of mentor
-decisions, and the clean-up of old Idempotency-Key records. Kafka may be down at start: it waits."""
+decisions, the consumer of shares and outcome progress (the student's read models), and the
+clean-up of old Idempotency-Key records. Kafka may be down at start: it waits."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from werkplek_common.metrics import serve_metrics
 from werkplek_common.outbox import OutboxRelay
 from werkplek_common.shutdown import bounded, unless_stopped
 
-from . import decisions
+from . import decisions, read_models
 from .config import SERVICE, Settings
 
 log = logging.getLogger(__name__)
@@ -56,21 +57,25 @@ async def run(cfg: Settings, stop: asyncio.Event) -> None:
     relay = OutboxRelay(pool, producer, cfg.outbox_producer, lease_s=cfg.outbox_lease_s)
     consumer = EventConsumer(cfg.kafka_bootstrap, cfg.decisions_group, decisions.TOPICS, decisions.handler(pool),
                              name=f"{SERVICE}-decisions", producer=producer)
+    views = EventConsumer(cfg.kafka_bootstrap, cfg.views_group, read_models.TOPICS,
+                          batch_handler=read_models.batch_handler(pool), name=f"{SERVICE}-views", producer=producer)
     tasks = []
-    if await unless_stopped(consumer.start(), stop):  # joining the group waits for the broker, unbounded
+    # joining a group waits for the broker, unbounded; both groups are joined at once
+    if await unless_stopped(asyncio.gather(consumer.start(), views.start()), stop):
         tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run()),
-                 asyncio.create_task(_expire_keys(pool, stop))]
+                 asyncio.create_task(views.run()), asyncio.create_task(_expire_keys(pool, stop))]
         log.info("worker running", extra={"fields": {"producer": cfg.outbox_producer}})
         await stop.wait()
     relay.stop()
-    await consumer.stop()
+    # together: each is bounded, and one after the other would double the wait with the broker gone
+    await asyncio.gather(consumer.stop(), views.stop())
     await asyncio.gather(*tasks, return_exceptions=True)
     await bounded(producer.stop(), "producer stop")
     await pool.close()
 
 
 async def main(cfg: Settings) -> None:
-    serve_metrics(cfg.worker_metrics_port)
+    serve_metrics(cfg.worker_metrics_port, cfg.metrics_host)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -41,6 +41,7 @@ async def start_worker(stack, producer) -> AsyncIterator[StartWorker]:
             await commit_ends(stack.kafka_bootstrap, cfg.reports_group_id)
         worker = ReportWorker(cfg, producer)
         task = asyncio.create_task(worker.run())
+        worker.task = task  # type: ignore[attr-defined]  # for `published_while_running`
         running.append((worker, task))
         waiter = asyncio.create_task(worker.caught_up.wait())
         done, _ = await asyncio.wait({waiter, task}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
@@ -87,6 +88,19 @@ async def wait_for_report(bootstrap: str, report_id: str, check: Callable[[Fundi
 
     await read_until(bootstrap, [REPORTS], done, timeout=timeout)
     return found[0]
+
+
+async def published_while_running(worker: ReportWorker, bootstrap: str, report_id: str,
+                                  check: Callable[[FundingReportPublished], bool]) -> FundingReportPublished:
+    """`wait_for_report`, failing with the worker's own error as soon as the worker dies."""
+    waiting = asyncio.create_task(wait_for_report(bootstrap, report_id, check))
+    task: asyncio.Task[None] = worker.task  # type: ignore[attr-defined]
+    await asyncio.wait({waiting, task}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done() and not waiting.done():
+        waiting.cancel()
+        task.result()  # raises what stopped the worker
+        raise AssertionError("the worker stopped before publishing")
+    return waiting.result()
 
 
 def cell(report: FundingReportPublished, section: str, row: str, column: str):

@@ -23,15 +23,15 @@ async def test_read_model_keeps_the_highest_version_and_is_scoped_per_reader(wor
     await upsert_read_model(pool, v1)  # late duplicate of an older version: ignored
     url = f"/students/{world.student}/outcome-progress"
 
-    own = await api.get(url, headers=_bearer(cfg, Role.STUDENT, world.student))
+    own = await api.get(url, headers=_bearer(cfg, Role.STUDENT, world.student, "inst-1"))
     assert own.status_code == 200 and own.json()["version"] == 2
     assert own.json()["never_assessed"] == ["lo-2", "lo-3"] and own.json()["coverage"]["skill"]["agreed"] == 1
     coordinator = await api.get(url, headers=_bearer(cfg, Role.COORDINATOR, "c-1", "inst-1"))
     assert coordinator.status_code == 200
 
-    assert (await api.get(url, headers=_bearer(cfg, Role.STUDENT, world.student_b))).status_code == 404
+    assert (await api.get(url, headers=_bearer(cfg, Role.STUDENT, world.student_b, "inst-1"))).status_code == 404
     assert (await api.get(url, headers=_bearer(cfg, Role.COORDINATOR, "c-2", "inst-other"))).status_code == 404
     assert (await api.get(url, headers=_bearer(cfg, Role.MENTOR, world.mentor_a))).status_code == 403
     assert (await api.get(url)).status_code == 401
     nobody = f"/students/{world.student_b}/outcome-progress"  # placed, but no progress yet
-    assert (await api.get(nobody, headers=_bearer(cfg, Role.STUDENT, world.student_b))).status_code == 404
+    assert (await api.get(nobody, headers=_bearer(cfg, Role.STUDENT, world.student_b, "inst-1"))).status_code == 404

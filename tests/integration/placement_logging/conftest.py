@@ -105,7 +105,8 @@ async def make_cohort(api: httpx.AsyncClient, settings: Settings, institution: s
     for path, body in steps:
         r = await api.put(path, json=body, headers=coord)
         assert r.status_code == 201, (path, r.text)
-    return Cohort(inst, coord, prog, wp, mentor, student, bearer(settings, Role.STUDENT, student), pl, start, end)
+    return Cohort(inst, coord, prog, wp, mentor, student, bearer(settings, Role.STUDENT, student, inst), pl, start,
+                  end)
 
 
 def placement_doc(student: str, wp: str, mentor: str, start: date, end: date) -> dict[str, object]:

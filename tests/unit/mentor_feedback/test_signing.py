@@ -77,6 +77,20 @@ def test_missing_headers_are_refused(missing):
     assert err.value.failure is Failure.MISSING_HEADERS
 
 
+@pytest.mark.parametrize(("header", "value"), [
+    ("webhook-timestamp", f"{NOW}²"),  # str.isdigit() took it, int() did not: a 500 without any secret
+    ("webhook-timestamp", "١٨٠٠٠٠٠٠٠٠"),  # Arabic-Indic digits: int() takes them, the signature would differ
+    ("webhook-timestamp", f"+{NOW}"), ("webhook-timestamp", f"{NOW}.5"), ("webhook-timestamp", "1" * 13),
+    ("webhook-id", "msg 1"), ("webhook-id", "msg_é"), ("webhook-id", "m" * 256),
+])
+def test_header_values_are_parsed_strictly(header, value):
+    secret = new_secret()
+    headers = {**_headers([secret], NOW), header: value}
+    with pytest.raises(VerificationError) as err:
+        verify([secret], headers, BODY, now=NOW)
+    assert (err.value.failure, err.value.header) == (Failure.MALFORMED_HEADER, header)
+
+
 def test_signatures_match_the_standardwebhooks_reference():
     from datetime import UTC, datetime
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from werkplek_events.limits import institution_report_id, programme_report_id
 from werkplek_events.vocabulary import ReportScope
 
 
@@ -19,9 +20,11 @@ class ReportKey:
 
     @property
     def report_id(self) -> str:
+        """Fits the report id's limit for every id the APIs accept (`werkplek_events.limits`); an older
+        record with a longer id makes a report the worker quarantines instead of publishing."""
         if self.programme_id is None:
-            return f"inst:{self.institution_id}:{self.academic_year}"
-        return f"{self.programme_id}:{self.academic_year}"
+            return institution_report_id(self.institution_id, self.academic_year)
+        return programme_report_id(self.programme_id, self.academic_year)
 
 
 def keys_of(institution_id: str, programme_id: str, academic_year: str) -> set[ReportKey]:
