@@ -7,13 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import orjson
 from pydantic import ValidationError
 
 from .base import Event
 from .limits import READING
 from .topics import BY_NAME, topic_for
-from .upcasting import current_revision, upcast
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -41,12 +39,10 @@ class KafkaRecord:
 @lru_cache(maxsize=256)
 def _fixed_headers(cls: type[Event], source: str) -> tuple[Headers, Headers]:
     """The headers that depend only on the event's class and the source, before and after `ce_time`:
-    computed once per pair instead of for every event (a batch encodes hundreds). Upcasters register
-    at import, so the schema revision is fixed by the time anything is encoded."""
+    computed once per pair instead of for every event (a batch encodes hundreds)."""
     before: Headers = [("ce_source", source.encode()), ("ce_type", cls.qualified_type().encode())]
     after: Headers = [
         ("ce_dataschema", f"urn:werkplek:schema:{topic_for(cls).name}".encode()),
-        ("ce_schemarevision", str(current_revision(cls.EVENT_TYPE)).encode()),
         ("content-type", CONTENT_TYPE.encode()),
     ]
     return before, after
@@ -92,7 +88,8 @@ def _require(hdrs: dict[str, str], name: str) -> str:
 
 
 def decode(topic: str, value: bytes | None, headers: Headers | None) -> Event:
-    """Decode one record of `topic` into its event, upcasting older schema revisions."""
+    """Decode one record of `topic` into its event. Tolerant: fields the model does not know are
+    ignored, so an additive change of the payload needs no new version (docs/adr/0006)."""
     spec = BY_NAME.get(topic)
     if spec is None:
         raise DecodeError("topic", f"{topic!r} is not in the topic registry")
@@ -109,7 +106,7 @@ def decode(topic: str, value: bytes | None, headers: Headers | None) -> Event:
         raise DecodeError("content-type", f"expected {CONTENT_TYPE}, got {ctype!r}")
     if not value:
         raise DecodeError("value", "record has no payload")
-    event = _validate(spec.event, value, hdrs.get("ce_schemarevision", "1"))
+    event = _validate(spec.event, value)
     if str(event.event_id) != ce_id:
         raise DecodeError("ce_id", f"header {ce_id!r} differs from payload event_id {event.event_id}")
     return event
@@ -118,21 +115,12 @@ def decode(topic: str, value: bytes | None, headers: Headers | None) -> Event:
 _TOLERANT = {READING: True}  # read what writers stored, refusing only what no store could hold (limits.py)
 
 
-def _validate(cls: type[Event], value: bytes, revision_text: str) -> Event:
+def _validate(cls: type[Event], value: bytes) -> Event:
     try:
-        revision = int(revision_text)
-    except ValueError:
-        raise DecodeError("ce_schemarevision", f"not a number: {revision_text!r}") from None
-    try:
-        if revision >= current_revision(cls.EVENT_TYPE):
-            return cls.model_validate_json(value, context=_TOLERANT)
-        payload = orjson.loads(value)
-        if not isinstance(payload, dict):
-            raise DecodeError("value", "payload is not a JSON object")
-        return cls.model_validate(upcast(cls.EVENT_TYPE, revision, payload), context=_TOLERANT)
-    except orjson.JSONDecodeError as exc:
-        raise DecodeError("value", f"not valid JSON: {exc}") from None
+        return cls.model_validate_json(value, context=_TOLERANT)
     except ValidationError as exc:
+        if exc.errors()[0]["type"] == "json_invalid":
+            raise DecodeError("value", f"not valid JSON: {exc.errors()[0]['msg']}") from None
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"]) or "value"
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""

@@ -85,6 +85,9 @@ TOPICS: tuple[TopicSpec, ...] = (
               description="The latest funding report per programme and academic year, or per institution."),
     TopicSpec(reporting.FundingReportSnapshotted, ("snapshot_id",), 4, consumed=False,
               description="An immutable 'as of' funding report."),
+    TopicSpec(reporting.ReportMemberChanged, ("institution_id", "academic_year"),
+              description="Internal to funding reports: an enrolment's report facts, repartitioned from students"
+                          " to the institution and year whose reports they feed (owned through the consumer group)."),
 )
 
 BY_NAME: dict[str, TopicSpec] = {t.name: t for t in TOPICS}

@@ -71,10 +71,19 @@ HTTP_LATENCY = Panel(
 CONSUMER_LAG = Panel(
     "Consumer lag (records)",
     "Records each consumer group has still to handle, measured at the broker by Strimzi's Kafka Exporter; where "
-    "there is none (the local stack) hour-accounting's own gauge stands in for its group.",
-    [("sum by (consumergroup, topic) (kafka_consumergroup_lag) or label_replace(sum by (topic) "
-      '(werkplek_accounting_consumer_lag_events), "consumergroup", "werkplek-hour-accounting", "", "")',
+    "there is none (the local stack) the stream runtime's own gauge stands in for each consumer.",
+    [("sum by (consumergroup, topic) (kafka_consumergroup_lag) or label_replace(sum by (consumer, topic) "
+      '(werkplek_consumer_lag_events), "consumergroup", "$1", "consumer", "(.*)")',
       "{{consumergroup}} {{topic}}")])
+CONSUMERS = Panel(
+    "Consumers: ready, quarantined keys, errors", "Per consumer of the stream runtime: 1 when ready (joined, "
+    "not fenced, not stuck); keys in quarantine (alert WerkplekConsumerKeyQuarantined; list them with "
+    "`python -m werkplek_common.cli quarantine`); failures its supervisor restarted after; rebalances.",
+    [("max by (consumer) (werkplek_consumer_ready)", "ready {{consumer}}"),
+     ("max by (consumer) (werkplek_consumer_quarantined_keys)", "quarantined {{consumer}}"),
+     ("sum by (consumer) (increase(werkplek_consumer_quarantines_total[1h]))", "quarantines (1 h) {{consumer}}"),
+     ("sum by (consumer) (increase(werkplek_consumer_errors_total[1h]))", "errors (1 h) {{consumer}}"),
+     ("sum by (consumer) (increase(werkplek_consumer_rebalances_total[1h]))", "rebalances (1 h) {{consumer}}")])
 
 OVERVIEW = Dashboard("werkplek-overview", "werkplek: overview", "Is every service up and is the pipeline flowing?", [
     Panel("Services up", "1 when Prometheus can scrape the service (alert WerkplekTargetDown after 5 minutes at 0).",
@@ -82,6 +91,7 @@ OVERVIEW = Dashboard("werkplek-overview", "werkplek: overview", "Is every servic
     Panel("Events produced per second", "Events written to Kafka, by topic (outbox relays and workers).",
           [(rate("werkplek_events_produced_total", "topic"), "{{topic}}")], "ops"),
     CONSUMER_LAG,
+    CONSUMERS,
     Panel("Outbox backlog and relay lag", "Stored changes not yet on Kafka, and the age of the oldest (alerts: "
           "backlog > 1000 for 10 m, lag > 120 s for 5 m).",
           [("max by (producer) (werkplek_outbox_backlog_events)", "backlog {{producer}}"),
@@ -89,6 +99,12 @@ OVERVIEW = Dashboard("werkplek-overview", "werkplek: overview", "Is every servic
     Panel("Outbox published per second, batch p99", "Rows each relay publishes, and the time of one batch.",
           [(rate("werkplek_outbox_published_total", "producer"), "published {{producer}}"),
            (quantile(0.99, "werkplek_outbox_batch_duration_seconds", "producer"), "batch p99 (s) {{producer}}")]),
+    Panel("Outbox relay leases", "Replicas holding each relay's lease (1 in normal operation; 0 for longer than the "
+          "lease's time to live means no replica publishes), and how often it changed hands in the last hour "
+          "(taken; lost: a paused or cut-off holder found another replica had taken it).",
+          [("sum by (lease) (werkplek_leases_held)", "held {{lease}}"),
+           ("sum by (lease) (increase(werkplek_lease_taken_total[1h]))", "taken (1 h) {{lease}}"),
+           ("sum by (lease) (increase(werkplek_lease_losses_total[1h]))", "lost (1 h) {{lease}}")]),
     Panel("Dead-lettered records", "Records a consumer could not decode or apply, sent to the topic's .dlq.",
           [("sum by (topic, consumer) (increase(werkplek_dlq_records_total[$__rate_interval]))",
             "{{consumer}} {{topic}}")]),
@@ -109,6 +125,12 @@ INGEST = Dashboard("werkplek-ingest", "werkplek: ingest (placement logging)",
     Panel("Mentor decisions applied to entries", "Confirmations and rejections from mentor feedback, by effect "
           "(applied, stale, duplicate, unknown entry).",
           [(rate("werkplek_entry_decisions_applied_total", "kind, effect"), "{{kind}} {{effect}}")], "ops"),
+    Panel("Student views applied", "Share and outcome-progress events stored in placement logging's own read "
+          "models, by effect (applied, stale).",
+          [(rate("werkplek_student_views_applied_total", "effect"), "{{effect}}")], "ops"),
+    Panel("Requests naming another institution's object", "Answered as unknown, nothing changed; by kind of "
+          "object and where the request named it (docs/security.md).",
+          [("sum by (kind, via) (increase(werkplek_tenant_refusals_total[$__rate_interval]))", "{{kind}} {{via}}")]),
     Panel("Placement API requests by route", "Requests per second of the placement-logging API, by route.",
           [(rate("werkplek_http_requests_total", "route", '{service="placement_logging"}'), "{{route}}")], "reqps"),
     Panel("Requests for another institution's data", "Requests that named another institution's object or "
@@ -121,33 +143,34 @@ INGEST = Dashboard("werkplek-ingest", "werkplek: ingest (placement logging)",
           [(rate("werkplek_student_views_applied_total", "effect"), "{{effect}}")], "ops"),
 ])
 
+HA = '{consumer="werkplek-hour-accounting"}'  # the consumer label is the group: its default name
 ACCOUNTING = Dashboard("werkplek-accounting", "werkplek: hour accounting and freshness",
                        "Shares computed from the entries and decisions, and how fresh they are.", [
     Panel("Freshness: record produced → share committed", "Per input record, from its Kafka timestamp to its batch "
           "committed (p50, p99): how old the share a student reads can be.",
-          [(quantile(0.5, "werkplek_accounting_processing_latency_seconds"), "p50"),
-           (quantile(0.99, "werkplek_accounting_processing_latency_seconds"), "p99")], "s"),
+          [(quantile(0.5, "werkplek_consumer_processing_latency_seconds", selector=HA), "p50"),
+           (quantile(0.99, "werkplek_consumer_processing_latency_seconds", selector=HA), "p99")], "s"),
     Panel("Input events accounted per second", "By event type.",
-          [(rate("werkplek_accounting_events_processed_total", "type"), "{{type}}")], "ops"),
+          [(rate("werkplek_consumer_events_total", "type", HA), "{{type}}")], "ops"),
     Panel("Share updates and risk changes per second", "ShareUpdated and StudentRiskStatusChanged committed to the "
           "outbox (worsened = true: a student moved towards at risk).",
           [(rate("werkplek_accounting_share_updates_total"), "share updates"),
            (rate("werkplek_accounting_risk_changes_total", "worsened"), "risk changes, worsened={{worsened}}")], "ops"),
     Panel("Batch duration p99", "Time to decode, account and commit one batch.",
-          [(quantile(0.99, "werkplek_accounting_batch_duration_seconds"), "p99")], "s"),
+          [(quantile(0.99, "werkplek_consumer_batch_duration_seconds", selector=HA), "p99")], "s"),
     Panel("Consumer lag per topic", "Records not yet committed (high watermark - stored next offset).",
-          [("sum by (topic) (werkplek_accounting_consumer_lag_events)", "{{topic}}")]),
+          [(f"sum by (topic) (werkplek_consumer_lag_events{HA})", "{{topic}}")]),
     Panel("Daily re-evaluation and fenced batches", "Students evaluated by the daily pass; batches rolled back "
           "because another worker had moved the offsets (should stay at 0 outside a rebalance).",
-          [("sum(increase(werkplek_accounting_reevaluated_students_total[1h]))", "re-evaluated (1 h)"),
-           ("sum(increase(werkplek_accounting_fenced_total[1h]))", "fenced (1 h)")]),
+          [(f"sum(increase(werkplek_consumer_reevaluated_keys_total{HA}[1h]))", "re-evaluated (1 h)"),
+           (f"sum(increase(werkplek_consumer_fenced_total{HA}[1h]))", "fenced (1 h)")]),
     Panel("Students by status per programme", "Students per programme by share status, from the read model "
           "(every replica reports all: max, not sum).",
           [('max by (programme, status) (werkplek_accounting_students{programme=~"$programme"})',
             "{{programme}} {{status}}")], kind="table"),
     Panel("State in memory and programmes awaited", "Students whose state is cached in memory; programmes students "
           "wait for because they are not registered yet.",
-          [("sum(werkplek_accounting_students_in_memory)", "students in memory"),
+          [(f"sum(werkplek_consumer_keys_in_memory{HA})", "students in memory"),
            ("max(werkplek_accounting_programmes_awaited)", "programmes awaited")]),
 ], [query_variable("programme", "Programme", "label_values(werkplek_accounting_students, programme)")])
 
@@ -208,12 +231,16 @@ REPORTS = Dashboard("werkplek-funding-reports", "werkplek: funding reports",
            (quantile(0.99, "werkplek_report_input_lag_seconds"), "p99")], "s"),
     Panel("Report versions published", "By scope (programme, institution).",
           [("sum by (scope) (increase(werkplek_reports_published_total[$__rate_interval]))", "{{scope}}")]),
-    Panel("Reports kept up to date", "Reports the worker keeps (one per programme × year, and per institution).",
-          [("max(werkplek_reports_known)", "reports")]),
+    Panel("Reports quarantined", "Reports set aside because they could not be made (sent once to the report "
+          "topic's DLQ with the reason), now and per hour by error type; the others go on.",
+          [("sum(werkplek_reports_quarantined)", "quarantined now"),
+           ("sum by (error) (increase(werkplek_report_quarantines_total[1h]))", "quarantined (1 h) {{error}}")]),
     Panel("Snapshots", "Immutable snapshots published, by trigger.",
           [("sum by (trigger) (increase(werkplek_report_snapshots_total[$__rate_interval]))", "{{trigger}}")]),
-    Panel("Input events applied", "Events from the other services applied to the cohort, by topic.",
-          [(rate("werkplek_report_input_events_total", "topic"), "{{topic}}")], "ops"),
+    Panel("Input events applied", "Events handled by the two stages (members: the students' facts; reports: "
+          "the members' changes), by event type.",
+          [(rate("werkplek_consumer_events_total", "consumer, type", '{consumer=~"werkplek-funding-reports.*"}'),
+            "{{consumer}} {{type}}")], "ops"),
     Panel("Report compute p99", "Time to compute one report before publishing it.",
           [(quantile(0.99, "werkplek_report_compute_duration_seconds"), "p99")], "s"),
     Panel("Reports quarantined", "Reports set aside because they could not be published (on the report topic's "

@@ -37,6 +37,7 @@ from werkplek_events import (
     PlacementEnded,
     ProgrammeRegistered,
     ReportCell,
+    ReportMemberChanged,
     ReportRow,
     ReportSection,
     ShareUpdated,
@@ -253,9 +254,13 @@ def _report_fields() -> dict[str, Any]:
 
 
 def _reports() -> list[Event]:
+    facts = {"$dict": [["assessments", {"$dict": []}]]}  # funding reports' own encoding (abridged)
     return [
         FundingReportPublished(**_report_fields()),
         FundingReportSnapshotted(snapshot_id="snap-2026-11-30", as_of=date(2026, 11, 30), **_report_fields()),
+        ReportMemberChanged(occurred_at=_at(30, 23, 58), institution_id=INSTITUTION, academic_year=YEAR,
+                            student_id=STUDENT, version=3, facts=facts,
+                            last_event_time=_at(30, 23, 50), offsets={"placement.student.enrolled.v1:3": 17}),
     ]
 
 

@@ -58,6 +58,8 @@ class Lease:
         self.holder = holder or holder_id()
         self.token: int | None = None  # of the current holding; None: not held
         self._valid_until = 0.0  # monotonic
+        for series in (LEASES_HELD.labels(name), LEASE_TAKEN.labels(name), LEASE_LOSSES.labels(name)):
+            series.inc(0)  # each lease's series exists from the start, at 0 (dashboards, alerts)
 
     def valid(self, margin_s: float | None = None) -> bool:
         """Held, for at least `margin_s` more (default: half the time to live)."""

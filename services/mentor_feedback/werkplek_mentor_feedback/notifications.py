@@ -1,14 +1,16 @@
-"""The notifier's consumer: each event is handled once (its id in `mf_notifier_applied`, in the same
-transaction as what it changes). A link request queues a mail; contact events keep the addresses
+"""The notifier's consumer, a stateless processor of the stream runtime: each event is handled once
+(its id in `mf_notifier_applied`, in the runtime's transaction with the stored offsets, so a fenced
+zombie's batch changes nothing). A link request queues a mail; contact events keep the addresses
 (and release the mails that waited for one); risk changes and programmes feed the daily digest."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 import orjson
-from aiokafka import ConsumerRecord
+from werkplek_common.runtime import Context, Processor
 from werkplek_events import (
     ConfirmationRequested,
     Event,
@@ -28,14 +30,29 @@ CONSUMED = (ConfirmationRequested, MentorContactChanged, InstitutionContactChang
 TOPICS = [topic_for(c).name for c in CONSUMED]
 
 
-class Notifications:
-    def __init__(self, pool: asyncpg.Pool, cfg: MentorFeedbackSettings) -> None:
-        self.pool, self.cfg = pool, cfg
+class Notifications(Processor[None]):
+    topics = TOPICS
+    stateful = False
+    publish = False
 
-    async def handle_batch(self, batch: Sequence[tuple[Event, ConsumerRecord | None]]) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
-            for event in await first_time(conn, "mf_notifier_applied", [event for event, _ in batch]):
-                await self.apply(conn, event)
+    def __init__(self, cfg: MentorFeedbackSettings) -> None:
+        self.name, self.cfg = cfg.mentor_notifier_group, cfg
+
+    def handle(self, state: None, events: Sequence[Event], ctx: Context) -> tuple[None, Sequence[Event]]:
+        return None, events
+
+    async def write(self, conn: asyncpg.Connection, outputs: Sequence[Any], ctx: Context) -> None:
+        await self.apply_all(conn, outputs)
+
+    async def apply_batch(self, pool: asyncpg.Pool, events: Sequence[Event]) -> None:
+        """The events in a transaction of their own (outside the runtime: a replay, a test)."""
+        async with pool.acquire() as conn, conn.transaction():
+            await self.apply_all(conn, events)
+
+    async def apply_all(self, conn: asyncpg.Connection, events: Sequence[Event]) -> None:
+        """Inside the caller's transaction; events applied before are skipped by their id."""
+        for event in await first_time(conn, "mf_notifier_applied", events):
+            await self.apply(conn, event)
 
     async def apply(self, conn: asyncpg.Connection, event: Event) -> None:
         if isinstance(event, ConfirmationRequested):

@@ -1,83 +1,44 @@
-"""The worker process: the outbox relay (events of the API to Kafka), the consumer of mentor
-decisions, the consumer of shares and outcome progress (the student's read models), and the
-clean-up of old Idempotency-Key records. Kafka may be down at start: it waits."""
+"""The worker process: the outbox relay (events of the API to Kafka), the consumer of mentor decisions
+and the consumer of shares and outcome progress (the student's read models), both on the stream
+runtime, and the clean-up of old Idempotency-Key records. Kafka and PostgreSQL may be down at start
+or go away: it waits, not ready, and says so on its health endpoints."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-import signal
+from datetime import timedelta
 
-import asyncpg
-from aiokafka import AIOKafkaProducer
-from werkplek_common.db import create_pool
-from werkplek_common.kafka import EventConsumer, new_producer
-from werkplek_common.metrics import serve_metrics
-from werkplek_common.outbox import OutboxRelay
-from werkplek_common.shutdown import bounded, unless_stopped
+from werkplek_common.runtime import Options, Worker
+from werkplek_common.runtime.loop import sleep_unless_stopped
 
-from . import decisions, read_models
-from .config import SERVICE, Settings
+from .config import Settings
+from .decisions import Decisions
+from .read_models import Views
 
-log = logging.getLogger(__name__)
-IDEMPOTENCY_TTL = "7 days"  # longer than a phone stays offline; after it, entry_id dedupe still holds
+IDEMPOTENCY_TTL = timedelta(days=7)  # longer than a phone stays offline; after it, entry_id dedupe still holds
+EXPIRE_EVERY_S = 600
 
 
-async def _started_producer(cfg: Settings, stop: asyncio.Event) -> AIOKafkaProducer | None:
-    delay = 0.5
-    while not stop.is_set():
-        producer = new_producer(cfg.kafka_bootstrap, f"{SERVICE}-relay")
-        try:
-            await producer.start()
-            return producer
-        except Exception as exc:
-            log.warning("kafka unreachable; retrying", extra={"fields": {"error": repr(exc)}})
-            await producer.stop()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
-            delay = min(delay * 2, 10)
-    return None
+def build(cfg: Settings) -> Worker:
+    worker = Worker(cfg.decisions_group, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.pg_dsn,
+                    metrics_port=cfg.worker_metrics_port, metrics_host=cfg.metrics_host, limits=cfg.pg_limits,
+                    lease_s=cfg.outbox_lease_s, pool_size=4)
+    worker.consumer(Decisions(cfg.decisions_group), Options(group=cfg.decisions_group, batch_max=5_000),
+                    outbox_producer=cfg.outbox_producer)
+    worker.consumer(Views(cfg.views_group), Options(group=cfg.views_group, batch_max=5_000),
+                    outbox_producer=cfg.outbox_producer)
+    worker.relay(cfg.outbox_producer)
+
+    async def expire_keys(stop: asyncio.Event) -> None:
+        assert worker.pool is not None
+        while not stop.is_set():
+            await worker.pool.execute("DELETE FROM pl_idempotency WHERE created_at < now() - $1::interval",
+                                      IDEMPOTENCY_TTL)
+            await sleep_unless_stopped(stop, EXPIRE_EVERY_S)
+
+    worker.task("idempotency-expiry", expire_keys)
+    return worker
 
 
-async def _expire_keys(pool: asyncpg.Pool, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        with contextlib.suppress(Exception):
-            await pool.execute("DELETE FROM pl_idempotency WHERE created_at < now() - $1::interval", IDEMPOTENCY_TTL)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 600)
-
-
-async def run(cfg: Settings, stop: asyncio.Event) -> None:
-    pool = await create_pool(cfg.pg_dsn, min_size=2, max_size=4, limits=cfg.pg_limits)
-    producer = await _started_producer(cfg, stop)
-    if producer is None:
-        await pool.close()
-        return
-    relay = OutboxRelay(pool, producer, cfg.outbox_producer, lease_s=cfg.outbox_lease_s)
-    consumer = EventConsumer(cfg.kafka_bootstrap, cfg.decisions_group, decisions.TOPICS, decisions.handler(pool),
-                             name=f"{SERVICE}-decisions", producer=producer)
-    views = EventConsumer(cfg.kafka_bootstrap, cfg.views_group, read_models.TOPICS,
-                          batch_handler=read_models.batch_handler(pool), name=f"{SERVICE}-views", producer=producer)
-    tasks = []
-    # joining a group waits for the broker, unbounded; both groups are joined at once
-    if await unless_stopped(asyncio.gather(consumer.start(), views.start()), stop):
-        tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run()),
-                 asyncio.create_task(views.run()), asyncio.create_task(_expire_keys(pool, stop))]
-        log.info("worker running", extra={"fields": {"producer": cfg.outbox_producer}})
-        await stop.wait()
-    relay.stop()
-    # together: each is bounded, and one after the other would double the wait with the broker gone
-    await asyncio.gather(consumer.stop(), views.stop())
-    await asyncio.gather(*tasks, return_exceptions=True)
-    await bounded(producer.stop(), "producer stop")
-    await pool.close()
-
-
-async def main(cfg: Settings) -> None:
-    serve_metrics(cfg.worker_metrics_port, cfg.metrics_host)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await run(cfg, stop)
+async def main(cfg: Settings) -> int:
+    return await build(cfg).run()
