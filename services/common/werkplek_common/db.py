@@ -93,6 +93,12 @@ def discover(root: Path) -> list[Migration]:
         if not m:
             raise MigrationError(f"{path}: migration files are named NNNN_lower_snake.sql")
         found.append(Migration(path.parent.parent.name, int(m[1]), m[2], path.read_text()))
+    seen: dict[tuple[str, int], str] = {}
+    for mig in found:  # two branches that each added "the next number" meet in a merge: say so here
+        if (key := (mig.service, mig.version)) in seen:
+            raise MigrationError(f"{mig.service}: {seen[key]} and {mig.name} share version {mig.version:04d};"
+                                 " number every migration of a service uniquely")
+        seen[key] = mig.name
     return sorted(found, key=lambda x: (x.service != "common", x.service, x.version))
 
 
