@@ -1,13 +1,14 @@
 """Every session of a pool is bounded on the server (werkplek_common.db.SessionLimits), so a paused or
 dead holder of a lock blocks the others for a bounded time. The holder here is a session that took
 row locks inside a transaction and then sent nothing more: what PostgreSQL sees of a worker paused by
-SIGSTOP in the middle of its commit (the server cannot tell the two apart). The locked rows are hour
-accounting's stored offsets and the statement that waits is its partition claim, as in the incident
-of issue 17 (the other replica's claim blocked until its own 30 s client timeout)."""
+SIGSTOP in the middle of its commit (the server cannot tell the two apart). The locked rows are the
+runtime's stored offsets (`runtime_offsets`, hour accounting's among them) and the statement that
+waits is its partition claim, as in the incident of issue 17 (the other replica's claim blocked until its own 30 s client timeout)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -21,7 +22,7 @@ from tests.support import eventually
 
 # a waiter outlasts a paused holder (idle 1 s < lock 2 s) but not a busy one (statement 3 s)
 SHORT = SessionLimits(lock_timeout_s=2.0, statement_timeout_s=3.0, idle_in_transaction_s=1.0)
-CLAIM = ("INSERT INTO ha_offsets (consumer_group, topic, partition, next_offset) VALUES ($1, 't', 0, 0)"
+CLAIM = ("INSERT INTO runtime_offsets (consumer_group, topic, partition, next_offset) VALUES ($1, 't', 0, 0)"
          " ON CONFLICT DO NOTHING")
 
 
@@ -37,7 +38,7 @@ async def group(pg: asyncpg.Connection) -> AsyncIterator[str]:
     name = f"test-limits-{uuid.uuid4().hex[:8]}"
     await pg.execute(CLAIM, name)
     yield name
-    await pg.execute("DELETE FROM ha_offsets WHERE consumer_group = $1", name)
+    await pg.execute("DELETE FROM runtime_offsets WHERE consumer_group = $1", name)
 
 
 async def _settings(conn: asyncpg.Connection) -> tuple[str, str, str]:
@@ -65,7 +66,7 @@ async def test_a_paused_holder_in_a_transaction_frees_its_locks_within_the_bound
     try:
         holder_pid = await holder.fetchval("SELECT pg_backend_pid()")
         await holder.execute("BEGIN")
-        await holder.execute("UPDATE ha_offsets SET next_offset = 1 WHERE consumer_group = $1", group)
+        await holder.execute("UPDATE runtime_offsets SET next_offset = 1 WHERE consumer_group = $1", group)
         # ... and the holder sends nothing more, as if paused: the claim waits, then goes through
         started = time.monotonic()
         async with short_pool.acquire() as claimer:
@@ -73,11 +74,13 @@ async def test_a_paused_holder_in_a_transaction_frees_its_locks_within_the_bound
             waited = time.monotonic() - started
             # the server ended the holder's session and rolled its update back
             assert not await claimer.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", holder_pid)
-            assert await claimer.fetchval("SELECT next_offset FROM ha_offsets WHERE consumer_group = $1", group) == 0
+            assert await claimer.fetchval("SELECT next_offset FROM runtime_offsets WHERE consumer_group = $1", group) == 0
         assert SHORT.idle_in_transaction_s * 0.5 < waited < SHORT.lock_timeout_s  # freed by the holder's end
     finally:
-        holder.terminate()  # its session is gone: the pool replaces it
-        await short_pool.release(holder)
+        # its session is gone: the pool replaces it (asyncpg may have handed the dead connection back already)
+        with contextlib.suppress(asyncpg.InterfaceError):
+            holder.terminate()
+            await short_pool.release(holder)
 
 
 async def test_a_busy_holder_makes_waiters_fail_after_lock_timeout_and_is_cancelled_itself(
@@ -86,7 +89,7 @@ async def test_a_busy_holder_makes_waiters_fail_after_lock_timeout_and_is_cancel
     try:
         async def hold() -> None:
             async with holder.transaction():
-                await holder.execute("UPDATE ha_offsets SET next_offset = 1 WHERE consumer_group = $1", group)
+                await holder.execute("UPDATE runtime_offsets SET next_offset = 1 WHERE consumer_group = $1", group)
                 await holder.execute("SELECT pg_sleep(60)")  # busy, not idle: ended by statement_timeout
 
         holding = asyncio.create_task(hold())
@@ -100,7 +103,7 @@ async def test_a_busy_holder_makes_waiters_fail_after_lock_timeout_and_is_cancel
             with pytest.raises(asyncpg.LockNotAvailableError):
                 async with other.transaction():
                     await other.execute("SET LOCAL statement_timeout = 0")  # only lock_timeout may end the wait
-                    await other.execute("SELECT 1 FROM ha_offsets WHERE consumer_group = $1 FOR UPDATE", group)
+                    await other.execute("SELECT 1 FROM runtime_offsets WHERE consumer_group = $1 FOR UPDATE", group)
             assert time.monotonic() - started < SHORT.lock_timeout_s + 1
         with pytest.raises(asyncpg.QueryCanceledError):
             await holding  # the holder's own statement was cancelled after statement_timeout

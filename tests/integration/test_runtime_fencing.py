@@ -153,7 +153,7 @@ async def test_a_worker_frozen_past_its_session_is_fenced_and_its_stale_batch_ch
                    if r.key.decode() == paused_student)
     finally:
         for table in ("runtime_state", "runtime_offsets", "runtime_quarantine"):
-            await pg.execute(f"DELETE FROM {table} WHERE consumer_group = $1", group)  # noqa: S608 - ours
+            await pg.execute(f"DELETE FROM {table} WHERE consumer_group = $1", group)
         await pg.execute("DELETE FROM test_runtime_fencing WHERE student_id LIKE $1", f"fence-{tag}-%")
 
 
