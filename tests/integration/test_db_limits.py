@@ -3,7 +3,8 @@ dead holder of a lock blocks the others for a bounded time. The holder here is a
 row locks inside a transaction and then sent nothing more: what PostgreSQL sees of a worker paused by
 SIGSTOP in the middle of its commit (the server cannot tell the two apart). The locked rows are the
 runtime's stored offsets (`runtime_offsets`, hour accounting's among them) and the statement that
-waits is its partition claim, as in the incident of issue 17 (the other replica's claim blocked until its own 30 s client timeout)."""
+waits is its partition claim, as in the incident of issue 17 (the other replica's claim blocked
+until its own 30 s client timeout)."""
 
 from __future__ import annotations
 
@@ -74,7 +75,8 @@ async def test_a_paused_holder_in_a_transaction_frees_its_locks_within_the_bound
             waited = time.monotonic() - started
             # the server ended the holder's session and rolled its update back
             assert not await claimer.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", holder_pid)
-            assert await claimer.fetchval("SELECT next_offset FROM runtime_offsets WHERE consumer_group = $1", group) == 0
+            assert await claimer.fetchval("SELECT next_offset FROM runtime_offsets WHERE consumer_group = $1",
+                                          group) == 0
         assert SHORT.idle_in_transaction_s * 0.5 < waited < SHORT.lock_timeout_s  # freed by the holder's end
     finally:
         # its session is gone: the pool replaces it (asyncpg may have handed the dead connection back already)
