@@ -82,7 +82,9 @@ CONSUMERS = Panel(
     [("max by (consumer) (werkplek_consumer_ready)", "ready {{consumer}}"),
      ("max by (consumer) (werkplek_consumer_quarantined_keys)", "quarantined {{consumer}}"),
      ("sum by (consumer) (increase(werkplek_consumer_quarantines_total[1h]))", "quarantines (1 h) {{consumer}}"),
-     ("sum by (consumer) (increase(werkplek_consumer_errors_total[1h]))", "errors (1 h) {{consumer}}"),
+     # errors carry their type, unknown before one happens: 0 for every ready-reporting consumer until then
+     ("sum by (consumer) (increase(werkplek_consumer_errors_total[1h]))"
+      " or sum by (consumer) (werkplek_consumer_ready) * 0", "errors (1 h) {{consumer}}"),
      ("sum by (consumer) (increase(werkplek_consumer_rebalances_total[1h]))", "rebalances (1 h) {{consumer}}")])
 
 OVERVIEW = Dashboard("werkplek-overview", "werkplek: overview", "Is every service up and is the pipeline flowing?", [
@@ -125,12 +127,6 @@ INGEST = Dashboard("werkplek-ingest", "werkplek: ingest (placement logging)",
     Panel("Mentor decisions applied to entries", "Confirmations and rejections from mentor feedback, by effect "
           "(applied, stale, duplicate, unknown entry).",
           [(rate("werkplek_entry_decisions_applied_total", "kind, effect"), "{{kind}} {{effect}}")], "ops"),
-    Panel("Student views applied", "Share and outcome-progress events stored in placement logging's own read "
-          "models, by effect (applied, stale).",
-          [(rate("werkplek_student_views_applied_total", "effect"), "{{effect}}")], "ops"),
-    Panel("Requests naming another institution's object", "Answered as unknown, nothing changed; by kind of "
-          "object and where the request named it (docs/security.md).",
-          [("sum by (kind, via) (increase(werkplek_tenant_refusals_total[$__rate_interval]))", "{{kind}} {{via}}")]),
     Panel("Placement API requests by route", "Requests per second of the placement-logging API, by route.",
           [(rate("werkplek_http_requests_total", "route", '{service="placement_logging"}'), "{{route}}")], "reqps"),
     Panel("Requests for another institution's data", "Requests that named another institution's object or "
@@ -143,7 +139,7 @@ INGEST = Dashboard("werkplek-ingest", "werkplek: ingest (placement logging)",
           [(rate("werkplek_student_views_applied_total", "effect"), "{{effect}}")], "ops"),
 ])
 
-HA = '{consumer="werkplek-hour-accounting"}'  # the consumer label is the group: its default name
+HA = '{app="hour-accounting"}'  # its pods (the consumer label is the group, whose name is a setting)
 ACCOUNTING = Dashboard("werkplek-accounting", "werkplek: hour accounting and freshness",
                        "Shares computed from the entries and decisions, and how fresh they are.", [
     Panel("Freshness: record produced → share committed", "Per input record, from its Kafka timestamp to its batch "
@@ -229,19 +225,15 @@ REPORTS = Dashboard("werkplek-funding-reports", "werkplek: funding reports",
           "that reflects it (p50, p99).",
           [(quantile(0.5, "werkplek_report_input_lag_seconds"), "p50"),
            (quantile(0.99, "werkplek_report_input_lag_seconds"), "p99")], "s"),
-    Panel("Report versions published", "By scope (programme, institution).",
+    Panel("Report versions published", "By scope (programme, institution, pilot).",
           [("sum by (scope) (increase(werkplek_reports_published_total[$__rate_interval]))", "{{scope}}")]),
-    Panel("Reports quarantined", "Reports set aside because they could not be made (sent once to the report "
-          "topic's DLQ with the reason), now and per hour by error type; the others go on.",
-          [("sum(werkplek_reports_quarantined)", "quarantined now"),
-           ("sum by (error) (increase(werkplek_report_quarantines_total[1h]))", "quarantined (1 h) {{error}}")]),
     Panel("Snapshots", "Immutable snapshots published, by trigger.",
           [("sum by (trigger) (increase(werkplek_report_snapshots_total[$__rate_interval]))", "{{trigger}}")]),
     Panel("Input events applied", "Events handled by the two stages (members: the students' facts; reports: "
           "the members' changes), by event type.",
-          [(rate("werkplek_consumer_events_total", "consumer, type", '{consumer=~"werkplek-funding-reports.*"}'),
+          [(rate("werkplek_consumer_events_total", "consumer, type", '{app="funding-reports"}'),
             "{{consumer}} {{type}}")], "ops"),
-    Panel("Report compute p99", "Time to compute one report before publishing it.",
+    Panel("Report compute p99", "Time to compute one publication set (an institution's reports of a year).",
           [(quantile(0.99, "werkplek_report_compute_duration_seconds"), "p99")], "s"),
     Panel("Reports quarantined", "Reports set aside because they could not be published (on the report topic's "
           "DLQ; every other report goes on): how many now, and new ones by error type.",

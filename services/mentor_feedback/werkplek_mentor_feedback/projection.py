@@ -46,9 +46,9 @@ class Projection(Processor[None]):
 
 
 async def first_time(conn: asyncpg.Connection, ledger: str, events: Sequence[Event]) -> list[Event]:
-    """The events not applied before (redelivery, or an outbox relay that published a row twice),
-    each once, recorded as applied in `ledger` inside the caller's transaction: a consumer's
-    idempotency by event id."""
+    """The events not applied before, each once, recorded as applied in `ledger` (the caller's
+    transaction): a consumer's idempotency by event id (redelivery, or an outbox relay that published
+    a row twice)."""
     fresh = {r["event_id"] for r in await conn.fetch(
         f"INSERT INTO {ledger}(event_id) SELECT unnest($1::uuid[])"
         " ON CONFLICT DO NOTHING RETURNING event_id", [e.event_id for e in events])}

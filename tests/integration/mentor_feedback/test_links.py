@@ -98,8 +98,8 @@ async def test_entries_are_not_requested_twice_while_a_request_is_open(world, po
 
 async def test_the_fresh_link_form_answers_the_same_for_a_known_and_an_unknown_address(world, pool, cfg, api):
     email = f"{world.mentor_c}@mentors.example"
-    await Notifications(cfg).apply_batch(pool, [MentorContactChanged(
-        mentor_id=world.mentor_c, institution_id="inst-1", email=email, language=Language.EN)])
+    await Notifications(pool, cfg).handle_batch([(MentorContactChanged(
+        mentor_id=world.mentor_c, institution_id="inst-1", email=email, language=Language.EN), None)])
     pending = await world.entry(world.pl_c)
     known = await api.post("/link", data={"email": email.upper(), "lang": "en"})
     unknown = await api.post("/link", data={"email": f"nobody-{world.mentor_c}@mentors.example", "lang": "en"})

@@ -56,8 +56,8 @@ def address(who: str) -> str:
 
 async def contact(notifications: Notifications, pool, mentor_id: str, lang: Language = Language.NL) -> str:
     email = address(mentor_id)
-    await notifications.apply_batch(pool, [MentorContactChanged(mentor_id=mentor_id, institution_id="inst-1",
-                                                                email=email, language=lang)])
+    await notifications.handle_batch([(MentorContactChanged(mentor_id=mentor_id, institution_id="inst-1",
+                                                            email=email, language=lang), None)])
     return email
 
 
@@ -69,11 +69,11 @@ async def requested(world, pool, cfg) -> ConfirmationRequested:
 
 async def queued(world, pool, cfg) -> tuple[str, ConfirmationRequested]:
     """mentor_c has an address and one pending entry; its request is formed and its mail queued."""
-    notifications = Notifications(cfg)
+    notifications = Notifications(pool, cfg)
     email = await contact(notifications, pool, world.mentor_c)
     await world.entry(world.pl_c)
     event = await requested(world, pool, cfg)
-    await notifications.apply_batch(pool, [event])
+    await notifications.handle_batch([(event, None)])
     return email, event
 
 
@@ -82,12 +82,12 @@ async def mail_rows(pool, request_id: str) -> list:
 
 
 async def test_a_pending_entry_becomes_exactly_one_mail_in_the_mentors_language(world, pool, mail_cfg, api, mailpit):
-    notifications = Notifications(mail_cfg)
+    notifications = Notifications(pool, mail_cfg)
     email = await contact(notifications, pool, world.mentor_c, Language.EN)
     await world.entry(world.pl_c, minutes=450)
     event = await requested(world, pool, mail_cfg)
     for _ in range(3):  # the event delivered three times (a redelivery after a crash): one mail queued
-        await notifications.apply_batch(pool, [event])
+        await notifications.handle_batch([(event, None)])
     assert len(await mail_rows(pool, event.request_id)) == 1
     assert await Mailer(pool, mail_cfg).send_due() >= 1
     (mail,) = await mailpit.wait_for(email)
@@ -149,10 +149,10 @@ async def test_a_refused_recipient_is_recorded_as_bounced_and_shown_to_the_coord
 
 
 async def test_a_mentor_without_an_address_is_undeliverable_until_one_arrives(world, pool, mail_cfg, mailpit):
-    notifications = Notifications(mail_cfg)
+    notifications = Notifications(pool, mail_cfg)
     await world.entry(world.pl_c)
     event = await requested(world, pool, mail_cfg)
-    await notifications.apply_batch(pool, [event])
+    await notifications.handle_batch([(event, None)])
     mailer = Mailer(pool, mail_cfg)
     await mailer.send_due()
     (row,) = await mail_rows(pool, event.request_id)
@@ -174,7 +174,7 @@ async def test_a_link_mail_that_could_not_go_out_before_its_link_expired_is_not_
 
 
 async def test_a_mentor_whose_hours_wait_more_than_n_days_is_reminded_once_a_week(world, pool, mail_cfg, mailpit):
-    notifications = Notifications(mail_cfg)
+    notifications = Notifications(pool, mail_cfg)
     email = await contact(notifications, pool, world.mentor_c)
     old = await world.entry(world.pl_c, age=timedelta(days=8))
     young = await world.entry(world.pl_c, age=timedelta(hours=2))
@@ -187,7 +187,7 @@ async def test_a_mentor_whose_hours_wait_more_than_n_days_is_reminded_once_a_wee
     (mine,) = await reminded(now)
     assert mine.purpose is RequestPurpose.REMINDER and set(mine.entry_ids) == {old, young}
     assert await reminded(now + timedelta(days=6)) == []
-    await notifications.apply_batch(pool, [mine])
+    await notifications.handle_batch([(mine, None)])
     await Mailer(pool, mail_cfg).send_due()
     (mail,) = await mailpit.wait_for(email)
     assert mail.subject == "Herinnering: uren wachten al meer dan 7 dagen op je bevestiging"
@@ -195,7 +195,7 @@ async def test_a_mentor_whose_hours_wait_more_than_n_days_is_reminded_once_a_wee
 
 
 async def test_the_digest_lists_exactly_the_institutions_students_who_crossed_that_day(pool, mail_cfg, mailpit):
-    notifications = Notifications(mail_cfg)
+    notifications = Notifications(pool, mail_cfg)
     inst_a, inst_b = f.uid("inst-a"), f.uid("inst-b")
     prog_a, prog_b = f.uid("prog"), f.uid("prog")
     day = date(2021, 1, 1) + timedelta(days=uuid.uuid4().int % 1500)  # a day of this test alone
@@ -221,7 +221,7 @@ async def test_the_digest_lists_exactly_the_institutions_students_who_crossed_th
         risk(s[3], prog_a, ShareStatus.ON_TRACK, noon, worsened=False),  # recovered
         risk(s[4], prog_b, ShareStatus.AT_RISK, noon),  # the other institution
     ]
-    await notifications.apply_batch(pool, events)
+    await notifications.handle_batch([(e, None) for e in events])
     assert await form_digests(pool, mail_cfg, day) == {inst_a: 2, inst_b: 1}
     assert await form_digests(pool, mail_cfg, day) == {}  # once per institution and day
     await Mailer(pool, mail_cfg).send_due()

@@ -76,6 +76,8 @@ class Engine(Generic[S]):
         self.now, self.today = now, today or (lambda: now().date())
         self.rebuild = rebuild
         self.label = store.group  # metrics label
+        for counter in (metrics.QUARANTINED, metrics.REEVALUATED, metrics.FENCED, metrics.REBALANCES):
+            counter.labels(self.label).inc(0)  # a series from the start: the panels' increase() shows 0, not nothing
         self.hot: OrderedDict[str, tuple[int, S]] = OrderedDict()  # committed states, LRU
         self.next: dict[TopicPartition, int] = {}  # committed next offset of every owned partition
         self.quarantined: dict[str, str] = {}  # key -> reason

@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from ..kafka import getmany_or_stop
-from ..shutdown import bounded
+from ..shutdown import bounded, unless_stopped
 from .backoff import Backoff
 from .faults import Outage
 from .health import Part
@@ -49,9 +49,12 @@ async def started(make: Callable[[], C], stop: asyncio.Event, outage: Outage, pa
     while not stop.is_set():
         client = make()
         try:
-            await client.start()
-            outage.ok()
-            return client
+            # a start waits for the broker's answers (40 s with a frozen broker): a stop ends it
+            if await unless_stopped(client.start(), stop):
+                outage.ok()
+                return client
+            await bounded(client.stop(), "stopping a client that was starting", timeout=2)
+            return None
         except (KafkaError, OSError) as exc:
             outage.failed(exc)
             if part is not None:

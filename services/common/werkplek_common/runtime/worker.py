@@ -27,7 +27,7 @@ from ..db import SessionLimits, create_pool
 from ..kafka import new_producer, send_to_dlq
 from ..lease import LEASE_S
 from ..outbox import OutboxRelay
-from ..shutdown import bounded
+from ..shutdown import STEP_TIMEOUT_S, bounded
 from . import health as health_mod
 from . import metrics
 from .backoff import Backoff
@@ -43,6 +43,9 @@ from .tables import GlobalTable
 log = logging.getLogger(__name__)
 Run = Callable[[asyncio.Event], Awaitable[None]]
 CONNECT_TIMEOUT_S = 10.0  # one attempt to open the pool (asyncpg's own default is 60 s)
+# Stopping: the parts within this (a consumer's last commit, then its client's stop: two bounded
+# steps), then the producer and the pool within one more step: well inside Kubernetes' 30 s grace.
+PARTS_STOP_S = 2 * STEP_TIMEOUT_S
 
 
 @dataclass
@@ -137,14 +140,28 @@ class Worker:
                 return 0
             del self.health.parts[setup.name]  # connected: the parts report from here on
             tasks = [asyncio.create_task(self._supervise(p), name=p.name) for p in self._parts]
+            deadline = asyncio.create_task(self._stop_within(tasks))
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             self.stop.set()
             results = await asyncio.gather(*tasks, return_exceptions=True)
-            return 1 if any(isinstance(r, BaseException) for r in results) else 0
+            deadline.cancel()
+            # a part cancelled at the stop deadline is not a failure: only a part that kept failing is
+            return 1 if any(isinstance(r, Exception) for r in results) else 0
         finally:
             await self._close()
             if server is not None:
                 server.shutdown()
+
+    async def _stop_within(self, tasks: Sequence[asyncio.Task[None]]) -> None:
+        """Once stopping, the parts stop side by side within `PARTS_STOP_S`; a part still waiting then
+        (for a broker that froze, its steps each bounded but several in a row) is cancelled. What it
+        could not commit is replayed by the next start."""
+        await self.stop.wait()
+        _, late = await asyncio.wait(tasks, timeout=PARTS_STOP_S)
+        for task in late:
+            log.warning("a part did not stop in time; cancelled",
+                        extra={"fields": {"part": task.get_name(), "seconds": PARTS_STOP_S}})
+            task.cancel()
 
     async def _connect(self, part: Part) -> bool:
         """The pool and the producer, each waited for with backoff. False when stopped first."""
@@ -195,9 +212,12 @@ class Worker:
         log.error("a part failed; starting it again", exc_info=exc, extra={"fields": {"part": p.name}})
 
     async def _close(self) -> None:
+        """The producer and the pool side by side, each bounded."""
         self.stop.set()
-        if self.producer is not None:
-            await bounded(self.producer.stop(), "producer stop")
-        if self.pool is not None:
+
+        async def close_pool(pool: asyncpg.Pool) -> None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.pool.close(), 5)
+                await asyncio.wait_for(pool.close(), STEP_TIMEOUT_S)
+
+        await asyncio.gather(*([bounded(self.producer.stop(), "producer stop")] if self.producer is not None else []),
+                             *([close_pool(self.pool)] if self.pool is not None else []))
