@@ -7,6 +7,7 @@ replicas of a worker cannot share the fixed ports of `make run`."""
 from __future__ import annotations
 
 import importlib
+import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,20 @@ def parse(line: str) -> Service | None:
 
 
 def services(path: Path = PROCFILE) -> list[Service]:
-    return [s for s in (parse(line) for line in path.read_text().splitlines()) if s is not None]
+    return [without_unset(s) for s in (parse(line) for line in path.read_text().splitlines()) if s is not None]
+
+
+def without_unset(service: Service) -> Service:
+    """`make run` points the APIs at Keycloak through variables its run script sets
+    (`$WERKPLEK_APP_OIDC_ISSUER/...`); the chaos run starts no Keycloak and signs its tokens with the dev
+    identity provider. An entry naming a variable that is not set is dropped, and with it the rest of
+    its setting family (`WERKPLEK_OIDC_*`: an audience without its issuer would refuse every token), so
+    the service takes its defaults, the dev identity provider's."""
+    unset = {k for k, v in service.env.items() if "$" in v and os.path.expandvars(v) == v}
+    families = {k.rsplit("_", 1)[0] for k in unset}
+    env = {k: os.path.expandvars(v) for k, v in service.env.items()
+           if k not in unset and not any(k.startswith(f + "_") for f in families)}
+    return Service(service.name, service.module, service.args, env)
 
 
 def settings_class(package: str) -> type[CommonSettings] | None:

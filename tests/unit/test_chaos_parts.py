@@ -41,6 +41,20 @@ def test_a_procfile_line_keeps_its_environment_and_arguments() -> None:
     assert procfile.parse("x: bash -c true") is None
 
 
+def test_an_entry_naming_an_unset_variable_drops_its_setting_family(monkeypatch) -> None:
+    monkeypatch.delenv("WERKPLEK_APP_OIDC_ISSUER", raising=False)
+    monkeypatch.setenv("CHAOS_SET", "x")
+    line = ("placement_api: env WERKPLEK_OIDC_ISSUER=$WERKPLEK_APP_OIDC_ISSUER"
+            " WERKPLEK_OIDC_AUDIENCE=werkplek-placement"
+            " WERKPLEK_OIDC_JWKS_URL=$WERKPLEK_APP_OIDC_ISSUER/certs WERKPLEK_OIDC_TRUST_DEV_IDP=true"
+            " WERKPLEK_OTHER=$CHAOS_SET/y WERKPLEK_METRICS_PORT=9101 python -m werkplek_placement_logging api")
+    service = procfile.parse(line)
+    assert service is not None
+    assert procfile.without_unset(service).env == {"WERKPLEK_OTHER": "x/y", "WERKPLEK_METRICS_PORT": "9101"}
+    monkeypatch.setenv("WERKPLEK_APP_OIDC_ISSUER", "http://idp")
+    assert procfile.without_unset(service).env["WERKPLEK_OIDC_JWKS_URL"] == "http://idp/certs"
+
+
 def test_the_plan_is_the_seed_alone_and_says_each_students_totals() -> None:
     today = date(2026, 12, 1)
     plan = make_plan(1000, 10, seed=3, today=today)
