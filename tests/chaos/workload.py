@@ -165,7 +165,7 @@ class Driver:
 
     async def log_entries(self, st: Student) -> None:
         auth = {"Authorization": "Bearer " + mint(self.data_dir, role=Role.STUDENT, sub=st.student_id,
-                                                  ttl_s=24 * 3600)}
+                                                  institution=self.plan.institution, ttl_s=24 * 3600)}
         for i in range(0, len(st.entries), BATCH):
             chunk = st.entries[i:i + BATCH]
             body = {"entries": [{"entry_id": e.entry_id, "placement_id": st.placement_id,
