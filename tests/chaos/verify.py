@@ -96,8 +96,16 @@ class Monitor:
     async def sample(self, pg: asyncpg.Connection) -> None:
         for r in await pg.fetch("SELECT producer, count(*) AS n FROM outbox GROUP BY 1"):
             self.backlog[r["producer"]] = max(self.backlog.get(r["producer"], 0), r["n"])
+        stored = [(r["consumer_group"], TopicPartition(r["topic"], r["partition"]), r["next_offset"])
+                  for r in await pg.fetch("SELECT consumer_group, topic, partition, next_offset FROM runtime_offsets")]
         try:
-            lags = await asyncio.wait_for(group_lags(self.bootstrap), 20)
+            lags = await asyncio.wait_for(group_lags(self.bootstrap, stored), 20)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the run stops the sampler
+            self.failed_samples += 1  # the Kafka client's own cancellation while the broker restarts
+            return
         except Exception:
             self.failed_samples += 1
             return
@@ -113,13 +121,22 @@ class Monitor:
                 "samples": self.samples, "failed_samples": self.failed_samples}
 
 
-async def group_lags(bootstrap: str) -> dict[str, tuple[int, int]]:
-    """Per consumer group with committed offsets in Kafka: (sum of committed offsets, records behind)."""
+async def group_lags(bootstrap: str, stored: list[tuple[str, TopicPartition, int]] | None = None,
+                     ) -> dict[str, tuple[int, int]]:
+    """Per consumer group: (sum of committed offsets, records behind). The stream runtime keeps its
+    groups' offsets in PostgreSQL with their state (`runtime_offsets`, passed as `stored`); a group
+    there counts from those, any other from its offsets committed in Kafka."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="werkplek-chaos", request_timeout_ms=5000)
     await admin.start()
     try:
         groups = [g[0] for g in await admin.list_consumer_groups()]
-        offsets = {g: await admin.list_consumer_group_offsets(g) for g in groups}
+        offsets: dict[str, dict[TopicPartition, int]] = {}
+        for g in groups:
+            offsets[g] = {tp: m.offset for tp, m in (await admin.list_consumer_group_offsets(g)).items()}
+        in_pg: dict[str, dict[TopicPartition, int]] = {}
+        for g, tp, n in stored or []:
+            in_pg.setdefault(g, {})[tp] = n
+        offsets.update(in_pg)
     finally:
         await admin.close()
     parts = sorted({tp for offs in offsets.values() for tp in offs})
@@ -131,6 +148,6 @@ async def group_lags(bootstrap: str) -> dict[str, tuple[int, int]]:
         await consumer.stop()
     out = {}
     for g, offs in offsets.items():
-        committed = {tp: m.offset for tp, m in offs.items() if m.offset >= 0}
+        committed = {tp: n for tp, n in offs.items() if n >= 0}
         out[g] = (sum(committed.values()), sum(max(0, ends.get(tp, 0) - n) for tp, n in committed.items()))
     return out
