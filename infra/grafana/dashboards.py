@@ -101,6 +101,12 @@ OVERVIEW = Dashboard("werkplek-overview", "werkplek: overview", "Is every servic
     Panel("Outbox published per second, batch p99", "Rows each relay publishes, and the time of one batch.",
           [(rate("werkplek_outbox_published_total", "producer"), "published {{producer}}"),
            (quantile(0.99, "werkplek_outbox_batch_duration_seconds", "producer"), "batch p99 (s) {{producer}}")]),
+    Panel("Outbox relay leases", "Replicas holding each relay's lease (1 in normal operation; 0 for longer than the "
+          "lease's time to live means no replica publishes), and how often it changed hands in the last hour "
+          "(taken; lost: a paused or cut-off holder found another replica had taken it).",
+          [("sum by (lease) (werkplek_leases_held)", "held {{lease}}"),
+           ("sum by (lease) (increase(werkplek_lease_taken_total[1h]))", "taken (1 h) {{lease}}"),
+           ("sum by (lease) (increase(werkplek_lease_losses_total[1h]))", "lost (1 h) {{lease}}")]),
     Panel("Dead-lettered records", "Records a consumer could not decode or apply, sent to the topic's .dlq.",
           [("sum by (topic, consumer) (increase(werkplek_dlq_records_total[$__rate_interval]))",
             "{{consumer}} {{topic}}")]),

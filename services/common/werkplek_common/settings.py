@@ -10,6 +10,9 @@ from typing import Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .db import SessionLimits
+from .lease import LEASE_S
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -33,6 +36,15 @@ class CommonSettings(BaseSettings):
     prom_port: int = 19090  # the local Prometheus of `make run` (infra/lib.sh reads the same variable)
     migrations_root: Path = REPO_ROOT / "services"
     data_dir: Path = REPO_ROOT / ".data"
+    # bounds of every PostgreSQL session (werkplek_common.db.SessionLimits; 0: none)
+    pg_lock_timeout_s: float = SessionLimits.lock_timeout_s
+    pg_statement_timeout_s: float = SessionLimits.statement_timeout_s
+    pg_idle_in_transaction_s: float = SessionLimits.idle_in_transaction_s
+    outbox_lease_s: float = LEASE_S  # a paused relay holds up its replicas' relays at most this long
+
+    @property
+    def pg_limits(self) -> SessionLimits:
+        return SessionLimits(self.pg_lock_timeout_s, self.pg_statement_timeout_s, self.pg_idle_in_transaction_s)
 
     def kafka_client_options(self) -> dict[str, object]:
         """Keyword arguments for every aiokafka client (consumer, producer, admin) of this process."""

@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 from starlette.types import Scope
 from werkplek_common import openapi
 from werkplek_common.auth import IssuerVerifiers, TokenVerifier
+from werkplek_common.db import create_pool
 from werkplek_common.devidp import DEV_AUDIENCE, DEV_ISSUER, ensure_keys
 from werkplek_common.http import BodyLimitFor, create_app
 from werkplek_common.metrics import OUTBOX_BACKLOG, OUTBOX_RELAY_LAG
@@ -50,10 +51,8 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
 
 
 async def open_pool(cfg: Settings) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(cfg.pg_dsn, min_size=cfg.pool_min, max_size=cfg.pool_max, command_timeout=30,
-                                     reset=_keep_session)
-    assert pool is not None
-    return pool
+    return await create_pool(cfg.pg_dsn, min_size=cfg.pool_min, max_size=cfg.pool_max, limits=cfg.pg_limits,
+                             reset=_keep_session)
 
 
 _BACKLOG = "SELECT count(*) AS n, min(created_at) AS oldest, now() AS now FROM outbox WHERE producer = $1"

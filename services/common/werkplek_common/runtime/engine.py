@@ -41,7 +41,7 @@ from . import metrics
 from .batch import decode_all, group
 from .dead import Quarantined
 from .processor import Context, Processor
-from .store import TAG_SEP, Commit, KeyWrite, Store
+from .store import TAG_SEP, Commit, Fenced, KeyWrite, Store
 
 log = logging.getLogger(__name__)
 S = TypeVar("S")
@@ -315,6 +315,13 @@ class Engine(Generic[S]):
             return
         try:
             await task
+        except Fenced as exc:
+            if not discard:
+                raise  # the member counts it and reloads
+            # a zombie's stale commit met in a rebalance (a paused worker resumed): rolled back, counted
+            metrics.FENCED.labels(self.store.group).inc()
+            log.warning("fenced: another worker moved the stored offsets; the commit in flight is rolled back",
+                        extra={"fields": {"consumer": self.store.group, "error": str(exc)}})
         except Exception:
             if not discard:
                 raise
