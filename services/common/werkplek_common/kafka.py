@@ -9,15 +9,20 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from werkplek_events import BY_NAME, TOPICS, DecodeError, Event, KafkaRecord, TopicSpec, decode, encode
+from werkplek_events.personal import KeyLookup
 
 from .metrics import DLQ_RECORDS, EVENTS_PRODUCED
 from .settings import CommonSettings
 from .shutdown import bounded, unless_stopped
+
+if TYPE_CHECKING:
+    from .keystore import PoolKeys
 
 log = logging.getLogger(__name__)
 LEADER_POLL_S = 0.2  # how often topic creation re-checks for partition leaders
@@ -99,8 +104,9 @@ def new_producer(bootstrap: str, client_id: str, **overrides: object) -> AIOKafk
 
 
 async def send_record(producer: AIOKafkaProducer, record: KafkaRecord) -> asyncio.Future[object]:
-    """Queue one record; await the returned future for the broker's acknowledgement."""
-    fut = await producer.send(record.topic, record.value, key=record.key, headers=record.headers)
+    """Queue one record; await the returned future for the broker's acknowledgement. An empty value
+    goes as null: the tombstone of a compacted topic (no event has an empty payload)."""
+    fut = await producer.send(record.topic, record.value or None, key=record.key, headers=record.headers)
     EVENTS_PRODUCED.labels(record.topic).inc()
     return fut
 
@@ -170,7 +176,8 @@ class EventConsumer:
 
     def __init__(self, bootstrap: str, group_id: str, topics: Sequence[str], handler: Handler | None = None, *,
                  name: str, producer: AIOKafkaProducer, batch_handler: BatchHandler | None = None,
-                 on_batch: Callable[[], Awaitable[None]] | None = None, max_records: int = 500) -> None:
+                 on_batch: Callable[[], Awaitable[None]] | None = None, max_records: int = 500,
+                 keys: PoolKeys | None = None) -> None:
         if (handler is None) == (batch_handler is None):
             raise ValueError("give exactly one of handler and batch_handler")
         self.consumer = AIOKafkaConsumer(
@@ -180,6 +187,8 @@ class EventConsumer:
         )
         self.handler, self.batch_handler, self.name, self.producer = handler, batch_handler, name, producer
         self.on_batch, self.max_records = on_batch, max_records
+        self.keys = keys  # opens sealed personal fields (docs/adr/0070); None: they decode as sealed
+        self._lookup: KeyLookup | None = None
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -198,6 +207,8 @@ class EventConsumer:
             if not batches:
                 continue
             records = [rec for recs in batches.values() for rec in recs]
+            if self.keys:  # one key query per batch, never a cache: an erased key is gone at once
+                self._lookup = await self.keys.for_headers(rec.headers for rec in records)
             if self.batch_handler:
                 await self._handle_batch(records)
             else:
@@ -210,7 +221,7 @@ class EventConsumer:
     async def _handle(self, rec: ConsumerRecord) -> None:
         assert self.handler is not None
         try:
-            event = decode(rec.topic, rec.value, rec.headers)
+            event = decode(rec.topic, rec.value, rec.headers, self._lookup)
             await self.handler(event, rec)
         except (DecodeError, PoisonRecord) as exc:
             await send_to_dlq(self.producer, rec, exc, self.name)
@@ -220,7 +231,7 @@ class EventConsumer:
         decoded = []
         for rec in records:
             try:
-                decoded.append((decode(rec.topic, rec.value, rec.headers), rec))
+                decoded.append((decode(rec.topic, rec.value, rec.headers, self._lookup), rec))
             except DecodeError as exc:
                 await send_to_dlq(self.producer, rec, exc, self.name)
         if decoded:

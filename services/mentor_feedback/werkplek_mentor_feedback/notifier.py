@@ -13,6 +13,7 @@ import signal
 import asyncpg
 from werkplek_common.db import create_pool
 from werkplek_common.kafka import EventConsumer, new_producer
+from werkplek_common.keystore import KeyStore, PoolKeys
 from werkplek_common.metrics import serve_metrics
 from werkplek_common.shutdown import bounded, unless_stopped
 
@@ -57,7 +58,7 @@ async def run_notifier(cfg: MentorFeedbackSettings) -> None:
     producer = new_producer(cfg.kafka_bootstrap, f"{SERVICE}-notifier")  # for the DLQ only
     consumer = EventConsumer(cfg.kafka_bootstrap, cfg.mentor_notifier_group, TOPICS,
                              batch_handler=Notifications(pool, cfg).handle_batch, name=f"{SERVICE}-notifier",
-                             producer=producer)
+                             producer=producer, keys=PoolKeys(KeyStore(), pool))
     # Sending and digests need only PostgreSQL and SMTP: they run while the broker is still awaited.
     tasks = [asyncio.create_task(Mailer(pool, cfg).run(stop), name="mailer"),
              asyncio.create_task(run_digests(pool, cfg, stop), name="digests"),

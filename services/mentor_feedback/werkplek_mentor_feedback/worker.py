@@ -11,6 +11,7 @@ import signal
 import httpx
 from werkplek_common.db import create_pool
 from werkplek_common.kafka import EventConsumer, new_producer
+from werkplek_common.keystore import KeyStore, PoolKeys
 from werkplek_common.metrics import serve_metrics
 from werkplek_common.outbox import OutboxRelay
 from werkplek_common.shutdown import bounded, unless_stopped
@@ -41,7 +42,7 @@ async def run_worker(cfg: MentorFeedbackSettings) -> None:
         await ensure_dev_sources(pool, cfg.mentor_secrets_dir, cfg.mentor_dev_sources)
     consumer = EventConsumer(cfg.kafka_bootstrap, cfg.mentor_consumer_group, TOPICS,
                              batch_handler=Projection(pool).handle_batch, name=f"{SERVICE}-projection",
-                             producer=producer, max_records=2000)
+                             producer=producer, max_records=2000, keys=PoolKeys(KeyStore(), pool))
     if not await unless_stopped(consumer.start(), stop):  # joining the group waits for the broker, unbounded
         await consumer.stop()
         await bounded(producer.stop(), "producer stop")

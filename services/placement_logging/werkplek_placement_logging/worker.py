@@ -13,6 +13,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from werkplek_common.db import create_pool
 from werkplek_common.kafka import EventConsumer, new_producer
+from werkplek_common.keystore import KeyStore, PoolKeys
 from werkplek_common.metrics import serve_metrics
 from werkplek_common.outbox import OutboxRelay
 from werkplek_common.shutdown import bounded, unless_stopped
@@ -56,7 +57,7 @@ async def run(cfg: Settings, stop: asyncio.Event) -> None:
         return
     relay = OutboxRelay(pool, producer, cfg.outbox_producer)
     consumer = EventConsumer(cfg.kafka_bootstrap, cfg.decisions_group, decisions.TOPICS, decisions.handler(pool),
-                             name=f"{SERVICE}-decisions", producer=producer)
+                             name=f"{SERVICE}-decisions", producer=producer, keys=PoolKeys(KeyStore(), pool))
     views = EventConsumer(cfg.kafka_bootstrap, cfg.views_group, read_models.TOPICS,
                           batch_handler=read_models.batch_handler(pool), name=f"{SERVICE}-views", producer=producer)
     tasks = []
