@@ -45,10 +45,14 @@ PERSONAL_FIELDS: dict[type[Event], tuple[str, ...]] = {
 
 
 
+def key_subject(kind: str, subject_id: str) -> str:
+    """The key store's name of a data subject: `student:<id>` or `mentor:<id>`."""
+    return f"{kind}:{subject_id}"
+
+
 def data_subject(cls: type[Event], subject_id: str) -> str:
     """The key store's name of the person whose key seals an event of `cls` with that `ce_subject`."""
-    kind = "mentor" if cls is placement.MentorContactChanged else "student"
-    return f"{kind}:{subject_id}"
+    return key_subject("mentor" if cls is placement.MentorContactChanged else "student", subject_id)
 
 
 class Redaction(StrEnum):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from . import accounting, feedback, placement, reporting
+from . import accounting, feedback, placement, privacy, reporting
 from .base import Event
 
 STUDENT_PARTITIONS = 8
@@ -88,6 +88,8 @@ TOPICS: tuple[TopicSpec, ...] = (
               description="A student's real workplace share, per phase and academic year (latest: highest version)."),
     TopicSpec(accounting.StudentRiskStatusChanged, STUDENT,
               description="A student's status worsened (at risk, behind) or recovered."),
+    TopicSpec(privacy.SubjectErased, ("subject_id",),
+              description="A student or mentor was erased: every service removes its copies of their personal data."),
     TopicSpec(reporting.FundingReportPublished, ("report_id",), 4, "compact", consumed=False, quarantine=True,
               description="The latest funding report per programme and academic year, or per institution."),
     TopicSpec(reporting.FundingReportSnapshotted, ("snapshot_id",), 4, consumed=False,

@@ -206,7 +206,8 @@ class EventConsumer:
                                             max_records=self.max_records)
             if not batches:
                 continue
-            records = [rec for recs in batches.values() for rec in recs]
+            # a null value is a compacted topic's tombstone (an erased contact), not an event
+            records = [rec for recs in batches.values() for rec in recs if rec.value is not None]
             if self.keys:  # one key query per batch, never a cache: an erased key is gone at once
                 self._lookup = await self.keys.for_headers(rec.headers for rec in records)
             if self.batch_handler:

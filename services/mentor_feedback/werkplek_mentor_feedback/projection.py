@@ -15,14 +15,17 @@ from werkplek_events import (
     PlacementAgreed,
     PlacementAmended,
     PlacementEnded,
+    SubjectErased,
     TimeEntryCorrected,
     TimeEntryLogged,
     TimeEntryWithdrawn,
     topic_for,
 )
 
+from .erasure import erase_in_projection
+
 CONSUMED = (MentorRegistered, PlacementAgreed, PlacementAmended, PlacementEnded, TimeEntryLogged,
-            TimeEntryCorrected, TimeEntryWithdrawn)
+            TimeEntryCorrected, TimeEntryWithdrawn, SubjectErased)
 TOPICS = [topic_for(c).name for c in CONSUMED]
 
 
@@ -67,6 +70,8 @@ async def apply_event(conn: asyncpg.Connection, event: Event) -> None:
         await save_entry(conn, event)
     elif isinstance(event, TimeEntryWithdrawn):
         await withdraw_entry(conn, event)
+    elif isinstance(event, SubjectErased):
+        await erase_in_projection(conn, event)
 
 
 async def save_mentor(conn: asyncpg.Connection, e: MentorRegistered) -> None:

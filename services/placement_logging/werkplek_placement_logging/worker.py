@@ -18,8 +18,9 @@ from werkplek_common.metrics import serve_metrics
 from werkplek_common.outbox import OutboxRelay
 from werkplek_common.shutdown import bounded, unless_stopped
 
-from . import decisions, read_models
+from . import decisions, erasure, read_models
 from .config import SERVICE, Settings
+from .registry import Registry
 
 log = logging.getLogger(__name__)
 IDEMPOTENCY_TTL = "7 days"  # longer than a phone stays offline; after it, entry_id dedupe still holds
@@ -55,16 +56,19 @@ async def run(cfg: Settings, stop: asyncio.Event) -> None:
     if producer is None:
         await pool.close()
         return
-    relay = OutboxRelay(pool, producer, cfg.outbox_producer)
+    keys = KeyStore()
+    relay = OutboxRelay(pool, producer, cfg.outbox_producer, keys=keys)
     consumer = EventConsumer(cfg.kafka_bootstrap, cfg.decisions_group, decisions.TOPICS, decisions.handler(pool),
-                             name=f"{SERVICE}-decisions", producer=producer, keys=PoolKeys(KeyStore(), pool))
+                             name=f"{SERVICE}-decisions", producer=producer, keys=PoolKeys(keys, pool))
     views = EventConsumer(cfg.kafka_bootstrap, cfg.views_group, read_models.TOPICS,
                           batch_handler=read_models.batch_handler(pool), name=f"{SERVICE}-views", producer=producer)
     tasks = []
     # joining a group waits for the broker, unbounded; both groups are joined at once
     if await unless_stopped(asyncio.gather(consumer.start(), views.start()), stop):
         tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run()),
-                 asyncio.create_task(views.run()), asyncio.create_task(_expire_keys(pool, stop))]
+                 asyncio.create_task(views.run()), asyncio.create_task(_expire_keys(pool, stop)),
+                 asyncio.create_task(erasure.resume_loop(Registry(pool, cfg.outbox_producer, cfg.event_source), keys,
+                                                         stop))]
         log.info("worker running", extra={"fields": {"producer": cfg.outbox_producer}})
         await stop.wait()
     relay.stop()
