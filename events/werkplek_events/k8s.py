@@ -65,7 +65,7 @@ def kafka_topics(specs: tuple[TopicSpec, ...] = TOPICS) -> list[Manifest]:
     for spec in specs:
         out.append(kafka_topic(spec.name, spec.partitions, spec.configs()))
         if spec.dlq:
-            out.append(kafka_topic(spec.dlq, spec.partitions, {"cleanup.policy": "delete", "retention.ms": "-1"}))
+            out.append(kafka_topic(spec.dlq, spec.partitions, spec.dlq_configs()))
     return out
 
 

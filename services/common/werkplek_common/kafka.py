@@ -42,7 +42,7 @@ def _wanted(specs: Iterable[TopicSpec]) -> dict[str, tuple[int, dict[str, str]]]
     for spec in specs:
         out[spec.name] = (spec.partitions, spec.configs())
         if spec.dlq:
-            out[spec.dlq] = (spec.partitions, {"cleanup.policy": "delete", "retention.ms": "-1"})
+            out[spec.dlq] = (spec.partitions, spec.dlq_configs(CommonSettings().dlq_retention_days))
     return out
 
 

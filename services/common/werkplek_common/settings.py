@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from werkplek_events.topics import DLQ_RETENTION_DAYS
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -37,6 +38,7 @@ class CommonSettings(BaseSettings):
     # for the local stack only; a cluster sets both from a Secret.
     master_keys: SecretStr = SecretStr("dev:ZGV2LW9ubHktbWFzdGVyLWtleS1ub3QtYS1zZWNyZXQ=")
     master_key_id: str = "dev"
+    dlq_retention_days: int = DLQ_RETENTION_DAYS  # how long a DLQ keeps a failed record (docs/privacy.md)
     migrations_root: Path = REPO_ROOT / "services"
     data_dir: Path = REPO_ROOT / ".data"
 

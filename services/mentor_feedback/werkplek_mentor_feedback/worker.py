@@ -14,9 +14,10 @@ from werkplek_common.kafka import EventConsumer, new_producer
 from werkplek_common.keystore import KeyStore, PoolKeys
 from werkplek_common.metrics import serve_metrics
 from werkplek_common.outbox import OutboxRelay
+from werkplek_common.retention import run_retention
 from werkplek_common.shutdown import bounded, unless_stopped
 
-from . import SERVICE
+from . import SERVICE, retention
 from .config import MentorFeedbackSettings
 from .confirmations import run_requests
 from .outbound import Deliverer
@@ -54,7 +55,8 @@ async def run_worker(cfg: MentorFeedbackSettings) -> None:
                  asyncio.create_task(relay.run(), name="outbox-relay"),
                  asyncio.create_task(run_requests(pool, cfg, link_key(cfg.mentor_link_secret, cfg.mentor_secrets_dir),
                                                   stop), name="confirmation-requests"),
-                 asyncio.create_task(Deliverer(pool, cfg, client).run(stop), name="outbound")]
+                 asyncio.create_task(Deliverer(pool, cfg, client).run(stop), name="outbound"),
+                 asyncio.create_task(run_retention(pool, retention.rules(cfg), stop), name="retention")]
         log.info("mentor feedback worker running", extra={"fields": {"topics": TOPICS}})
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)

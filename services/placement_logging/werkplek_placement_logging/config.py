@@ -28,6 +28,9 @@ class Settings(CommonSettings):
     timezone: str = "Europe/Brussels"  # where students work: "today" and times of day are local
     clock_skew_s: int = 300  # a phone's clock may run ahead this much before "in the future" applies
     max_batch: int = 500
+    # stored replies of POSTs (Idempotency-Key) are deleted after this many days: longer than a phone
+    # stays offline; after it, entry_id dedupe still holds (docs/privacy.md, "Retention")
+    idempotency_retention_days: int = 7
     outbox_producer: str = SERVICE
     event_source: str = "/werkplek/placement-logging"
     decisions_group: str = "placement_logging-decisions"

@@ -9,13 +9,13 @@ import contextlib
 import logging
 import signal
 
-import asyncpg
 from aiokafka import AIOKafkaProducer
 from werkplek_common.db import create_pool
 from werkplek_common.kafka import EventConsumer, new_producer
 from werkplek_common.keystore import KeyStore, PoolKeys
 from werkplek_common.metrics import serve_metrics
 from werkplek_common.outbox import OutboxRelay
+from werkplek_common.retention import Rule, run_retention
 from werkplek_common.shutdown import bounded, unless_stopped
 
 from . import decisions, erasure, read_models
@@ -23,7 +23,6 @@ from .config import SERVICE, Settings
 from .registry import Registry
 
 log = logging.getLogger(__name__)
-IDEMPOTENCY_TTL = "7 days"  # longer than a phone stays offline; after it, entry_id dedupe still holds
 
 
 async def _started_producer(cfg: Settings, stop: asyncio.Event) -> AIOKafkaProducer | None:
@@ -42,12 +41,9 @@ async def _started_producer(cfg: Settings, stop: asyncio.Event) -> AIOKafkaProdu
     return None
 
 
-async def _expire_keys(pool: asyncpg.Pool, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        with contextlib.suppress(Exception):
-            await pool.execute("DELETE FROM pl_idempotency WHERE created_at < now() - $1::interval", IDEMPOTENCY_TTL)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 600)
+def _retention(cfg: Settings) -> list[Rule]:
+    """Stored replies of POSTs go after some days (docs/privacy.md): entry_id dedupe still holds."""
+    return [Rule("pl_idempotency", "created_at", cfg.idempotency_retention_days)]
 
 
 async def run(cfg: Settings, stop: asyncio.Event) -> None:
@@ -66,7 +62,7 @@ async def run(cfg: Settings, stop: asyncio.Event) -> None:
     # joining a group waits for the broker, unbounded; both groups are joined at once
     if await unless_stopped(asyncio.gather(consumer.start(), views.start()), stop):
         tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run()),
-                 asyncio.create_task(views.run()), asyncio.create_task(_expire_keys(pool, stop)),
+                 asyncio.create_task(views.run()), asyncio.create_task(run_retention(pool, _retention(cfg), stop)),
                  asyncio.create_task(erasure.resume_loop(Registry(pool, cfg.outbox_producer, cfg.event_source), keys,
                                                          stop))]
         log.info("worker running", extra={"fields": {"producer": cfg.outbox_producer}})
