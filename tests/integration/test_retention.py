@@ -27,8 +27,8 @@ async def test_expired_rows_go_and_the_rest_stays(stack, pg):
             await pg.execute("INSERT INTO mf_outbound_deliveries (delivery_id, source_id, request_id, payload, state,"
                              " created_at) VALUES ($1, $2, 'r', 'x', $3, now() - make_interval(days => $4))",
                              did, src, state, age)
-            await pg.execute("INSERT INTO mf_outbound_attempts (delivery_id, attempt, attempted_at, duration_ms, result)"
-                             " VALUES ($1, 1, now(), 5, 'retry')", did)
+            await pg.execute("INSERT INTO mf_outbound_attempts (delivery_id, attempt, attempted_at, duration_ms,"
+                             " result) VALUES ($1, 1, now(), 5, 'retry')", did)
     for age, handled in ((31, True), (31, False), (29, True)):
         await pg.execute("INSERT INTO mf_link_requests (mentor_id, requested_at, handled_at) VALUES"
                          " ($1, now() - make_interval(days => $2), CASE WHEN $3 THEN now() END)",

@@ -23,8 +23,8 @@ from werkplek_common.metrics import OUTBOX_BACKLOG, OUTBOX_RELAY_LAG
 from . import (
     routes_contacts,
     routes_entries,
-    routes_erasure,
     routes_me,
+    routes_privacy,
     routes_registry,
     routes_shares,
     routes_students,
@@ -112,7 +112,7 @@ def build(cfg: Settings | None = None) -> FastAPI:
     app.state.auth = Authenticator(verifier_for(cfg))
     app.state.settings = cfg
     for router in (routes_registry.router, routes_students.router, routes_entries.router, routes_shares.router,
-                   routes_me.router, routes_contacts.router, routes_erasure.router):
+                   routes_me.router, routes_contacts.router, routes_privacy.router):
         app.include_router(router)
     hot = [r for r in routes_entries.router.routes
            if isinstance(r, APIRoute) and r.endpoint in (routes_entries.log_entry, routes_entries.log_batch)]

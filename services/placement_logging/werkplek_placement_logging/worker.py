@@ -42,8 +42,10 @@ async def _started_producer(cfg: Settings, stop: asyncio.Event) -> AIOKafkaProdu
 
 
 def _retention(cfg: Settings) -> list[Rule]:
-    """Stored replies of POSTs go after some days (docs/privacy.md): entry_id dedupe still holds."""
-    return [Rule("pl_idempotency", "created_at", cfg.idempotency_retention_days)]
+    """Stored replies of POSTs go after some days (docs/privacy.md): entry_id dedupe still holds; the
+    log of staff reads of personal data after its own period."""
+    return [Rule("pl_idempotency", "created_at", cfg.idempotency_retention_days),
+            Rule("pl_personal_reads", "at", cfg.personal_reads_retention_days)]
 
 
 async def run(cfg: Settings, stop: asyncio.Event) -> None:

@@ -32,7 +32,10 @@ NEXT_YEAR = "2027-2028"
 FIXED = {"academic_year": NEXT_YEAR, "outcome_id": "LO1", "token": "<link>", "email": "bola-someone@mentor.example",
          # nobody of the world is erased (that would change a victim): an erasure id nobody has; reading
          # another institution's real erasure is tests/integration/placement_logging/test_erasure.py
-         "erasure_id": "0b0b0b0b-0000-4000-8000-00000000e7a5"}
+         "erasure_id": "0b0b0b0b-0000-4000-8000-00000000e7a5",
+         # a pseudonym is no object of the world; revealing another institution's is tested in
+         # tests/integration/placement_logging/test_personal_reads.py
+         "trajectory": "t-0000000000000000"}
 NOT_IDS = {"cursor", "limit", "from", "to", "status"}  # optional query filters left out
 
 

@@ -1,19 +1,20 @@
-"""HTTP of erasure (docs/adr/0072): a coordinator asks that a student or mentor of their own
-institution be erased, and follows the request. Another institution's subject is a 404, like an
-unknown one; a second request answers with the first erasure."""
+"""HTTP of privacy, for coordinators of the subject's own institution: erasure (docs/adr/0072) — ask
+that a student or mentor be erased and follow the request; another institution's subject is a 404,
+like an unknown one; a second request answers with the first erasure — and the student behind a
+funding report's pseudonymous trajectory (docs/adr/0074), each reveal logged."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict
 from werkplek_common.keystore import KeyStore
 from werkplek_common.problems import Problem, problem_type
 from werkplek_events.limits import Id
 
-from . import erasure
+from . import access, erasure
 from .metrics import ERASURES
 from .replies import dumps
 from .routes_registry import PROBLEM, Coordinator, _inst, _reg
@@ -26,6 +27,11 @@ class ErasureIn(BaseModel):
 
     subject_kind: Literal["student", "mentor"]
     subject_id: Id
+
+
+class TrajectoryOut(BaseModel):
+    trajectory: str
+    student_id: str
 
 
 class ErasureOut(BaseModel):
@@ -87,4 +93,14 @@ async def get_erasure(request: Request, who: Coordinator, erasure_id: uuid.UUID)
     return _answer(200, erasure.Erasure.of(row))
 
 
-__all__: list[Any] = ["router"]
+@router.get("/trajectories/{trajectory}", response_model=TrajectoryOut, responses={404: PROBLEM})
+async def reveal_trajectory(request: Request, who: Coordinator,
+                            trajectory: Annotated[str, Path(pattern=r"^t-[0-9a-f]{16}$")]) -> Response:
+    """The student of your institution behind a pseudonymous trajectory of a funding report (funding
+    staff see only the pseudonym). Every reveal is logged with who asked."""
+    key = request.app.state.settings.reports_pseudonym_key.get_secret_value().encode()
+    student = await access.reveal(_reg(request).pool, who, trajectory, key)
+    if student is None:
+        raise _unknown("trajectory")
+    return Response(dumps({"trajectory": trajectory, "student_id": student}), media_type="application/json",
+                    headers={"Cache-Control": "no-store"})
