@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -37,13 +38,17 @@ import psutil
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from werkplek_common.kafka import new_producer, publish, send_record
 from werkplek_common.outbox import OutboxRelay, stage
+from werkplek_common.runtime.faults import Outage
+from werkplek_common.runtime.loop import seek
+from werkplek_common.runtime.member import new_consumer
+from werkplek_common.runtime.replay import own_assigned, replay_to_end
 from werkplek_events import ShareUpdated, decode, encode, topic_for
 from werkplek_hour_accounting import statecodec
 from werkplek_hour_accounting.config import AccountingSettings
 from werkplek_hour_accounting.domain import apply, new_state
-from werkplek_hour_accounting.engine import Engine
-from werkplek_hour_accounting.service import Service, input_partitions
-from werkplek_hour_accounting.worker import new_consumer, seek, tune_gc
+from werkplek_hour_accounting.processor import programme_tag
+from werkplek_hour_accounting.service import Accountant, input_partitions
+from werkplek_hour_accounting.worker import tune_gc
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -74,7 +79,8 @@ async def ends_of(bootstrap: str, tps: list[TopicPartition]) -> dict[TopicPartit
 
 
 async def seed_offsets(pg: asyncpg.Pool, group: str, at: dict[TopicPartition, int]) -> None:
-    await pg.executemany("INSERT INTO ha_offsets VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, partition)"
+    await pg.executemany("INSERT INTO runtime_offsets VALUES ($1, $2, $3, $4)"
+                         " ON CONFLICT (consumer_group, topic, partition)"
                          " DO UPDATE SET next_offset = excluded.next_offset",
                          [(group, tp.topic, tp.partition, n) for tp, n in at.items()])
 
@@ -92,8 +98,8 @@ async def produce_fast(bootstrap: str, records: list[Any]) -> None:
 async def cleanup(pool: asyncpg.Pool, group: str, student_prefix: str | None = None) -> None:
     """What a measurement left in the RUN database: the group's states, offsets and unpublished outbox
     rows, and its students' read-model rows. Left behind, they slowed the measurements after them."""
-    await pool.execute("DELETE FROM ha_student_state WHERE consumer_group = $1", group)
-    await pool.execute("DELETE FROM ha_offsets WHERE consumer_group = $1", group)
+    await pool.execute("DELETE FROM runtime_state WHERE consumer_group = $1", group)
+    await pool.execute("DELETE FROM runtime_offsets WHERE consumer_group = $1", group)
     await pool.execute("DELETE FROM outbox WHERE producer = $1", group)
     if student_prefix:
         await pool.execute("DELETE FROM share_read_model WHERE student_id LIKE $1", f"{student_prefix}%")
@@ -102,7 +108,8 @@ async def cleanup(pool: asyncpg.Pool, group: str, student_prefix: str | None = N
 # --- (a) raw consumption ---------------------------------------------------------------------------
 
 async def raw_consume(bootstrap: str, starts: dict[TopicPartition, int], ends: dict[TopicPartition, int]) -> float:
-    consumer = new_consumer(AccountingSettings(kafka_bootstrap=bootstrap), None)
+    cfg = AccountingSettings(kafka_bootstrap=bootstrap)
+    consumer = new_consumer(bootstrap, Accountant(cfg).options(), None)
     await consumer.start()
     try:
         consumer.assign(list(starts))
@@ -125,32 +132,36 @@ async def raw_consume(bootstrap: str, starts: dict[TopicPartition, int], ends: d
 async def run_engine(cfg: AccountingSettings, ends: dict[TopicPartition, int], *, rebuild: bool) -> tuple[int, float]:
     """Account from the group's stored offsets up to `ends` (and, unless rebuilding, until the relay
     has published every output). Returns (records, seconds from the first fetch)."""
-    service = Service(cfg, rebuild=rebuild)
-    engine: Engine = await service.start()
-    assert service.pool is not None and service.producer is not None
-    relay = None if rebuild else OutboxRelay(service.pool, service.producer, cfg.accounting_outbox_producer)
+    accountant = Accountant(cfg, rebuild=rebuild)
+    pool = await asyncpg.create_pool(cfg.pg_dsn, min_size=2, max_size=6)
+    producer = new_producer(cfg.kafka_bootstrap, cfg.accounting_app_id, linger_ms=2)
+    await producer.start()
+    stop = asyncio.Event()
+    programmes = accountant.catalogue.table()
+    reader = asyncio.create_task(programmes.run(cfg.kafka_bootstrap, stop, Outage("kafka", logging.getLogger())))
+    await programmes.wait_ready(stop)
+    engine = accountant.engine(accountant.store(pool))
+    relay = None if rebuild else OutboxRelay(pool, producer, cfg.accounting_outbox_producer)
     relay_task = asyncio.create_task(relay.run()) if relay else None
-    consumer = new_consumer(cfg, None)
+    consumer = new_consumer(cfg.kafka_bootstrap, accountant.options(), None)
     await consumer.start()
     try:
-        consumer.assign(list(ends))
-        seek(consumer, await engine.own(ends))
-        t0, n = time.perf_counter(), 0
-        want = sum(end - engine.next[tp] for tp, end in ends.items())
-        while n < want:
-            batch = await consumer.getmany(timeout_ms=200, max_records=cfg.accounting_batch_max)
-            n += await engine.account({tp: [r for r in rs if r.offset < ends[tp]] for tp, rs in batch.items()})
-        await engine.settle()  # the last commit (commits run in the background while the next batch is read)
-        while relay and await service.pool.fetchval("SELECT count(*) FROM outbox WHERE producer = $1",  # noqa: ASYNC110
-                                                    cfg.accounting_outbox_producer):
+        await own_assigned(engine, consumer, list(ends))
+        t0 = time.perf_counter()
+        n = await replay_to_end(engine, consumer, ends, batch_max=cfg.accounting_batch_max)
+        while relay and await pool.fetchval("SELECT count(*) FROM outbox WHERE producer = $1",  # noqa: ASYNC110
+                                            cfg.accounting_outbox_producer):
             await asyncio.sleep(0.01)  # polling the database until the relay has published every output
         return n, time.perf_counter() - t0
     finally:
         if relay and relay_task:
             relay.stop()
             await relay_task
+        stop.set()
+        await reader
         await consumer.stop()
-        await service.stop()
+        await producer.stop()
+        await pool.close()
 
 
 # --- (d) peak RSS with 200,000 students -------------------------------------------------------------
@@ -171,10 +182,10 @@ async def seed_students(pool: asyncpg.Pool, group: str, prog: str, students: lis
     for i, sid in enumerate(students):
         applied = frozenset(uuid.uuid4().int for _ in tmpl.applied)
         blob = statecodec.dump(replace(tmpl, student_id=sid, applied=applied))
-        rows.append((group, sid, i % 8, prog, blob))
+        rows.append((group, sid, i % 8, [programme_tag(prog)], blob))
     async with pool.acquire() as conn:
-        await conn.copy_records_to_table("ha_student_state", records=rows,
-                                         columns=["consumer_group", "student_id", "partition", "programme_id", "state"])
+        await conn.copy_records_to_table("runtime_state", records=rows,
+                                         columns=["consumer_group", "key", "partition", "tags", "state"])
 
 
 def start_worker(group: str, extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -187,7 +198,8 @@ def start_worker(group: str, extra: dict[str, str] | None = None) -> subprocess.
 
 
 async def caught_up(pool: asyncpg.Pool, group: str, ends: dict[TopicPartition, int]) -> bool:
-    rows = await pool.fetch("SELECT topic, partition, next_offset FROM ha_offsets WHERE consumer_group = $1", group)
+    rows = await pool.fetch("SELECT topic, partition, next_offset FROM runtime_offsets WHERE consumer_group = $1",
+                            group)
     stored = {TopicPartition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
     return all(stored.get(tp, 0) >= n for tp, n in ends.items())
 
@@ -222,8 +234,8 @@ async def freshness(cfg: AccountingSettings, pool: asyncpg.Pool, tps: list[Topic
                     students: list[str], prog_group: str) -> tuple[float, float, int]:
     """The worker owns the (b) students; entries are committed at 1,000/s in batches of 10 per 10 ms."""
     group = f"bench-ha-fresh-{uuid.uuid4().hex[:8]}"
-    await pool.execute("INSERT INTO ha_student_state SELECT $1, student_id, partition, programme_id, state, now()"
-                       " FROM ha_student_state WHERE consumer_group = $2", group, prog_group)
+    await pool.execute("INSERT INTO runtime_state SELECT $1, key, partition, tags, state, now()"
+                       " FROM runtime_state WHERE consumer_group = $2", group, prog_group)
     await seed_offsets(pool, group, await ends_of(cfg.kafka_bootstrap, tps))
     proc = start_worker(group)
     upstream = f"bench-upstream-{uuid.uuid4().hex[:8]}"

@@ -40,7 +40,6 @@ def _headers(spec: TopicSpec) -> Doc:
         "ce_time": {**text, "format": "date-time", "description": "The event's occurred_at, UTC."},
         "ce_subject": {**text, "description": "The entity the event is about: the student, if there is one."},
         "ce_dataschema": {**text, "const": schema_id(spec.name)},
-        "ce_schemarevision": {**text, "pattern": "^[1-9][0-9]*$", "description": "Revision for upcasting."},
         "content-type": {**text, "const": CONTENT_TYPE},
     }
     return {"type": "object", "properties": props, "required": [p for p in props if p != "ce_subject"]}

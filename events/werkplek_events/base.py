@@ -1,8 +1,9 @@
 """Base of every event: frozen, tolerant on read, identified by `event_id`, typed and versioned.
 
 Events are named in the past tense. `EVENT_TYPE` + `VERSION` identify the contract; the topic registry
-(`topics.py`) maps each event class to its topic. An old payload is upgraded on read by an upcaster
-(`upcasting.py`), never rewritten.
+(`topics.py`) maps each event class to its topic. Within a version a payload only grows (new optional
+fields, checked by `make schemas`) and readers ignore what they do not know; a breaking change is a
+new VERSION on a new topic (docs/adr/0006).
 """
 
 from __future__ import annotations

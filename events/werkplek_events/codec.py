@@ -15,7 +15,6 @@ from .base import Event
 from .limits import READING
 from .personal import KEY_HEADER, DataKey, KeyLookup, Redaction, open_payload, personal_paths, seal_payload
 from .topics import BY_NAME, topic_for
-from .upcasting import current_revision, upcast
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -43,12 +42,10 @@ class KafkaRecord:
 @lru_cache(maxsize=256)
 def _fixed_headers(cls: type[Event], source: str) -> tuple[Headers, Headers]:
     """The headers that depend only on the event's class and the source, before and after `ce_time`:
-    computed once per pair instead of for every event (a batch encodes hundreds). Upcasters register
-    at import, so the schema revision is fixed by the time anything is encoded."""
+    computed once per pair instead of for every event (a batch encodes hundreds)."""
     before: Headers = [("ce_source", source.encode()), ("ce_type", cls.qualified_type().encode())]
     after: Headers = [
         ("ce_dataschema", f"urn:werkplek:schema:{topic_for(cls).name}".encode()),
-        ("ce_schemarevision", str(current_revision(cls.EVENT_TYPE)).encode()),
         ("content-type", CONTENT_TYPE.encode()),
     ]
     return before, after
@@ -118,9 +115,10 @@ def _require(hdrs: dict[str, str], name: str) -> str:
 
 
 def decode(topic: str, value: bytes | None, headers: Headers | None, keys: KeyLookup | None = None) -> Event:
-    """Decode one record of `topic` into its event, upcasting older schema revisions. A sealed record's
-    personal fields are opened with `keys`; where its key is gone they decode empty and are listed in
-    `event.redacted` as erased (without `keys`: as sealed, for readers that never need them)."""
+    """Decode one record of `topic` into its event. Tolerant: fields the model does not know are
+    ignored, so an additive change of the payload needs no new version (docs/adr/0006). A sealed
+    record's personal fields are opened with `keys`; where its key is gone they decode empty and are
+    listed in `event.redacted` as erased (without `keys`: as sealed, for readers that never need them)."""
     spec = BY_NAME.get(topic)
     if spec is None:
         raise DecodeError("topic", f"{topic!r} is not in the topic registry")
@@ -138,7 +136,7 @@ def decode(topic: str, value: bytes | None, headers: Headers | None, keys: KeyLo
     if not value:
         raise DecodeError("value", "record has no payload")
     key_id = hdrs.get(KEY_HEADER) if personal_paths(spec.event) else None
-    event = _validate(spec.event, value, hdrs.get("ce_schemarevision", "1"), key_id, keys)
+    event = _validate(spec.event, value) if key_id is None else _open(spec.event, value, key_id, keys)
     if str(event.event_id) != ce_id:
         raise DecodeError("ce_id", f"header {ce_id!r} differs from payload event_id {event.event_id}")
     return event
@@ -147,28 +145,27 @@ def decode(topic: str, value: bytes | None, headers: Headers | None, keys: KeyLo
 _TOLERANT = {READING: True}  # read what writers stored, refusing only what no store could hold (limits.py)
 
 
-def _validate(cls: type[Event], value: bytes, revision_text: str, key_id: str | None = None,
-              keys: KeyLookup | None = None) -> Event:
+def _open(cls: type[Event], value: bytes, key_id: str, keys: KeyLookup | None) -> Event:
+    """A sealed record: its personal fields opened (or marked redacted) before validation."""
     try:
-        revision = int(revision_text)
-    except ValueError:
-        raise DecodeError("ce_schemarevision", f"not a number: {revision_text!r}") from None
-    try:
-        if revision >= current_revision(cls.EVENT_TYPE) and key_id is None:
-            return cls.model_validate_json(value, context=_TOLERANT)
         payload = orjson.loads(value)
-        if not isinstance(payload, dict):
-            raise DecodeError("value", "payload is not a JSON object")
-        redacted: dict[str, Redaction] = {}
-        if key_id is not None:
-            secret = keys(key_id) if keys is not None else None
-            payload, redacted = open_payload(cls, payload, secret, Redaction.ERASED if keys else Redaction.SEALED)
-        event = cls.model_validate(upcast(cls.EVENT_TYPE, revision, payload), context=_TOLERANT)
-        event._redacted.update(redacted)
-        return event
     except orjson.JSONDecodeError as exc:
         raise DecodeError("value", f"not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise DecodeError("value", "payload is not a JSON object")
+    secret = keys(key_id) if keys is not None else None
+    payload, redacted = open_payload(cls, payload, secret, Redaction.ERASED if keys else Redaction.SEALED)
+    event = _validate(cls, orjson.dumps(payload))
+    event._redacted.update(redacted)
+    return event
+
+
+def _validate(cls: type[Event], value: bytes) -> Event:
+    try:
+        return cls.model_validate_json(value, context=_TOLERANT)
     except ValidationError as exc:
+        if exc.errors()[0]["type"] == "json_invalid":
+            raise DecodeError("value", f"not valid JSON: {exc.errors()[0]['msg']}") from None
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"]) or "value"
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""

@@ -78,7 +78,8 @@ class KafkaClient:
     writes: tuple[type[Event], ...] = ()
     reads: tuple[type[Event], ...] = ()
     group: str | None = None  # its consumer group (the service's setting's default)
-    owned_prefix: str | None = None  # topics it creates itself (faust's changelog and assignor topics)
+    more_groups: tuple[str, ...] = ()  # further groups of the same process (a second stage)
+    owned_prefix: str | None = None  # topics it creates itself (none since faust left: docs/adr/0003)
     describe_configs: bool = False  # it reconciles its topics' configs at start (ensure_topics)
 
 
@@ -113,13 +114,15 @@ CLIENTS: tuple[KafkaClient, ...] = (
                 "mentor-feedback-notifier"),
     KafkaClient("outcome-progress", (feedback.OutcomeProgressUpdated,),
                 (placement.PlacementAgreed, placement.PlacementAmended, feedback.AssessmentRecorded),
-                "werkplek-outcome-progress", owned_prefix="werkplek-outcome-progress-"),
+                "werkplek-outcome-progress"),
     KafkaClient("hour-accounting", (accounting.ShareUpdated, accounting.StudentRiskStatusChanged),
                 (placement.ProgrammeRegistered, *_STUDENT_INPUTS), "werkplek-hour-accounting"),
-    KafkaClient("funding-reports", (*_REPORTS, reporting.FundingTrajectoriesPublished),
-                (*_FUNDING_INPUTS, *_REPORTS, reporting.FundingTrajectoriesPublished),
-                # its own report topics too: the book of published versions is reloaded at start
-                "werkplek-funding-reports", describe_configs=True),
+    KafkaClient("funding-reports", (*_REPORTS, reporting.FundingTrajectoriesPublished, reporting.ReportMemberChanged),
+                (*_FUNDING_INPUTS,
+                 *_REPORTS, reporting.FundingTrajectoriesPublished,  # its own report topics: the CLI in its pod
+                 reporting.ReportMemberChanged),  # the repartition topic between its two stages
+                "werkplek-funding-reports", more_groups=("werkplek-funding-reports-members",),
+                describe_configs=True),
 )
 FUNDING_STAFF = "funding-staff"  # read-only, from outside the cluster (the `external` listener)
 FUNDING_STAFF_GROUPS = "funding-staff-"  # the prefix of the consumer groups their tools use
@@ -143,8 +146,9 @@ def client_acls(client: KafkaClient) -> list[Manifest]:
         names = {BY_EVENT[e].name for e in (*client.writes, *client.reads)}
         names |= {d for e in client.reads if (d := BY_EVENT[e].dlq)}
         out += [_acl("topic", n, ["DescribeConfigs"]) for n in sorted(names)]
-    if client.group:
-        out.append(_acl("group", client.group, ["Read", "Describe"]))
+    for group in (client.group, *client.more_groups):
+        if group:
+            out.append(_acl("group", group, ["Read", "Describe"]))
     if client.owned_prefix:
         out.append(_acl("topic", client.owned_prefix, ["Create", "Read", "Write", "Describe", "DescribeConfigs"],
                         "prefix"))

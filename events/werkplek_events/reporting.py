@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -76,3 +76,25 @@ class FundingTrajectoriesPublished(_Report):
     topic, never on the report topic."""
 
     EVENT_TYPE: ClassVar[str] = "reporting.funding_trajectories.published"
+
+
+class ReportMemberChanged(Event):
+    """Internal to funding reports (its repartition topic, keyed by institution): one student's facts
+    as the reports of that institution need them (all its academic years: a cohort's success is
+    reported in the year it closes, and its reports of a year are suppressed together), gathered from
+    the student-keyed topics by the student's owner and sent to the owner of the institution's reports.
+    `facts` is funding reports' own encoding of the student's part of its cohort (None: the student
+    left this institution); the highest `version` per student wins. `offsets` are the next
+    offsets of the student's input records reflected (`<topic>:<partition>`), for the watermarks."""
+
+    EVENT_TYPE: ClassVar[str] = "reporting.report_member.changed"
+
+    institution_id: Id
+    student_id: Id
+    version: Annotated[int, Field(ge=1)]
+    facts: dict[str, Any] | None
+    last_event_time: AwareDatetime | None = None
+    offsets: dict[str, int] = {}
+
+    def subject(self) -> str | None:
+        return self.student_id

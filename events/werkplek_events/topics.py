@@ -103,6 +103,9 @@ TOPICS: tuple[TopicSpec, ...] = (
               description="An immutable 'as of' funding report."),
     TopicSpec(reporting.FundingTrajectoriesPublished, ("report_id",), 4, "compact", consumed=False,
               description="Per-trajectory rows of a programme report, pseudonymous (access-restricted)."),
+    TopicSpec(reporting.ReportMemberChanged, ("institution_id",),
+              description="Internal to funding reports: a student's report facts, repartitioned from students"
+                          " to the institution whose reports they feed (owned through the consumer group)."),
 )
 
 BY_NAME: dict[str, TopicSpec] = {t.name: t for t in TOPICS}

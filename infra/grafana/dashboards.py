@@ -71,10 +71,21 @@ HTTP_LATENCY = Panel(
 CONSUMER_LAG = Panel(
     "Consumer lag (records)",
     "Records each consumer group has still to handle, measured at the broker by Strimzi's Kafka Exporter; where "
-    "there is none (the local stack) hour-accounting's own gauge stands in for its group.",
-    [("sum by (consumergroup, topic) (kafka_consumergroup_lag) or label_replace(sum by (topic) "
-      '(werkplek_accounting_consumer_lag_events), "consumergroup", "werkplek-hour-accounting", "", "")',
+    "there is none (the local stack) the stream runtime's own gauge stands in for each consumer.",
+    [("sum by (consumergroup, topic) (kafka_consumergroup_lag) or label_replace(sum by (consumer, topic) "
+      '(werkplek_consumer_lag_events), "consumergroup", "$1", "consumer", "(.*)")',
       "{{consumergroup}} {{topic}}")])
+CONSUMERS = Panel(
+    "Consumers: ready, quarantined keys, errors", "Per consumer of the stream runtime: 1 when ready (joined, "
+    "not fenced, not stuck); keys in quarantine (alert WerkplekConsumerKeyQuarantined; list them with "
+    "`python -m werkplek_common.cli quarantine`); failures its supervisor restarted after; rebalances.",
+    [("max by (consumer) (werkplek_consumer_ready)", "ready {{consumer}}"),
+     ("max by (consumer) (werkplek_consumer_quarantined_keys)", "quarantined {{consumer}}"),
+     ("sum by (consumer) (increase(werkplek_consumer_quarantines_total[1h]))", "quarantines (1 h) {{consumer}}"),
+     # errors carry their type, unknown before one happens: 0 for every ready-reporting consumer until then
+     ("sum by (consumer) (increase(werkplek_consumer_errors_total[1h]))"
+      " or sum by (consumer) (werkplek_consumer_ready) * 0", "errors (1 h) {{consumer}}"),
+     ("sum by (consumer) (increase(werkplek_consumer_rebalances_total[1h]))", "rebalances (1 h) {{consumer}}")])
 
 OVERVIEW = Dashboard("werkplek-overview", "werkplek: overview", "Is every service up and is the pipeline flowing?", [
     Panel("Services up", "1 when Prometheus can scrape the service (alert WerkplekTargetDown after 5 minutes at 0).",
@@ -82,6 +93,7 @@ OVERVIEW = Dashboard("werkplek-overview", "werkplek: overview", "Is every servic
     Panel("Events produced per second", "Events written to Kafka, by topic (outbox relays and workers).",
           [(rate("werkplek_events_produced_total", "topic"), "{{topic}}")], "ops"),
     CONSUMER_LAG,
+    CONSUMERS,
     Panel("Outbox backlog and relay lag", "Stored changes not yet on Kafka, and the age of the oldest (alerts: "
           "backlog > 1000 for 10 m, lag > 120 s for 5 m).",
           [("max by (producer) (werkplek_outbox_backlog_events)", "backlog {{producer}}"),
@@ -124,33 +136,34 @@ INGEST = Dashboard("werkplek-ingest", "werkplek: ingest (placement logging)",
           [(rate("werkplek_student_views_applied_total", "effect"), "{{effect}}")], "ops"),
 ])
 
+HA = '{app="hour-accounting"}'  # its pods (the consumer label is the group, whose name is a setting)
 ACCOUNTING = Dashboard("werkplek-accounting", "werkplek: hour accounting and freshness",
                        "Shares computed from the entries and decisions, and how fresh they are.", [
     Panel("Freshness: record produced → share committed", "Per input record, from its Kafka timestamp to its batch "
           "committed (p50, p99): how old the share a student reads can be.",
-          [(quantile(0.5, "werkplek_accounting_processing_latency_seconds"), "p50"),
-           (quantile(0.99, "werkplek_accounting_processing_latency_seconds"), "p99")], "s"),
+          [(quantile(0.5, "werkplek_consumer_processing_latency_seconds", selector=HA), "p50"),
+           (quantile(0.99, "werkplek_consumer_processing_latency_seconds", selector=HA), "p99")], "s"),
     Panel("Input events accounted per second", "By event type.",
-          [(rate("werkplek_accounting_events_processed_total", "type"), "{{type}}")], "ops"),
+          [(rate("werkplek_consumer_events_total", "type", HA), "{{type}}")], "ops"),
     Panel("Share updates and risk changes per second", "ShareUpdated and StudentRiskStatusChanged committed to the "
           "outbox (worsened = true: a student moved towards at risk).",
           [(rate("werkplek_accounting_share_updates_total"), "share updates"),
            (rate("werkplek_accounting_risk_changes_total", "worsened"), "risk changes, worsened={{worsened}}")], "ops"),
     Panel("Batch duration p99", "Time to decode, account and commit one batch.",
-          [(quantile(0.99, "werkplek_accounting_batch_duration_seconds"), "p99")], "s"),
+          [(quantile(0.99, "werkplek_consumer_batch_duration_seconds", selector=HA), "p99")], "s"),
     Panel("Consumer lag per topic", "Records not yet committed (high watermark - stored next offset).",
-          [("sum by (topic) (werkplek_accounting_consumer_lag_events)", "{{topic}}")]),
+          [(f"sum by (topic) (werkplek_consumer_lag_events{HA})", "{{topic}}")]),
     Panel("Daily re-evaluation and fenced batches", "Students evaluated by the daily pass; batches rolled back "
           "because another worker had moved the offsets (should stay at 0 outside a rebalance).",
-          [("sum(increase(werkplek_accounting_reevaluated_students_total[1h]))", "re-evaluated (1 h)"),
-           ("sum(increase(werkplek_accounting_fenced_total[1h]))", "fenced (1 h)")]),
+          [(f"sum(increase(werkplek_consumer_reevaluated_keys_total{HA}[1h]))", "re-evaluated (1 h)"),
+           (f"sum(increase(werkplek_consumer_fenced_total{HA}[1h]))", "fenced (1 h)")]),
     Panel("Students by status per programme", "Students per programme by share status, from the read model "
           "(every replica reports all: max, not sum).",
           [('max by (programme, status) (werkplek_accounting_students{programme=~"$programme"})',
             "{{programme}} {{status}}")], kind="table"),
     Panel("State in memory and programmes awaited", "Students whose state is cached in memory; programmes students "
           "wait for because they are not registered yet.",
-          [("sum(werkplek_accounting_students_in_memory)", "students in memory"),
+          [(f"sum(werkplek_consumer_keys_in_memory{HA})", "students in memory"),
            ("max(werkplek_accounting_programmes_awaited)", "programmes awaited")]),
 ], [query_variable("programme", "Programme", "label_values(werkplek_accounting_students, programme)")])
 
@@ -211,12 +224,12 @@ REPORTS = Dashboard("werkplek-funding-reports", "werkplek: funding reports",
            (quantile(0.99, "werkplek_report_input_lag_seconds"), "p99")], "s"),
     Panel("Report versions published", "By scope (programme, institution, pilot).",
           [("sum by (scope) (increase(werkplek_reports_published_total[$__rate_interval]))", "{{scope}}")]),
-    Panel("Reports kept up to date", "Reports the worker keeps (one per programme × year, and per institution).",
-          [("max(werkplek_reports_known)", "reports")]),
     Panel("Snapshots", "Immutable snapshots published, by trigger.",
           [("sum by (trigger) (increase(werkplek_report_snapshots_total[$__rate_interval]))", "{{trigger}}")]),
-    Panel("Input events applied", "Events from the other services applied to the cohort, by topic.",
-          [(rate("werkplek_report_input_events_total", "topic"), "{{topic}}")], "ops"),
+    Panel("Input events applied", "Events handled by the two stages (members: the students' facts; reports: "
+          "the members' changes), by event type.",
+          [(rate("werkplek_consumer_events_total", "consumer, type", '{app="funding-reports"}'),
+            "{{consumer}} {{type}}")], "ops"),
     Panel("Report compute p99", "Time to compute one publication set (an institution's reports of a year).",
           [(quantile(0.99, "werkplek_report_compute_duration_seconds"), "p99")], "s"),
     Panel("Reports quarantined", "Reports set aside because they could not be published (on the report topic's "

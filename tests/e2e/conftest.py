@@ -22,16 +22,14 @@ from werkplek_common.devidp import ensure_keys
 from werkplek_common.settings import CommonSettings
 
 from tests.e2e.app_stack import AppStackSettings, placement_oidc_env
-from tests.e2e.processes import Probe, ServiceProcess, log_says, stop_all, wait_ready
+from tests.e2e.processes import Probe, ServiceProcess, stop_all, wait_ready
 from tests.e2e.published import invalid_reports
 from tests.e2e.stack import (
     Stack,
     free_port,
-    group_joined,
     http_ready,
     new_secret,
     register_source,
-    start_accounting_at_end,
     start_groups_at_end,
 )
 
@@ -44,6 +42,8 @@ RUNNING: list[ServiceProcess] = []  # of this session, for the failure report
 
 
 def services(stack: Stack, cfg: CommonSettings, log_dir: Path) -> list[ServiceProcess]:
+    """The six processes; each worker serves /readyz on a metrics port of its own, which says when it
+    has joined its groups (and read its reference data)."""
     kafka = cfg.kafka_bootstrap
     common = {"WERKPLEK_KAFKA_BOOTSTRAP": kafka, "WERKPLEK_PG_DSN": cfg.pg_dsn, "WERKPLEK_DATA_DIR": str(cfg.data_dir),
               "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "INFO", "WERKPLEK_METRICS_PORT": "0"}
@@ -67,23 +67,25 @@ def services(stack: Stack, cfg: CommonSettings, log_dir: Path) -> list[ServicePr
                   "WERKPLEK_ACCOUNTING_OUTBOX_PRODUCER": stack.accounting_group,
                   "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["hour_accounting"])}
     reports = {**common, "WERKPLEK_REPORTS_GROUP_ID": stack.reports_group,
+               "WERKPLEK_REPORTS_MEMBERS_GROUP": stack.members_group,
+               "WERKPLEK_REPORTS_OUTBOX_PRODUCER": stack.reports_group,
                "WERKPLEK_REPORTS_METRICS_PORT": str(stack.metrics_ports["funding_reports"]),
                "WERKPLEK_REPORTS_INSTITUTIONS": json.dumps([stack.institution, stack.long_institution]),
                "WERKPLEK_REPORTS_SNAPSHOT_EVERY": "never"}
+
+    def worker_ready(name: str) -> Probe:
+        return http_ready(f"http://127.0.0.1:{stack.metrics_ports[name]}")
+
     specs: list[tuple[str, list[str], dict[str, str], Probe]] = [
         ("placement_api", ["werkplek_placement_logging", "api"], placement, http_ready(stack.placement_url)),
         ("placement_worker", ["werkplek_placement_logging", "worker"], placement_worker,
-         group_joined(stack.placement_group, kafka)),
+         worker_ready("placement_worker")),
         ("mentor_api", ["werkplek_mentor_feedback", "api"], mentor, http_ready(stack.mentor_url)),
-        ("mentor_worker", ["werkplek_mentor_feedback", "worker"], mentor_worker,
-         group_joined(stack.mentor_group, kafka)),
-        ("mentor_notifier", ["werkplek_mentor_feedback", "notifier"], notifier,
-         group_joined(stack.notifier_group, kafka)),
-        ("outcome_progress", ["werkplek_mentor_feedback", "progress"], progress,
-         group_joined(stack.progress_group, kafka)),
-        ("hour_accounting", ["werkplek_hour_accounting", "worker"], accounting,
-         group_joined(stack.accounting_group, kafka)),
-        ("funding_reports", ["werkplek_funding_reports", "worker"], reports, log_says("cohort rebuilt")),
+        ("mentor_worker", ["werkplek_mentor_feedback", "worker"], mentor_worker, worker_ready("mentor_worker")),
+        ("mentor_notifier", ["werkplek_mentor_feedback", "notifier"], notifier, worker_ready("mentor_notifier")),
+        ("outcome_progress", ["werkplek_mentor_feedback", "progress"], progress, worker_ready("outcome_progress")),
+        ("hour_accounting", ["werkplek_hour_accounting", "worker"], accounting, worker_ready("hour_accounting")),
+        ("funding_reports", ["werkplek_funding_reports", "worker"], reports, worker_ready("funding_reports")),
     ]
     return [ServiceProcess(name, argv, env, probe, log_dir / f"{stack.tag}-{name}.log")
             for name, argv, env, probe in specs]
@@ -97,9 +99,10 @@ def prune_logs(log_dir: Path) -> None:
 
 
 def kafka_groups(stack: Stack) -> list[str]:
-    """The groups that keep their offsets in Kafka (hour accounting keeps its own in PostgreSQL)."""
-    return [stack.placement_group, stack.views_group, stack.mentor_group, stack.reports_group, stack.notifier_group,
-            stack.progress_group]
+    """Every consumer group of the session. The runtime's groups keep their offsets in PostgreSQL; a
+    partition they never stored starts at the group's committed offset in Kafka, placed here."""
+    return [stack.placement_group, stack.views_group, stack.mentor_group, stack.reports_group, stack.members_group,
+            stack.notifier_group, stack.progress_group, stack.accounting_group]
 
 
 async def clean_up(cfg: CommonSettings, stack: Stack) -> None:
@@ -108,9 +111,9 @@ async def clean_up(cfg: CommonSettings, stack: Stack) -> None:
     conn = await asyncpg.connect(cfg.pg_dsn)
     try:
         await conn.execute("DELETE FROM outbox WHERE producer = ANY($1::text[])",
-                           [stack.placement_producer, stack.accounting_group])
-        await conn.execute("DELETE FROM ha_student_state WHERE consumer_group = $1", stack.accounting_group)
-        await conn.execute("DELETE FROM ha_offsets WHERE consumer_group = $1", stack.accounting_group)
+                           [stack.placement_producer, stack.accounting_group, stack.reports_group])
+        for table in ("runtime_state", "runtime_offsets", "runtime_quarantine"):
+            await conn.execute(f"DELETE FROM {table} WHERE consumer_group = ANY($1::text[])", kafka_groups(stack))
         await conn.execute("DELETE FROM mf_source_secrets WHERE source_id = $1", stack.source_id)
     finally:
         await conn.close()
@@ -127,7 +130,6 @@ async def e2e(stack: CommonSettings) -> AsyncIterator[Stack]:
     ensure_keys(stack.data_dir)  # once, here: two APIs creating the dev IdP's keys at once could mismatch them
     procs = services(running, stack, stack.data_dir / "e2e-logs")
     await start_groups_at_end(stack.kafka_bootstrap, kafka_groups(running))
-    await start_accounting_at_end(stack.kafka_bootstrap, stack.pg_dsn, running.accounting_group)
     await register_source(stack.pg_dsn, running.source_id, running.source_secret)
     RUNNING[:] = procs
     try:

@@ -71,13 +71,6 @@ class ServiceProcess:
             self.proc.wait(10)
 
 
-def log_says(text: str) -> Probe:
-    async def probe(service: ServiceProcess) -> bool:
-        return text in service.log_text()
-
-    return probe
-
-
 async def wait_ready(services: Sequence[ServiceProcess], timeout: float) -> dict[str, float]:
     """Poll every probe until all are ready; fail at the deadline or as soon as one process exits.
     Returns the seconds each took, measured from this call."""

@@ -12,10 +12,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import GroupCoordinatorNotAvailableError
-from werkplek_events import TOPICS, topic_for
+from werkplek_events import TOPICS
 from werkplek_events.limits import INSTITUTION_ID_MAX
-from werkplek_hour_accounting.domain import STUDENT_EVENTS
 from werkplek_mentor_feedback.sources import add_secret
 
 from tests import support
@@ -56,6 +54,10 @@ class Stack:
     @property
     def notifier_group(self) -> str:
         return f"e2e-mn-{self.tag}"
+
+    @property
+    def members_group(self) -> str:
+        return f"e2e-frm-{self.tag}"
 
     @property
     def progress_group(self) -> str:
@@ -103,18 +105,6 @@ async def start_groups_at_end(bootstrap: str, groups: list[str]) -> None:
     await support.start_groups_at_end(bootstrap, groups, [t.name for t in TOPICS])
 
 
-async def start_accounting_at_end(bootstrap: str, pg_dsn: str, group: str) -> None:
-    """Hour accounting keeps its offsets in PostgreSQL (ha_offsets), not in Kafka: a fresh group
-    without rows there would account every student on the broker again, and republish their shares."""
-    ends = await support.end_offsets(bootstrap, [topic_for(e).name for e in STUDENT_EVENTS])
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.executemany("INSERT INTO ha_offsets (consumer_group, topic, partition, next_offset)"
-                               " VALUES ($1, $2, $3, $4)", [(group, t.topic, t.partition, n) for t, n in ends.items()])
-    finally:
-        await conn.close()
-
-
 async def backlog(bootstrap: str, group: str) -> int:
     """Records on the broker that `group` has not committed yet: when the e2e flow is slow, this
     tells whether the service is busy with what other sessions publish on the shared broker."""
@@ -126,23 +116,6 @@ async def backlog(bootstrap: str, group: str) -> int:
         await admin.close()
     ends = await support.end_offsets(bootstrap, sorted({tp.topic for tp in committed}))
     return sum(max(0, end - committed[tp].offset) for tp, end in ends.items() if tp in committed)
-
-
-def group_joined(group: str, bootstrap: str) -> Probe:
-    """Probe: the group is stable with a member, so the worker consumes now (its offsets were set
-    beforehand, so nothing is lost before this; the probe only keeps the timings honest)."""
-    async def probe(_service: ServiceProcess) -> bool:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="werkplek-e2e-probe")
-        await admin.start()
-        try:
-            doc = (await admin.describe_consumer_groups([group]))[0].to_object()["groups"][0]
-        except GroupCoordinatorNotAvailableError:  # a fresh broker still creating __consumer_offsets
-            return False
-        finally:
-            await admin.close()
-        return bool(doc["state"] == "Stable" and doc["members"])
-
-    return probe
 
 
 def http_ready(url: str) -> Probe:

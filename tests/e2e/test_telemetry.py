@@ -228,10 +228,10 @@ async def test_every_panel_shows_data(traffic: Traffic, capsys: pytest.CaptureFi
 
 async def test_a_renamed_metric_leaves_its_panel_empty(traffic: Traffic) -> None:
     """The check above on a deliberately broken copy: one metric renamed in one panel."""
-    broken = [telemetry.Query("broken / Reports kept up to date / A", "max(werkplek_reports_kept)")]
-    intact = [q for q in telemetry.panel_queries() if "werkplek_reports_known" in q.expr]
+    broken = [telemetry.Query("broken / Quarantine / A", "max(werkplek_reports_quarantine)")]
+    intact = [q for q in telemetry.panel_queries() if "werkplek_reports_quarantined" in q.expr]
     assert intact and await empty_queries(traffic, intact) == []
-    assert await empty_queries(traffic, broken) == ["broken / Reports kept up to date / A: max(werkplek_reports_kept)"]
+    assert await empty_queries(traffic, broken) == ["broken / Quarantine / A: max(werkplek_reports_quarantine)"]
 
 
 async def test_every_alert_evaluates_on_metrics_that_exist(traffic: Traffic) -> None:

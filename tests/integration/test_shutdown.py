@@ -1,9 +1,9 @@
 """Every long-running worker stops on SIGTERM within seconds, also when its broker stopped answering.
 
 aiokafka waits for a broker that does not answer without a bound (a group member's fetch while it
-joins or rejoins its group, leaving the group, a final offset commit), and faust's services wait
-60 s each; Kubernetes would kill the pod after its grace period, and `make run` would hang on
-Ctrl-C. The workers bound those waits (werkplek_common.shutdown). Each runs here against a stack of
+joins or rejoins its group, leaving the group, a final offset commit); Kubernetes would kill the
+pod after its grace period, and `make run` would hang on Ctrl-C. The workers bound those waits
+(werkplek_common.shutdown, werkplek_common.runtime). Each runs here against a stack of
 its own whose broker is frozen (SIGSTOP: connections stay open, nothing answers) at the moment a
 group member starts joining its group, the state that used to hang."""
 
@@ -24,15 +24,15 @@ from werkplek_common.settings import REPO_ROOT
 from tests.integration.own_stack import OwnStack
 from tests.support import wait_until
 
-EXIT_WITHIN_S = 20.0  # werkplek_common.shutdown bounds a whole stop at 15 s
+EXIT_WITHIN_S = 20.0  # every step of a stop is bounded (5 s, werkplek_common.shutdown), the parts stop side by side
 JOINING = r"joining the consumer group"  # a group member is about to join its group
 WORKERS = {  # command -> the log line after which its broker is frozen (log level INFO)
     "werkplek_hour_accounting worker": JOINING,
     "werkplek_placement_logging worker": JOINING,
     "werkplek_mentor_feedback worker": JOINING,
     "werkplek_mentor_feedback notifier": JOINING,
-    "werkplek_mentor_feedback progress": r"\[\^---Recovery\]: Starting",  # faust, waiting for its assignment
-    "werkplek_funding_reports worker": r"cohort rebuilt",  # assigned partitions, no group: once it follows
+    "werkplek_mentor_feedback progress": JOINING,
+    "werkplek_funding_reports worker": r"partitions assigned",  # both stages are group members: once one owns work
 }
 
 

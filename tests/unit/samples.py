@@ -42,6 +42,7 @@ from werkplek_events import (
     PlacementEnded,
     ProgrammeRegistered,
     ReportCell,
+    ReportMemberChanged,
     ReportRow,
     ReportSection,
     ShareUpdated,
@@ -280,10 +281,14 @@ def _report_fields() -> dict[str, Any]:
 
 
 def _reports() -> list[Event]:
+    facts = {"$dict": [["assessments", {"$dict": []}]]}  # funding reports' own encoding (abridged)
     return [
         FundingReportPublished(**_report_fields()),
         FundingReportSnapshotted(snapshot_id="snap-2026-11-30", as_of=date(2026, 11, 30), **_report_fields()),
         FundingTrajectoriesPublished(**_report_fields()),
+        ReportMemberChanged(occurred_at=_at(30, 23, 58), institution_id=INSTITUTION,
+                            student_id=STUDENT, version=3, facts=facts,
+                            last_event_time=_at(30, 23, 50), offsets={"placement.student.enrolled.v1:3": 17}),
     ]
 
 

@@ -400,7 +400,7 @@ def test_hour_accounting_scales_on_lag_up_to_its_partitions(rendered: list[Doc])
     assert scaled["spec"]["maxReplicaCount"] <= min(partitions)
     assert [t["type"] for t in scaled["spec"]["triggers"]] == ["kafka"]
     app_id = _settings_of("werkplek_hour_accounting").model_fields["accounting_app_id"].default
-    assert scaled["spec"]["triggers"][0]["metadata"]["consumerGroup"] == app_id  # faust's group id
+    assert scaled["spec"]["triggers"][0]["metadata"]["consumerGroup"] == app_id  # the consumer group
 
 
 # --- generated from the registry and the rules: no drift -----------------------------------------
@@ -699,7 +699,7 @@ def test_every_kafka_user_has_least_privilege(rendered: list[Doc]) -> None:
     staff = users[k8s.FUNDING_STAFF]["spec"]["authorization"]["acls"]
     assert {op for a in staff for op in a["operations"]} == {"Read", "Describe"}
     assert {a["resource"]["name"] for a in staff if a["resource"]["type"] == "topic"} == {
-        t.name for t in TOPICS if t.name.startswith("reporting.")} - {topic_for(FundingTrajectoriesPublished).name}
+        t.name for t in TOPICS if t.name.startswith("reporting.funding_report.")}  # not members, not trajectories
     listeners = {x["name"]: x for x in _of_kind(rendered, "Kafka")[0]["spec"]["kafka"]["listeners"]}
     assert {x["authentication"]["type"] for x in listeners.values()} == {"scram-sha-512"}
     assert all(x["tls"] for x in listeners.values()) and listeners["external"]["type"] != "internal"
@@ -717,15 +717,17 @@ def test_a_wildcard_acl_is_caught(rendered: list[Doc]) -> None:
 
 def _code_reads() -> dict[str, set[str]]:
     """What each service's code subscribes to (or reads by assignment), from the services themselves."""
-    from werkplek_funding_reports import worker as reports
+    from werkplek_events import topic_for
+    from werkplek_funding_reports import members, reports
     from werkplek_funding_reports.book import REPORTS, SNAPSHOTS, TRAJECTORIES
-    from werkplek_hour_accounting import engine, programmes
-    from werkplek_mentor_feedback import notifications, progress_agent, projection
+    from werkplek_hour_accounting import processor, programmes
+    from werkplek_mentor_feedback import notifications, progress_worker, projection
     from werkplek_placement_logging import decisions
     return {"placement-logging-worker": set(decisions.TOPICS), "mentor-feedback-worker": set(projection.TOPICS),
-            "mentor-feedback-notifier": set(notifications.TOPICS), "outcome-progress": set(progress_agent.CONSUMED),
-            "hour-accounting": {*engine.INPUT_TOPICS, programmes.TOPIC},
-            "funding-reports": {*reports.INPUT_TOPICS, REPORTS, SNAPSHOTS, TRAJECTORIES}}
+            "mentor-feedback-notifier": set(notifications.TOPICS), "outcome-progress": set(progress_worker.CONSUMED),
+            "hour-accounting": {*processor.INPUT_TOPICS, programmes.TOPIC},
+            "funding-reports": {*members.STUDENT_TOPICS, *(topic_for(e).name for e in members.REFERENCE),
+                                reports.TOPIC, REPORTS, SNAPSHOTS, TRAJECTORIES}}
 
 
 def test_kafka_users_are_in_step_with_the_code_and_the_registry() -> None:
@@ -741,6 +743,9 @@ def test_kafka_users_are_in_step_with_the_code_and_the_registry() -> None:
                "hour-accounting": ("werkplek_hour_accounting", "accounting_app_id"),
                "funding-reports": ("werkplek_funding_reports", "reports_group_id")}[c.user]
         assert c.group == _settings_of(cfg[0]).model_fields[cfg[1]].default, c.user
+    (reports,) = [c for c in k8s.CLIENTS if c.user == "funding-reports"]
+    members = _settings_of("werkplek_funding_reports").model_fields["reports_members_group"].default
+    assert reports.more_groups == (members,), "the members stage's group has its ACL too"
 
 
 def topic_name(event: type) -> str:

@@ -9,7 +9,7 @@ import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from werkplek_events import BY_NAME, DecodeError, Event, KafkaRecord, decode, encode, topic_for
+from werkplek_events import BY_NAME, DecodeError, Event, KafkaRecord, TimeEntryLogged, decode, encode, topic_for
 from werkplek_events.codec import needs_seal, seal, sealing_key
 from werkplek_events.personal import KEY_HEADER, PERSONAL_FIELDS, DataKey, Redaction, data_subject, new_secret
 
@@ -71,12 +71,13 @@ def test_a_reader_without_a_key_store_sees_the_fields_as_sealed_not_erased():
 
 def test_a_value_moved_to_another_record_does_not_open():
     """The ciphertext is bound to its record (associated data: event id and path)."""
-    a = next(e for e in _personal_samples() if type(e).__name__ == "TimeEntryLogged" and e.description)
+    a = next(e for e in _personal_samples() if isinstance(e, TimeEntryLogged) and e.description)
     b = a.model_copy(update={"event_id": uuid.uuid4()})
     ra, rb = seal(encode(a, source=SOURCE), KEY), seal(encode(b, source=SOURCE), KEY)
     forged = orjson.loads(rb.value)
     forged["description"] = orjson.loads(ra.value)["description"]
     moved = decode(rb.topic, orjson.dumps(forged), rb.headers, {KEY.key_id: KEY.secret}.get)
+    assert isinstance(moved, TimeEntryLogged)
     assert moved.description == "" and moved.redacted == {"description": Redaction.ERASED}
 
 
@@ -114,7 +115,7 @@ def test_a_sealed_value_that_is_not_a_token_is_refused_by_the_contract():
 
 @given(st.text(min_size=1, max_size=2000).filter(lambda t: "\x00" not in t))
 def test_any_description_survives_sealing(text):
-    base = next(e for e in _personal_samples() if type(e).__name__ == "TimeEntryLogged")
+    base = next(e for e in _personal_samples() if isinstance(e, TimeEntryLogged))
     try:
         event = base.model_copy(update={"description": text})
         rec = encode(type(base).model_validate(event.model_dump()), source=SOURCE)
@@ -122,5 +123,7 @@ def test_any_description_survives_sealing(text):
         return
     sealed = seal(rec, KEY)
     out = decode(sealed.topic, sealed.value, sealed.headers, {KEY.key_id: KEY.secret}.get)
-    assert out.description == decode(rec.topic, rec.value, rec.headers).description
+    plain = decode(rec.topic, rec.value, rec.headers)
+    assert isinstance(out, TimeEntryLogged) and isinstance(plain, TimeEntryLogged)
+    assert out.description == plain.description
     assert KafkaRecord(rec.topic, rec.key, rec.value, rec.headers).headers[0][0] != KEY_HEADER

@@ -1,6 +1,8 @@
-"""Operator commands for the local stack: `topics` (create from the registry), `migrate`, `status`, `urls`.
+"""Operator commands: `topics` (create from the registry), `migrate`, `status`, `urls`, and the
+stream runtime's quarantine (keys whose handling failed: their records go to the DLQ until released).
 
     python -m werkplek_common.cli topics | migrate | status [--watch SECONDS] | urls
+    python -m werkplek_common.cli quarantine [GROUP] | release GROUP KEY
 """
 
 from __future__ import annotations
@@ -122,6 +124,33 @@ async def _pg_status(cfg: CommonSettings) -> str:
         await conn.close()
 
 
+async def cmd_quarantine(cfg: CommonSettings, group: str | None) -> int:
+    conn = await asyncpg.connect(cfg.pg_dsn)
+    try:
+        rows = await conn.fetch("SELECT consumer_group, key, records, since, reason FROM runtime_quarantine"
+                                " WHERE $1::text IS NULL OR consumer_group = $1 ORDER BY since", group)
+    finally:
+        await conn.close()
+    for r in rows:
+        print(f"{r['consumer_group']}\t{r['key']}\t{r['records']} records\tsince {r['since']:%Y-%m-%d %H:%M}"
+              f"\t{r['reason']}")
+    return 0
+
+
+async def cmd_release(cfg: CommonSettings, group: str, key: str) -> int:
+    """The key is handled again from its next record on (a running worker reads the quarantine when
+    it is assigned its partitions: restart it). Its records on the DLQ stay there; republish them to
+    their source topics if they should count (headers dlq_source_topic/partition/offset)."""
+    conn = await asyncpg.connect(cfg.pg_dsn)
+    try:
+        done = await conn.execute("DELETE FROM runtime_quarantine WHERE consumer_group = $1 AND key = $2", group, key)
+    finally:
+        await conn.close()
+    if done.endswith(" 0"):
+        print(f"no quarantined key {key!r} in {group!r}", file=sys.stderr)
+        return 3
+    print(f"released {key!r} of {group!r}; restart the worker to take it up again")
+    return 0
 async def _service_state(client: httpx.AsyncClient, service: Watched) -> str:
     """up (its /readyz answers 200), not ready (it answers otherwise: a worker not yet in its group,
     fenced or stuck), or DOWN (nothing listens: the process is gone)."""
@@ -218,6 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply pending SQL migrations (each once)")
     status = sub.add_parser("status", help="one status line of the stack")
     status.add_argument("--watch", type=float, default=0, help="refresh every N seconds")
+    quarantine = sub.add_parser("quarantine", help="the keys consumers quarantined, with the reason")
+    quarantine.add_argument("group", nargs="?", help="one consumer group only")
+    release = sub.add_parser("release", help="release a quarantined key of a consumer group")
+    release.add_argument("group")
+    release.add_argument("key")
     sub.add_parser("urls", help="every URL a person needs while make run is up")
     args = parser.parse_args(argv)
     cfg = CommonSettings()
@@ -226,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(cmd_topics(cfg))
     if args.cmd == "migrate":
         return asyncio.run(cmd_migrate(cfg))
+    if args.cmd == "quarantine":
+        return asyncio.run(cmd_quarantine(cfg, args.group))
+    if args.cmd == "release":
+        return asyncio.run(cmd_release(cfg, args.group, args.key))
     if args.cmd == "urls":
         return cmd_urls(cfg)
     try:

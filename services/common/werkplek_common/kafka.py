@@ -1,28 +1,22 @@
-"""Kafka helpers: topic creation from the registry, a producer of events, and a consumer loop that
-decodes with the contract's codec and sends what it cannot decode (or apply) to the topic's DLQ,
-so the partition keeps flowing. Delivery is at-least-once: offsets are committed after handling."""
+"""Kafka helpers: topic creation from the registry, a producer of events, DLQ copies of records. The
+one consumer loop every consumer runs is the stream runtime's (werkplek_common.runtime)."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from werkplek_events import BY_NAME, TOPICS, DecodeError, Event, KafkaRecord, TopicSpec, decode, encode
-from werkplek_events.personal import KeyLookup
+from werkplek_events import BY_NAME, TOPICS, Event, KafkaRecord, TopicSpec, encode
 
 from .metrics import DLQ_RECORDS, EVENTS_PRODUCED
 from .settings import CommonSettings
-from .shutdown import bounded, unless_stopped
-
-if TYPE_CHECKING:
-    from .keystore import PoolKeys
+from .shutdown import unless_stopped
 
 log = logging.getLogger(__name__)
 LEADER_POLL_S = 0.2  # how often topic creation re-checks for partition leaders
@@ -161,79 +155,3 @@ async def send_to_dlq(producer: AIOKafkaProducer, rec: ConsumerRecord, error: Ex
     DLQ_RECORDS.labels(rec.topic, consumer).inc()
     log.warning("record sent to DLQ", extra={"fields": {"topic": rec.topic, "partition": rec.partition,
                                                          "offset": rec.offset, "error": str(error)}})
-
-
-Handler = Callable[[Event, ConsumerRecord], Awaitable[None]]
-BatchHandler = Callable[[list[tuple[Event, ConsumerRecord]]], Awaitable[None]]
-
-
-class EventConsumer:
-    """Consumes registry topics, decodes each record, hands events to `handler` (one at a time) or
-    `batch_handler` (every decoded record of a fetch at once, so a projection can store a batch in
-    one transaction) and commits after each fetch. Undecodable records and `PoisonRecord`s go to the
-    DLQ; any other handler error stops the loop uncommitted, so the fetch is redelivered (handlers must
-    be idempotent by event_id)."""
-
-    def __init__(self, bootstrap: str, group_id: str, topics: Sequence[str], handler: Handler | None = None, *,
-                 name: str, producer: AIOKafkaProducer, batch_handler: BatchHandler | None = None,
-                 on_batch: Callable[[], Awaitable[None]] | None = None, max_records: int = 500,
-                 keys: PoolKeys | None = None) -> None:
-        if (handler is None) == (batch_handler is None):
-            raise ValueError("give exactly one of handler and batch_handler")
-        self.consumer = AIOKafkaConsumer(
-            *topics, bootstrap_servers=bootstrap, group_id=group_id, client_id=name,
-            enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed",
-            **client_options(),
-        )
-        self.handler, self.batch_handler, self.name, self.producer = handler, batch_handler, name, producer
-        self.on_batch, self.max_records = on_batch, max_records
-        self.keys = keys  # opens sealed personal fields (docs/adr/0070); None: they decode as sealed
-        self._lookup: KeyLookup | None = None
-        self._stopping = asyncio.Event()
-
-    async def start(self) -> None:
-        log.info("joining the consumer group", extra={"fields": {"consumer": self.name}})
-        await self.consumer.start()
-
-    async def stop(self) -> None:
-        """Bounded: with the broker gone, leaving the group waits for a coordinator that never answers."""
-        self._stopping.set()
-        await bounded(self.consumer.stop(), f"{self.name} consumer stop")
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            batches = await getmany_or_stop(self.consumer, self._stopping, timeout_ms=200,
-                                            max_records=self.max_records)
-            if not batches:
-                continue
-            # a null value is a compacted topic's tombstone (an erased contact), not an event
-            records = [rec for recs in batches.values() for rec in recs if rec.value is not None]
-            if self.keys:  # one key query per batch, never a cache: an erased key is gone at once
-                self._lookup = await self.keys.for_headers(rec.headers for rec in records)
-            if self.batch_handler:
-                await self._handle_batch(records)
-            else:
-                for rec in records:
-                    await self._handle(rec)
-            if self.on_batch:
-                await self.on_batch()
-            await self.consumer.commit()
-
-    async def _handle(self, rec: ConsumerRecord) -> None:
-        assert self.handler is not None
-        try:
-            event = decode(rec.topic, rec.value, rec.headers, self._lookup)
-            await self.handler(event, rec)
-        except (DecodeError, PoisonRecord) as exc:
-            await send_to_dlq(self.producer, rec, exc, self.name)
-
-    async def _handle_batch(self, records: list[ConsumerRecord]) -> None:
-        assert self.batch_handler is not None
-        decoded = []
-        for rec in records:
-            try:
-                decoded.append((decode(rec.topic, rec.value, rec.headers, self._lookup), rec))
-            except DecodeError as exc:
-                await send_to_dlq(self.producer, rec, exc, self.name)
-        if decoded:
-            await self.batch_handler(decoded)

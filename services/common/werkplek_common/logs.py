@@ -1,4 +1,6 @@
-"""Structured logging: one JSON object per line, with the service name, so ops can filter by field."""
+"""Structured logging: one JSON object per line, with the service name, so ops can filter by field.
+Repeated warnings and errors (aiokafka's own included) are summarised instead of written each time
+(`werkplek_common.runtime.faults.RepeatFilter`)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+from .runtime.faults import REPEATS
 
 
 class JsonFormatter(logging.Formatter):
@@ -31,6 +35,7 @@ def configure_logging(service: str, level: str = "INFO", as_json: bool = True) -
     handler = logging.StreamHandler(sys.stderr)
     fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     handler.setFormatter(JsonFormatter(service) if as_json else logging.Formatter(fmt))
+    handler.addFilter(REPEATS)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -38,18 +38,19 @@ class OutboxColumns(NamedTuple):
     event_ids: list[uuid.UUID]
 
 
-def outbox_columns(events: Sequence[Event], *, source: str) -> OutboxColumns:
+def outbox_columns(events: Sequence[Event | KafkaRecord], *, source: str) -> OutboxColumns:
     """The one encoding of events as outbox rows: the Kafka record of `werkplek_events.encode` (topic,
     key, value, CloudEvents headers). `stage` uses it, and so does a service that folds its outbox
-    insert into a statement of its own."""
+    insert into a statement of its own. A ready `KafkaRecord` (a DLQ copy a step made) is staged as
+    it is, under a fresh id."""
     cols = OutboxColumns([], [], [], [], [])
     for event in events:
-        rec = encode(event, source=source)
+        rec = event if isinstance(event, KafkaRecord) else encode(event, source=source)
         cols.topics.append(rec.topic)
         cols.keys.append(rec.key)
         cols.values.append(rec.value)
-        cols.headers.append(orjson.dumps([[k, v.decode()] for k, v in rec.headers]).decode())
-        cols.event_ids.append(event.event_id)
+        cols.headers.append(orjson.dumps([[k, v.decode(errors="backslashreplace")] for k, v in rec.headers]).decode())
+        cols.event_ids.append(uuid.uuid4() if isinstance(event, KafkaRecord) else event.event_id)
     return cols
 
 

@@ -1,5 +1,5 @@
 """Stopping within a bound. With the broker gone, aiokafka's last steps wait for it indefinitely: a
-final offset commit retries until the coordinator answers, and faust's services wait 60 s each. A
+final offset commit retries until the coordinator answers, leaving the group waits for it. A
 process asked to stop must stop (Kubernetes kills it after its grace period anyway); every service
 here is crash-safe, so what it could not commit is replayed by the next start."""
 
@@ -8,14 +8,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import threading
 from collections.abc import Awaitable
 from typing import Any
 
 log = logging.getLogger(__name__)
 STEP_TIMEOUT_S = 5.0  # one shutdown step that talks to the broker
-EXIT_WITHIN_S = 15.0  # a whole process after SIGTERM (below Kubernetes' default grace period of 30 s)
 
 
 async def bounded(step: Awaitable[Any], what: str, timeout: float = STEP_TIMEOUT_S) -> bool:
@@ -46,16 +43,3 @@ async def unless_stopped(step: Awaitable[Any], stop: asyncio.Event) -> bool:
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await task
     return False
-
-
-def exit_after(seconds: float = EXIT_WITHIN_S) -> None:
-    """For a runtime whose own shutdown cannot be bounded (faust): end the process `seconds` after
-    this call if it is still running then."""
-    def force() -> None:
-        log.warning("shutdown took too long; exiting", extra={"fields": {"seconds": seconds}})
-        logging.shutdown()
-        os._exit(0)
-
-    timer = threading.Timer(seconds, force)
-    timer.daemon = True
-    timer.start()

@@ -12,11 +12,12 @@ DEV_KEY = DEV_PSEUDONYM_KEY  # development default only; production sets its own
 
 
 class Settings(CommonSettings):
-    reports_group_id: str = "werkplek-funding-reports"  # only for DLQ bookkeeping and lag; state is replayed
+    reports_group_id: str = "werkplek-funding-reports"  # the reports stage: institutions and years
+    reports_members_group: str = "werkplek-funding-reports-members"  # the members stage: students
+    reports_outbox_producer: str = "funding_reports"  # outbox rows of both stages, published by the relay
     reports_pseudonym_key: SecretStr = SecretStr(DEV_KEY)
     reports_min_count: int = 5  # counts below this are suppressed
-    reports_commit_seconds: float = 5.0  # how often the worker records how far it got
-    reports_debounce_seconds: float = 1.0  # at most one new version per report per this interval
+    reports_debounce_seconds: float = 1.0  # a reports batch gathers this long: about one version per interval
     reports_snapshot_every: Literal["day", "week", "month", "never"] = "month"
     reports_metrics_port: int = 9104
     reports_institutions: frozenset[str] = frozenset()  # empty: every institution

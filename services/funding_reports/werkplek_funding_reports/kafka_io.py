@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from werkplek_common.kafka import client_options
+from werkplek_common.runtime.loop import Batch, fetch_loop
 
 OnRecord = Callable[[ConsumerRecord], Awaitable[None]]
 
@@ -48,20 +49,26 @@ async def partitions(bootstrap: str, topics: Sequence[str]) -> list[TopicPartiti
 
 async def read_to_end(consumer: AIOKafkaConsumer, on_record: OnRecord, *, timeout: float = 300.0,
                       progress: Callable[[int], None] | None = None, stop: asyncio.Event | None = None) -> int:
-    """Hand every record up to the end offsets of now to `on_record`; the number of records read.
-    A set `stop` ends the read early (a worker told to stop during its start-up replay)."""
+    """Hand every record up to the end offsets of now to `on_record` (with the runtime's one loop);
+    the number of records read. A set `stop` ends the read early."""
     parts = list(consumer.assignment())
     end = await consumer.end_offsets(parts)
     pending = {tp for tp in parts if await consumer.position(tp) < end[tp]}
     deadline, n = time.monotonic() + timeout, 0
-    while pending and not (stop and stop.is_set()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not at the end of {len(pending)} partitions after {timeout}s")
-        for records in (await consumer.getmany(timeout_ms=200, max_records=5000)).values():
+
+    async def on_batch(batch: Batch) -> bool:
+        nonlocal n, pending
+        for records in batch.values():
             for rec in records:
                 await on_record(rec)
             n += len(records)
         pending = {tp for tp in pending if await consumer.position(tp) < end[tp]}
         if progress:
             progress(n)
+        if pending and time.monotonic() > deadline:
+            raise TimeoutError(f"not at the end of {len(pending)} partitions after {timeout}s")
+        return not pending
+
+    if pending:
+        await fetch_loop(consumer, on_batch, stop or asyncio.Event(), wait_ms=200, max_records=5000)
     return n

@@ -8,7 +8,7 @@ REPORTS_PUBLISHED = Counter("werkplek_reports_published_total", "Funding report 
 SNAPSHOTS_PUBLISHED = Counter("werkplek_report_snapshots_total", "Immutable report snapshots published", ["trigger"])
 INPUT_TO_REPORT = Histogram(
     "werkplek_report_input_lag_seconds",
-    "From an input event's time to the published report version that reflects it",
+    "From the newest input event a report version reflects to its commit",
     buckets=(0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 300),
 )
 COMPUTE_SECONDS = Histogram(
@@ -16,12 +16,10 @@ COMPUTE_SECONDS = Histogram(
     "Time to compute one publication set (an institution's reports of one year, suppressed together)",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-INPUT_EVENTS = Counter("werkplek_report_input_events_total", "Input events applied to the cohort", ["topic"])
-REPORTS_KNOWN = Gauge("werkplek_reports_known", "Reports the worker keeps up to date")
 QUARANTINES = Counter("werkplek_report_quarantines_total",
                       "Reports set aside because they could not be computed or published (sent to the report"
                       " topic's DLQ), by error type", ["error"])
-QUARANTINED = Gauge("werkplek_reports_quarantined", "Reports currently quarantined (not published)")
+QUARANTINED = Gauge("werkplek_reports_quarantined", "Reports currently quarantined (not published) in this process")
 
 # Known label values start at 0, so a dashboard shows "none yet" rather than "no data".
 SNAPSHOTS_PUBLISHED.labels("schedule")

@@ -1,231 +1,34 @@
-"""The worker: rebuilds the cohort from the input topics, then keeps every report up to date.
+"""The report worker on the stream runtime, in two stages that scale out with the consumer groups:
 
-State lives in memory and is rebuilt on each start by replaying the inputs from the beginning (event
-topics keep everything, read models are compacted). Each worker reads all partitions, because a
-programme's report needs all its students; hence manual assignment, not a consumer group (and not
-faust, whose agents would split the cohort by partition). The group id is used only to commit how far
-the worker got, so a malformed record is sent to its DLQ once, not again on every replay.
+1. `members` (group `reports_members_group`): per student, its facts (members.py), repartitioned by
+   institution and academic year;
+2. `reports` (group `reports_group_id`): per institution and year, its cohort rebuilt from its
+   members' facts and the reference data, and its programme reports and roll-up (reports.py),
+   published through the outbox with versions that only go up.
 
-One report that cannot be computed or published (an id from before the limits that makes its report
-id too long, a report over the broker's message size) is quarantined: sent to the report topic's DLQ
-with the reason, counted, and skipped, while every other report keeps being published. An input
-record the cohort cannot apply goes to its topic's DLQ the same way (`quarantine.py`)."""
+Both keep their state in PostgreSQL, so a start reads only the reference data (programmes, workplaces,
+mentors: small compacted topics) and the records after the stored offsets: start-up no longer grows
+with the history. N workers share the work; each unit's reports have one owner at a time."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import time
-from datetime import UTC, datetime
+from werkplek_common.runtime import Options, Worker
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from werkplek_common.kafka import ensure_topics, publish, send_record, send_to_dlq
-from werkplek_common.shutdown import bounded
-from werkplek_events import (
-    DecodeError,
-    FundingReportPublished,
-    FundingReportSnapshotted,
-    FundingTrajectoriesPublished,
-    decode,
-    encode,
-    topic_for,
-)
-
-from . import metrics
-from .book import ReportBook, load_book
-from .compute import Mark, ReportEvent, compute_set, report_event
 from .config import Settings
-from .domain.keys import ReportKey, SetKey
-from .domain.state import INPUTS, Cohort
-from .kafka_io import open_reader, read_to_end
-from .quarantine import Quarantine, per_record
-from .snapshots import Every, period_label, snapshot_id, to_snapshot
-
-log = logging.getLogger(__name__)
-Ready = tuple[ReportKey, ReportEvent, tuple[float, ...]]  # a new version, with the input times it reflects
-SOURCE = "/werkplek/funding-reports"
-INPUT_TOPICS = [topic_for(e).name for e in INPUTS]
-SPECS = [*(topic_for(e) for e in INPUTS), topic_for(FundingReportPublished), topic_for(FundingReportSnapshotted),
-         topic_for(FundingTrajectoriesPublished)]
+from .members import Members, Reference
+from .reports import Reports
 
 
-class ReportWorker:
-    def __init__(self, cfg: Settings, producer: AIOKafkaProducer) -> None:
-        self.cfg, self.producer = cfg, producer
-        self.cohort, self.book = Cohort(), ReportBook()
-        self.marks: dict[SetKey, Mark] = {}  # per publication set: its reports are computed together
-        self.dirty: dict[ReportKey, float | None] = {}  # -> oldest unreflected input time (None: replayed)
-        self.last_publish: dict[ReportKey, float] = {}
-        self.committed: dict[TopicPartition, int] = {}
-        self.quarantined = Quarantine(producer)
-        self.caught_up = asyncio.Event()
-        self._stop = asyncio.Event()
-        self.stopped = asyncio.Event()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    async def run(self) -> None:
-        await ensure_topics(self.cfg.kafka_bootstrap, SPECS)
-        self.book = await load_book(self.cfg.kafka_bootstrap, trajectories=True)
-        consumer = await open_reader(self.cfg.kafka_bootstrap, INPUT_TOPICS, client_id="werkplek-funding-reports",
-                                     group_id=self.cfg.reports_group_id)
-        try:
-            await self._replay(consumer)
-            await self._follow(consumer)
-            # a clean stop: the next start sends nothing to the DLQ twice (if the broker is there)
-            await bounded(consumer.commit(), "final offset commit")
-        finally:
-            await bounded(consumer.stop(), "consumer stop")
-            self.stopped.set()
-
-    async def _replay(self, consumer: AIOKafkaConsumer) -> None:
-        started = time.monotonic()
-        for tp in consumer.assignment():
-            self.committed[tp] = await consumer.committed(tp) or 0
-        n = await read_to_end(consumer, self.handle, timeout=3600, stop=self._stop)
-        if self._stop.is_set():
-            return
-        self.dirty = dict.fromkeys((k for k in self.cohort.report_keys() if self.cfg.wants(k.institution_id)), None)
-        self.caught_up.set()
-        log.info("cohort rebuilt", extra={"fields": {"records": n, "reports": len(self.dirty),
-                                                     "seconds": round(time.monotonic() - started, 2)}})
-
-    async def _follow(self, consumer: AIOKafkaConsumer) -> None:
-        last_commit, last_snapshot_check = time.monotonic(), 0.0
-        while not self._stop.is_set():
-            for records in (await consumer.getmany(timeout_ms=100, max_records=1000)).values():
-                for rec in records:
-                    await self.handle(rec)
-            await self.publish_due()
-            now = time.monotonic()
-            if now - last_commit > self.cfg.reports_commit_seconds:
-                await bounded(consumer.commit(), "offset commit")  # best effort: it only spares DLQ repeats
-                last_commit = now
-            if now - last_snapshot_check > 30:
-                await self.take_scheduled_snapshots(datetime.now(UTC))
-                last_snapshot_check = now
-
-    async def handle(self, rec: ConsumerRecord) -> None:
-        try:
-            event = decode(rec.topic, rec.value, rec.headers)
-        except DecodeError as exc:
-            if rec.offset >= self.committed.get(TopicPartition(rec.topic, rec.partition), 0):
-                await send_to_dlq(self.producer, rec, exc, "funding-reports")
-            return
-        metrics.INPUT_EVENTS.labels(rec.topic).inc()
-        try:
-            keys = self.cohort.apply(event)
-        except Exception as exc:  # a record the cohort cannot take stops nothing else
-            log.exception("input record not applied", extra={"fields": {"topic": rec.topic, "offset": rec.offset}})
-            if rec.offset >= self.committed.get(TopicPartition(rec.topic, rec.partition), 0):
-                await send_to_dlq(self.producer, rec, exc, "funding-reports")
-            return
-        for key in keys:
-            if not self.cfg.wants(key.institution_id):
-                continue
-            self.marks.setdefault(key.set_key, Mark()).advance(event.occurred_at, rec.topic, rec.partition, rec.offset)
-            if self.caught_up.is_set():
-                oldest = self.dirty.get(key)
-                seen = event.occurred_at.timestamp()
-                self.dirty[key] = seen if oldest is None else min(oldest, seen)
-
-    async def publish_due(self) -> None:
-        now = time.monotonic()
-        wait = self.cfg.reports_debounce_seconds
-        due = {k.set_key for k in self.dirty if now - self.last_publish.get(k, 0.0) >= wait}
-        ready: list[Ready] = []
-        for set_key in sorted(due):
-            keys = [k for k in self.dirty if k.set_key == set_key]
-            lags = tuple(t for t in (self.dirty.pop(k) for k in keys) if t is not None)
-            try:
-                fresh = self._recompute(set_key)
-            except Exception as exc:  # this set only: the other institutions' reports go on
-                for key in keys:
-                    await self.quarantined.add(key, exc)
-                continue
-            for key, made in fresh:
-                if isinstance(made, Exception):  # this report only: the rest of its set is published
-                    await self.quarantined.add(key, made)
-                else:
-                    ready.append((key, made, lags))
-                    lags = ()  # the set's input lags are observed once
-        published = await self._publish_each(ready)
-        wall = time.time()
-        for key, event, lags in published:
-            self.book.record(event)
-            self.last_publish[key] = now
-            if isinstance(event, FundingReportPublished):
-                self.quarantined.release(key)
-                metrics.REPORTS_PUBLISHED.labels(event.scope.value).inc()
-            for oldest in lags:
-                metrics.INPUT_TO_REPORT.observe(max(0.0, wall - oldest))
-        metrics.REPORTS_KNOWN.set(len(self.book.latest))
-
-    async def _publish_each(self, ready: list[Ready]) -> list[Ready]:
-        """Send every report and wait for the broker; one it refuses (too large) is quarantined, the
-        others count as published. Any other failure (the broker gone) is raised, as before.
-        Trajectory rows that fail are quarantined by key only: individual rows never go to the report
-        topic's DLQ."""
-        sent = []
-        for item in ready:
-            try:
-                sent.append((item, await send_record(self.producer, encode(item[1], source=SOURCE))))
-            except per_record() as exc:
-                await self.quarantined.add(item[0], exc, _dead_copy(item[1]))
-        results = await asyncio.gather(*(future for _, future in sent), return_exceptions=True)
-        published = []
-        for (item, _), result in zip(sent, results, strict=True):
-            if isinstance(result, per_record()):
-                await self.quarantined.add(item[0], result, _dead_copy(item[1]))
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                published.append(item)
-        return published
-
-    def _recompute(self, set_key: SetKey) -> list[tuple[ReportKey, ReportEvent | Exception]]:
-        """The new versions of the set's reports and trajectory rows whose content changed; in place of
-        one that cannot be made (its report id too long for the contract), the error. A programme whose
-        report failed publishes no trajectory rows either (one quarantine, one reason)."""
-        with metrics.COMPUTE_SECONDS.time():
-            computed = compute_set(self.cohort, set_key, self.cfg.pseudonym_key, self.cfg.reports_min_count)
-        mark, now = self.marks.get(set_key, Mark()), datetime.now(UTC)
-        out: list[tuple[ReportKey, ReportEvent | Exception]] = []
-        failed: set[ReportKey] = set()
-        shelves: tuple[tuple[type[ReportEvent], dict], ...] = (
-            (FundingReportPublished, computed.reports), (FundingTrajectoriesPublished, computed.trajectories))
-        for kind, shelf in shelves:
-            for key, sections in shelf.items():
-                if key in failed or not self.cfg.wants(key.institution_id) \
-                        or self.book.unchanged(key.report_id, sections, kind):
-                    continue
-                try:
-                    out.append((key, report_event(key, sections, self.book.next_version(key.report_id, kind), mark,
-                                                  now, kind)))
-                except ValueError as exc:  # pydantic's ValidationError: an id beyond the contract's limits
-                    failed.add(key)
-                    out.append((key, exc))
-        return out
-
-    async def take_scheduled_snapshots(self, now: datetime, every: Every | None = None) -> int:
-        """One snapshot per report per period (the first check in a period takes it); how many taken."""
-        label = period_label(now.date(), every or self.cfg.reports_snapshot_every)
-        if label is None:
-            return 0
-        fresh = []
-        for report in self.book.latest.values():
-            sid = snapshot_id(report.report_id, label)
-            if sid not in self.book.snapshots and self.cfg.wants(report.institution_id):
-                fresh.append(to_snapshot(report, sid, now.date()))
-        if fresh:
-            await publish(self.producer, fresh, source=SOURCE)
-            for snap in fresh:
-                self.book.record(snap)
-            metrics.SNAPSHOTS_PUBLISHED.labels("schedule").inc(len(fresh))
-        return len(fresh)
-
-
-def _dead_copy(event: ReportEvent) -> FundingReportPublished | None:
-    """What the report topic's DLQ may hold of an event: a report, never per-trajectory rows."""
-    return event if isinstance(event, FundingReportPublished) else None
+def build(cfg: Settings) -> Worker:
+    reference = Reference()
+    worker = Worker(cfg.reports_group_id, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.pg_dsn,
+                    metrics_port=cfg.reports_metrics_port, metrics_host=cfg.metrics_host)
+    table = reference.table(worker.dlq)
+    worker.table(table)
+    worker.consumer(Members(cfg.reports_members_group), Options(group=cfg.reports_members_group),
+                    outbox_producer=cfg.reports_outbox_producer)
+    worker.consumer(Reports(cfg.reports_group_id, cfg, reference),
+                    Options(group=cfg.reports_group_id, linger_ms=int(cfg.reports_debounce_seconds * 1000)),
+                    outbox_producer=cfg.reports_outbox_producer, tables=[table], hot_keys=1_000, chunk=50)
+    worker.relay(cfg.reports_outbox_producer)
+    return worker

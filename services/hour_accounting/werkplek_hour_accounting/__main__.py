@@ -20,11 +20,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     settings = AccountingSettings()
     configure_logging("hour_accounting", settings.log_level, settings.log_json)
-    serve_metrics(settings.metrics_port, settings.metrics_host)
     if args.command == "worker":
-        asyncio.run(run_worker(settings))
-    else:
-        asyncio.run(run_rebuild(settings))
+        return asyncio.run(run_worker(settings))  # serves health and metrics on the metrics port
+    serve_metrics(settings.metrics_port)
+    asyncio.run(run_rebuild(settings))
     return 0
 
 

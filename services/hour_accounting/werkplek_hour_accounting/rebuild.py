@@ -5,14 +5,19 @@ The read model is overwritten with the result. A worker started afterwards conti
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
+from werkplek_common.db import create_pool
+from werkplek_common.runtime.faults import Outage
+from werkplek_common.runtime.member import new_consumer
+from werkplek_common.runtime.replay import own_assigned, replay_to_end
 
 from .config import AccountingSettings
-from .service import Service, input_partitions
-from .worker import new_consumer, seek
+from .service import Accountant, input_partitions
 
 log = logging.getLogger(__name__)
 
@@ -20,35 +25,28 @@ log = logging.getLogger(__name__)
 async def run_rebuild(cfg: AccountingSettings) -> int:
     """Returns the number of records accounted."""
     tps = await input_partitions(cfg.kafka_bootstrap)
-    service = Service(cfg, rebuild=True)
-    engine = await service.start()
-    consumer = new_consumer(cfg, None)
+    accountant = Accountant(cfg, rebuild=True)
+    pool = await create_pool(cfg.pg_dsn, min_size=2, max_size=6)
+    stop = asyncio.Event()
+    programmes = accountant.catalogue.table()
+    reader = asyncio.create_task(programmes.run(cfg.kafka_bootstrap, stop, Outage("kafka", log)))
+    consumer: AIOKafkaConsumer = new_consumer(cfg.kafka_bootstrap, accountant.options(), None)
     await consumer.start()
     try:
-        await engine.store.forget()
-        consumer.assign(tps)
+        await programmes.wait_ready(stop)
+        store = accountant.store(pool)
+        await store.forget()
         ends = await consumer.end_offsets(tps)
-        starts = await consumer.beginning_offsets(tps)
-        seek(consumer, await engine.own(tps, start=0))
-        for tp in tps:  # start of the log, where retention ever removed records
-            consumer.seek(tp, max(starts[tp], engine.next[tp]))
-        started, total = time.perf_counter(), 0
-        while await _behind(consumer, ends):
-            batch = await consumer.getmany(timeout_ms=500, max_records=cfg.accounting_batch_max)
-            await service.recompute_changed()
-            total += await engine.account({tp: [r for r in recs if r.offset < ends[tp]] for tp, recs in batch.items()})
-        await engine.settle()
-        took = round(time.perf_counter() - started, 1)
-        fields = {"records": total, "seconds": took}
-        log.warning("rebuild done", extra={"fields": fields})
+        started = time.perf_counter()
+        engine = accountant.engine(store)
+        await own_assigned(engine, consumer, tps)
+        total = await replay_to_end(engine, consumer, ends, batch_max=cfg.accounting_batch_max, tables=[programmes])
+        log.warning("rebuild done", extra={"fields": {"records": total,
+                                                      "seconds": round(time.perf_counter() - started, 1)}})
         return total
     finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
         await consumer.stop()
-        await service.stop()
-
-
-async def _behind(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
-    for tp, end in ends.items():
-        if await consumer.position(tp) < end:
-            return True
-    return False
+        await pool.close()

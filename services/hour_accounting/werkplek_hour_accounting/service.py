@@ -1,90 +1,45 @@
-"""What the worker and the rebuild share: the database pool, a producer (DLQ records, outbox relay),
-the programme catalogue that follows its topic, and the engine over them."""
+"""What the worker, the rebuild and the benchmark share: the programme catalogue, the accounting
+processor over it, and the runtime's engine and consumer options from the settings."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from werkplek_common.db import create_pool
-from werkplek_common.kafka import client_options, new_producer, send_to_dlq
-from werkplek_common.shutdown import bounded
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from werkplek_common.kafka import client_options
+from werkplek_common.runtime import Engine, Options, Store
 from werkplek_events import BY_NAME
 
 from .config import AccountingSettings
-from .engine import INPUT_TOPICS, Engine
-from .programmes import ProgrammeCatalogue, follow_programmes
-from .store import Store
-
-log = logging.getLogger(__name__)
+from .processor import INPUT_TOPICS, Accounting
+from .programmes import ProgrammeCatalogue
 
 
-class Service:
-    def __init__(self, settings: AccountingSettings, *, rebuild: bool = False) -> None:
-        self.settings, self.rebuild = settings, rebuild
+class Accountant:
+    def __init__(self, cfg: AccountingSettings, *, rebuild: bool = False) -> None:
+        self.cfg, self.rebuild = cfg, rebuild
         self.catalogue = ProgrammeCatalogue()
-        self.changed_programmes: set[str] = set()
-        self.pool: asyncpg.Pool | None = None
-        self.producer: AIOKafkaProducer | None = None
-        self.engine: Engine | None = None
-        self._follower: asyncio.Task[None] | None = None
+        self.processor = Accounting(cfg.accounting_app_id, self.catalogue.programmes, self.today, rebuild=rebuild)
 
     def today(self) -> date:
-        return self.settings.accounting_as_of or datetime.now(UTC).date()
+        return self.cfg.accounting_as_of or datetime.now(UTC).date()
 
-    async def start(self) -> Engine:
-        cfg = self.settings
-        self.pool = await create_pool(cfg.pg_dsn, min_size=2, max_size=6)
-        self.producer = new_producer(cfg.kafka_bootstrap, cfg.accounting_app_id, linger_ms=2)
-        await self.producer.start()
-        store = Store(self.pool, cfg.accounting_app_id,
-                      outbox_producer=None if self.rebuild else cfg.accounting_outbox_producer)
-        self.engine = Engine(store, self.catalogue.programmes, self.today, self._dlq_batch, cfg.accounting_hot_students,
-                             cfg.accounting_commit_students)
-        self._follower = asyncio.create_task(follow_programmes(
-            cfg.kafka_bootstrap, self.catalogue, self.changed_programmes.add, self._dlq_one))
-        ready = asyncio.create_task(self.catalogue.ready.wait())
-        await asyncio.wait([ready, self._follower], return_when=asyncio.FIRST_COMPLETED)
-        if self._follower.done():
-            ready.cancel()
-            self._follower.result()  # raises what stopped the follower
-        return self.engine
+    def options(self) -> Options:
+        cfg = self.cfg
+        return Options(group=cfg.accounting_app_id, batch_max=cfg.accounting_batch_max,
+                       fetch_wait_ms=cfg.accounting_fetch_wait_ms, partition_fetch_mb=cfg.accounting_fetch_partition_mb,
+                       session_timeout_s=cfg.accounting_session_timeout_s)
 
-    async def stop(self) -> None:
-        if self._follower is not None:
-            self._follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._follower
-        if self.producer is not None:
-            await bounded(self.producer.stop(), "producer stop")
-        if self.pool is not None:
-            await self.pool.close()
+    def store(self, pool: asyncpg.Pool) -> Store:
+        producer = None if self.rebuild else self.cfg.accounting_outbox_producer
+        return Store(pool, self.cfg.accounting_app_id, self.processor, outbox_producer=producer)
 
-    async def recompute_changed(self) -> None:
-        """Re-evaluate the students of programmes that arrived or changed since the last call."""
-        if self.changed_programmes and self.engine is not None:
-            changed = set(self.changed_programmes)
-            self.changed_programmes.clear()
-            n = await self.engine.recompute(changed)
-            log.info("programmes changed; students re-evaluated", extra={"fields": {"programmes": len(changed),
-                                                                                      "students": n}})
-
-    async def _dlq_one(self, rec: ConsumerRecord, exc: Exception) -> None:
-        await self._dlq_batch([(rec, exc)])
-
-    async def _dlq_batch(self, dead: Sequence[tuple[ConsumerRecord, Exception]]) -> None:
-        """Before the batch commits (at-least-once into the DLQ). A rebuild re-reads records the live
-        worker has already sent there, so it sends none."""
-        if self.rebuild:
-            return
-        assert self.producer is not None
-        await asyncio.gather(*(send_to_dlq(self.producer, rec, exc, self.settings.accounting_app_id)
-                               for rec, exc in dead))
+    def engine(self, store: Store) -> Engine[Any]:
+        return Engine(store, self.processor, hot_capacity=self.cfg.accounting_hot_students,
+                      chunk=self.cfg.accounting_commit_students, today=self.today, rebuild=self.rebuild)
 
 
 async def input_partitions(bootstrap: str) -> list[TopicPartition]:

@@ -1,4 +1,4 @@
-"""A student's state as bytes, for PostgreSQL (`ha_student_state.state`).
+"""A student's state as bytes, for PostgreSQL (`runtime_state.state` of the accounting group).
 
 The state is flattened into tuples of plain values before pickling: pickling the frozen slotted
 dataclasses directly runs Python code per object and was 4x slower. Format 2 (written) also turns

@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("api", help="the HTTP API (webhooks, confirmation links, progress queries)")
     sub.add_parser("worker", help="consumers, outbox relay, confirmation requests, outbound webhooks")
     sub.add_parser("notifier", help="mails to mentors and coordinators (SMTP), daily digests")
-    sub.add_parser("progress", help="the learning-outcome progress agent (faust)")
+    sub.add_parser("progress", help="the learning-outcome progress worker")
     src = sub.add_parser("sources", help="sending sources and their secrets").add_subparsers(dest="action",
                                                                                              required=True)
     add = src.add_parser("add", help="register a source (if new) and a secret; prints the secret")
@@ -79,17 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "worker":
         from .worker import run_worker
 
-        asyncio.run(run_worker(cfg))
-        return 0
+        return asyncio.run(run_worker(cfg))
     if args.cmd == "notifier":
         from .notifier import run_notifier
 
-        asyncio.run(run_notifier(cfg))
-        return 0
-    from .progress_agent import run_progress
+        return asyncio.run(run_notifier(cfg))
+    from .progress_worker import run_progress
 
-    run_progress(cfg)
-    return 0
+    return asyncio.run(run_progress(cfg))
 
 
 if __name__ == "__main__":

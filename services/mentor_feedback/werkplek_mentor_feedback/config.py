@@ -47,8 +47,8 @@ class MentorFeedbackSettings(CommonSettings):
     mentor_oidc_issuer: str = DEV_ISSUER
     mentor_oidc_audience: str = DEV_AUDIENCE
     mentor_oidc_jwks_url: str | None = None  # the institution's IdP; the dev IdP's JWKS file when unset
-    mentor_progress_app_id: str = "werkplek-outcome-progress"
-    mentor_progress_web_port: int = 6067
+    mentor_progress_app_id: str = "werkplek-outcome-progress"  # the progress worker's consumer group
+    mentor_progress_outbox_producer: str = "outcome_progress"  # its outbox rows, published by its relay
     mentor_simulator_rate_per_s: float = 2.0
     mentor_timezone: str = "Europe/Brussels"  # mentors' and coordinators' local time (digest day, expiry times)
     # Mail (the notifier process). Locally the SMTP server is Mailpit (infra/mailpit), whose port

@@ -1,14 +1,17 @@
-"""The notifier's consumer: each event is handled once (its id in `mf_notifier_applied`, in the same
-transaction as what it changes). A link request queues a mail; contact events keep the addresses
+"""The notifier's consumer, a stateless processor of the stream runtime: each event is handled once
+(its id in `mf_notifier_applied`, in the runtime's transaction with the offsets: what it changes and
+how far it read commit together). A link request queues a mail; contact events keep the addresses
 (and release the mails that waited for one); risk changes and programmes feed the daily digest."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 import orjson
 from aiokafka import ConsumerRecord
+from werkplek_common.runtime import Context, Processor
 from werkplek_events import (
     ConfirmationRequested,
     Event,
@@ -31,13 +34,18 @@ TOPICS = [topic_for(c).name for c in CONSUMED]
 
 
 class Notifications:
-    def __init__(self, pool: asyncpg.Pool, cfg: MentorFeedbackSettings) -> None:
+    def __init__(self, pool: asyncpg.Pool | None, cfg: MentorFeedbackSettings) -> None:
         self.pool, self.cfg = pool, cfg
 
     async def handle_batch(self, batch: Sequence[tuple[Event, ConsumerRecord | None]]) -> None:
+        """The same in a transaction of its own (tools and tests that hand events over directly)."""
+        assert self.pool is not None
         async with self.pool.acquire() as conn, conn.transaction():
-            for event in await first_time(conn, "mf_notifier_applied", [event for event, _ in batch]):
-                await self.apply(conn, event)
+            await self.apply_all(conn, [event for event, _ in batch])
+
+    async def apply_all(self, conn: asyncpg.Connection, events: Sequence[Event]) -> None:
+        for event in await first_time(conn, "mf_notifier_applied", events):
+            await self.apply(conn, event)
 
     async def apply(self, conn: asyncpg.Connection, event: Event) -> None:
         if isinstance(event, ConfirmationRequested):
@@ -64,6 +72,25 @@ class Notifications:
             await conn.execute("INSERT INTO mf_programmes(programme_id, institution_id, name) VALUES ($1,$2,$3)"
                                " ON CONFLICT (programme_id) DO UPDATE SET institution_id = $2, name = $3",
                                event.programme_id, event.institution_id, event.name)
+
+
+class NotifierProcessor(Processor[None]):
+    """On the runtime: per key (a request's mentor, a contact's subject, a student, a programme),
+    quarantined alone if its events cannot be applied; the outputs are the events themselves."""
+    topics = TOPICS
+    stateful = False
+    publish = False
+    opens_personal = True  # descriptions, comments, addresses (docs/adr/0070)
+
+    def __init__(self, group: str, cfg: MentorFeedbackSettings) -> None:
+        self.name = group
+        self.notifications = Notifications(None, cfg)
+
+    def handle(self, state: None, events: Sequence[Event], ctx: Context) -> tuple[None, Sequence[Event]]:
+        return None, events
+
+    async def write(self, conn: asyncpg.Connection, outputs: Sequence[Any], ctx: Context) -> None:
+        await self.notifications.apply_all(conn, outputs)
 
 
 async def queue(conn: asyncpg.Connection, mail: QueuedMail) -> bool:

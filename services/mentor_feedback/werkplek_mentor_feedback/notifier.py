@@ -1,28 +1,26 @@
-"""The notifier process: consumes the events that call for a mail (its own consumer group), sends
-the queued mails over SMTP, forms the daily digests and keeps the queue gauges, side by side until
-a signal stops them. The consumer only queues (in the transaction of the event's idempotency record);
-sending is separate, so SMTP being down never holds up a partition and nothing is lost."""
+"""The notifier process: the consumer of the events that call for a mail (a runtime processor in its
+own group), the relay of its DLQ copies, the sender of the queued mails over SMTP, the daily digests
+and the queue gauges, each supervised by the runtime's worker (health on /healthz and /readyz, metrics
+on the metrics port) until a signal stops them. The consumer only queues (in the runtime's transaction
+with its offsets); sending is separate, so SMTP being down never holds up a partition and nothing is
+lost."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import signal
+from collections.abc import Awaitable, Callable
 
 import asyncpg
-from werkplek_common.db import create_pool
-from werkplek_common.kafka import EventConsumer, new_producer
-from werkplek_common.keystore import KeyStore, PoolKeys
-from werkplek_common.metrics import serve_metrics
-from werkplek_common.shutdown import bounded, unless_stopped
+from werkplek_common.runtime import Options, Worker
 
 from . import SERVICE
 from .config import MentorFeedbackSettings
 from .digests import run_digests
 from .mailer import Mailer
 from .metrics import MAILS_QUEUED
-from .notifications import TOPICS, Notifications
+from .notifications import NotifierProcessor
 
 log = logging.getLogger(__name__)
 GAUGE_REFRESH_S = 15.0
@@ -48,35 +46,24 @@ async def _gauges(pool: asyncpg.Pool, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), GAUGE_REFRESH_S)
 
 
-async def run_notifier(cfg: MentorFeedbackSettings) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    serve_metrics(cfg.metrics_port)
-    pool = await create_pool(cfg.pg_dsn, min_size=1, max_size=4)
-    producer = new_producer(cfg.kafka_bootstrap, f"{SERVICE}-notifier")  # for the DLQ only
-    consumer = EventConsumer(cfg.kafka_bootstrap, cfg.mentor_notifier_group, TOPICS,
-                             batch_handler=Notifications(pool, cfg).handle_batch, name=f"{SERVICE}-notifier",
-                             producer=producer, keys=PoolKeys(KeyStore(), pool))
-    # Sending and digests need only PostgreSQL and SMTP: they run while the broker is still awaited.
-    tasks = [asyncio.create_task(Mailer(pool, cfg).run(stop), name="mailer"),
-             asyncio.create_task(run_digests(pool, cfg, stop), name="digests"),
-             asyncio.create_task(_gauges(pool, stop), name="gauges")]
-    if await unless_stopped(producer.start(), stop) and await unless_stopped(consumer.start(), stop):
-        tasks.append(asyncio.create_task(consumer.run(), name="notifications"))
-        log.info("notifier running", extra={"fields": {"topics": TOPICS, "smtp": f"{cfg.mentor_smtp_host}:"
-                                                                                  f"{cfg.mentor_smtp_port}"}})
-    waiter = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
-    for task in done:
-        if task is not waiter and task.exception():
-            log.error("notifier task crashed", exc_info=task.exception())
-    stop.set()
-    await consumer.stop()
-    for task in tasks:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-    await bounded(producer.stop(), "producer stop")
-    await pool.close()
+def build(cfg: MentorFeedbackSettings) -> Worker:
+    group, producer = cfg.mentor_notifier_group, f"{SERVICE}-notifier"
+    worker = Worker(group, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.pg_dsn, metrics_port=cfg.metrics_port,
+                    metrics_host=cfg.metrics_host, pool_size=4)
+    worker.consumer(NotifierProcessor(group, cfg), Options(group=group), outbox_producer=producer)
+    worker.relay(producer)  # the DLQ copies of quarantined keys
+
+    def on_pool(name: str, run: Callable[[asyncpg.Pool, asyncio.Event], Awaitable[None]]) -> None:
+        async def part(stop: asyncio.Event) -> None:
+            assert worker.pool is not None
+            await run(worker.pool, stop)
+        worker.task(name, part)
+
+    on_pool("mailer", lambda pool, stop: Mailer(pool, cfg).run(stop))
+    on_pool("digests", lambda pool, stop: run_digests(pool, cfg, stop))
+    on_pool("mail-gauges", _gauges)
+    return worker
+
+
+async def run_notifier(cfg: MentorFeedbackSettings) -> int:
+    return await build(cfg).run()

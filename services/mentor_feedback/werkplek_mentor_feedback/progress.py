@@ -1,7 +1,7 @@
 """Learning-outcome progress per student, pure. The state keeps each placement's newest agreed
 terms and, per placement and outcome, the latest assessment. Every update is a maximum (newest terms,
 latest assessment), so applying events in any order, or applying one twice, gives the same state:
-that is what makes the faust agent safe under at-least-once delivery. An assessment whose placement
+that is what makes the progress worker safe under at-least-once delivery. An assessment whose placement
 (or outcome) is not known yet is kept and counts as soon as the agreement arrives."""
 
 from __future__ import annotations

@@ -1,14 +1,17 @@
 """Keeps the facts mentor feedback judges messages on (mentors, placements, time entries) from the
-placement-logging topics. Idempotent by event_id; order between topics is not guaranteed, so each
-upsert keeps the newest terms (by occurred_at) or the highest entry revision."""
+placement-logging topics: a stateless processor of the stream runtime whose outputs are the events
+themselves, applied by `write` in the runtime's transaction (one per batch chunk). Idempotent by
+event_id; order between topics is not guaranteed, so each upsert keeps the newest terms (by
+occurred_at) or the highest entry revision."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
-from aiokafka import ConsumerRecord
+from werkplek_common.runtime import Context, Processor
 from werkplek_events import (
     Event,
     MentorRegistered,
@@ -29,24 +32,27 @@ CONSUMED = (MentorRegistered, PlacementAgreed, PlacementAmended, PlacementEnded,
 TOPICS = [topic_for(c).name for c in CONSUMED]
 
 
-class Projection:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
+class Projection(Processor[None]):
+    topics = TOPICS
+    stateful = False
+    publish = False
+    opens_personal = True  # descriptions, comments, addresses (docs/adr/0070)
 
-    async def handle(self, event: Event, _rec: ConsumerRecord | None = None) -> None:
-        await self.handle_batch([(event, _rec)])
+    def __init__(self, group: str) -> None:
+        self.name = group
 
-    async def handle_batch(self, batch: Sequence[tuple[Event, ConsumerRecord | None]]) -> None:
-        """One transaction per fetched batch: at thousands of events/s a transaction per event is the
-        bottleneck. Events already applied (redelivery) are skipped by their id."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            for event in await first_time(conn, "mf_applied_events", [event for event, _ in batch]):
-                await apply_event(conn, event)
+    def handle(self, state: None, events: Sequence[Event], ctx: Context) -> tuple[None, Sequence[Event]]:
+        return None, events
+
+    async def write(self, conn: asyncpg.Connection, outputs: Sequence[Any], ctx: Context) -> None:
+        for event in await first_time(conn, "mf_applied_events", outputs):
+            await apply_event(conn, event)
 
 
 async def first_time(conn: asyncpg.Connection, ledger: str, events: Sequence[Event]) -> list[Event]:
     """The events not applied before, each once, recorded as applied in `ledger` (the caller's
-    transaction): a consumer's idempotency by event id."""
+    transaction): a consumer's idempotency by event id (redelivery, or an outbox relay that published
+    a row twice)."""
     fresh = {r["event_id"] for r in await conn.fetch(
         f"INSERT INTO {ledger}(event_id) SELECT unnest($1::uuid[])"
         " ON CONFLICT DO NOTHING RETURNING event_id", [e.event_id for e in events])}

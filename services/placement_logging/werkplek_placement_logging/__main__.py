@@ -20,8 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "worker":
         from . import worker
 
-        asyncio.run(worker.main(cfg))
-        return 0
+        return asyncio.run(worker.main(cfg))
     import uvicorn
 
     # loop/http "auto": uvloop and httptools when installed, else asyncio and h11

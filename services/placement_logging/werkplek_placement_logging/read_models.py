@@ -3,18 +3,19 @@ hour accounting's `accounting.share.updated.v1`) and the outcome progress (from 
 `feedback.outcome_progress.updated.v1`). Each service owns its data: the student's API answers from
 these rows, never from the other services' tables.
 
-The logic is a plain function over one event (`view_row`); `apply_views` stores its result. A row is
-replaced only by a higher version, so a redelivered or reordered event changes nothing."""
+The logic is a plain function over one event (`view_row`); `apply_views` stores its result, in the
+transaction of the stream runtime's batch (`Views` is a stateless processor). A row is replaced only
+by a higher version, so a redelivered or reordered event changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
-from aiokafka import ConsumerRecord
+from werkplek_common.runtime import Context, Processor
 from werkplek_events import Event, OutcomeProgressUpdated, ShareUpdated, topic_for
 
 from .metrics import VIEWS_APPLIED
@@ -72,27 +73,38 @@ RETURNING true
 """
 
 
-async def apply_views(pool: asyncpg.Pool, rows: Sequence[ViewRow]) -> dict[str, int]:
-    """Store the rows; returns how many were applied and how many were stale (an older or equal version)."""
+async def apply_views(conn: asyncpg.Connection, rows: Sequence[ViewRow]) -> dict[str, int]:
+    """Store the rows inside the caller's transaction; returns how many were applied and how many were
+    stale (an older or equal version)."""
     effects = {"applied": 0, "stale": 0}
-    async with pool.acquire() as conn, conn.transaction():
-        for row in newest(rows):
-            body = dumps(row.body).decode()
-            if row.view == SHARE:
-                fresh = await conn.fetchval(_SHARE, row.student_id, row.programme_id, row.version, row.status,
-                                            row.real_share, body)
-            else:
-                fresh = await conn.fetchval(_OUTCOMES, row.student_id, row.version, body)
-            effects["applied" if fresh else "stale"] += 1
+    for row in newest(rows):
+        body = dumps(row.body).decode()
+        if row.view == SHARE:
+            fresh = await conn.fetchval(_SHARE, row.student_id, row.programme_id, row.version, row.status,
+                                        row.real_share, body)
+        else:
+            fresh = await conn.fetchval(_OUTCOMES, row.student_id, row.version, body)
+        effects["applied" if fresh else "stale"] += 1
     return effects
 
 
-def batch_handler(pool: asyncpg.Pool) -> Callable[[list[tuple[Event, ConsumerRecord]]], Awaitable[None]]:
-    """Every event of a fetch in one transaction (the simulated cohort publishes hundreds at once)."""
-    async def handle(batch: list[tuple[Event, ConsumerRecord]]) -> None:
-        rows = [row for row in (view_row(event) for event, _ in batch) if row is not None]
+class Views(Processor[None]):
+    """Stateless: a batch's events are its outputs, stored by `write` (the simulated cohort publishes
+    hundreds at once: one transaction for all of them)."""
+
+    topics = TOPICS
+    stateful = False
+    publish = False
+
+    def __init__(self, group: str) -> None:
+        self.name = group
+
+    def handle(self, state: None, events: Sequence[Event], ctx: Context) -> tuple[None, Sequence[Event]]:
+        return None, events
+
+    async def write(self, conn: asyncpg.Connection, outputs: Sequence[Any], ctx: Context) -> None:
+        rows = [row for row in (view_row(event) for event in outputs) if row is not None]
         if rows:
-            for effect, n in (await apply_views(pool, rows)).items():
+            for effect, n in (await apply_views(conn, rows)).items():
                 if n:
-                    VIEWS_APPLIED.labels(effect).inc(n)
-    return handle
+                    VIEWS_APPLIED.labels(effect).inc(n)  # at least once: a rolled-back batch counts again

@@ -1,5 +1,6 @@
-"""A report worker running in the test's event loop against the real broker, scoped to the test's own
-institutions (the shared broker holds other tests' events too)."""
+"""A report worker (both stages, on the stream runtime) running in the test's event loop against the
+real broker and database, scoped to the test's own institutions (the shared broker holds other tests'
+events too), with consumer groups and an outbox producer of its own."""
 
 from __future__ import annotations
 
@@ -9,58 +10,79 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from werkplek_common.kafka import publish
+from werkplek_common.runtime import Worker
+from werkplek_common.settings import CommonSettings
 from werkplek_events import DecodeError, Event, FundingReportPublished, FundingTrajectoriesPublished, decode
 from werkplek_funding_reports.book import REPORTS, TRAJECTORIES
 from werkplek_funding_reports.config import Settings
-from werkplek_funding_reports.worker import INPUT_TOPICS, ReportWorker
+from werkplek_funding_reports.members import STUDENT_TOPICS
+from werkplek_funding_reports.reports import TOPIC as MEMBERS_TOPIC
+from werkplek_funding_reports.worker import build
 
-from tests.support import read_until, start_groups_at_end
-
-StartWorker = Callable[..., Awaitable[ReportWorker]]
+from tests.support import eventually, read_until, start_groups_at_end
 
 
-def worker_settings(bootstrap: str, institutions: Sequence[str], **kw: Any) -> Settings:
-    base: dict[str, Any] = {"kafka_bootstrap": bootstrap, "reports_group_id": f"test-reports-{uuid.uuid4()}",
+@dataclass
+class Running:
+    cfg: Settings
+    worker: Worker
+    task: asyncio.Task
+
+    async def stop(self) -> None:
+        self.worker.stop.set()
+        assert await asyncio.wait_for(self.task, 30) == 0
+
+
+StartWorker = Callable[..., Awaitable[Running]]
+
+
+def worker_settings(stack: CommonSettings, institutions: Sequence[str], **kw: Any) -> Settings:
+    tag = uuid.uuid4().hex[:10]
+    base: dict[str, Any] = {"kafka_bootstrap": stack.kafka_bootstrap, "pg_dsn": stack.pg_dsn,
+                            "reports_group_id": f"test-reports-{tag}", "reports_members_group": f"test-members-{tag}",
+                            "reports_outbox_producer": f"test-reports-{tag}",
                             "reports_institutions": frozenset(institutions), "reports_metrics_port": 0,
                             "reports_snapshot_every": "never"}
     return Settings.model_validate({**base, **kw})
 
 
 @pytest.fixture
-async def start_worker(stack, producer) -> AsyncIterator[StartWorker]:
-    running: list[tuple[ReportWorker, asyncio.Task]] = []
+async def start_worker(stack) -> AsyncIterator[StartWorker]:
+    running: list[Running] = []
 
-    async def start(institutions: Sequence[str], **kw: Any) -> ReportWorker:
+    async def start(institutions: Sequence[str], **kw: Any) -> Running:
         cfg = kw.pop("cfg", None)
         if cfg is None:
-            cfg = worker_settings(stack.kafka_bootstrap, institutions, **kw)
-            await commit_ends(stack.kafka_bootstrap, cfg.reports_group_id)
-        worker = ReportWorker(cfg, producer)
-        task = asyncio.create_task(worker.run())
-        worker.task = task  # type: ignore[attr-defined]  # for `published_while_running`
-        running.append((worker, task))
-        waiter = asyncio.create_task(worker.caught_up.wait())
-        done, _ = await asyncio.wait({waiter, task}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
-        if task in done:
-            task.result()  # the worker died: show why
-        assert waiter in done, "worker did not catch up within 60 s"
-        return worker
+            cfg = worker_settings(stack, institutions, **kw)
+            await commit_ends(stack.kafka_bootstrap, cfg)
+        worker = build(cfg)
+        run = Running(cfg, worker, asyncio.create_task(worker.run(signals=False)))
+        running.append(run)
+
+        def ready() -> bool:
+            assert not run.task.done(), f"the worker ended: {run.task.result()}"
+            return worker.health.report()[1]
+
+        await eventually(ready, timeout=60, what="the report worker joined both groups")
+        return run
 
     yield start
-    for worker, task in running:
-        worker.stop()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 10)
+    for run in running:
+        if not run.task.done():
+            with contextlib.suppress(Exception):
+                await run.stop()
 
 
-async def commit_ends(bootstrap: str, group_id: str) -> None:
-    """A fresh test group would re-send every malformed record already on the shared broker (other
-    tests' included) to the DLQ; start it where a long-running worker would be instead."""
-    await start_groups_at_end(bootstrap, [group_id], INPUT_TOPICS)
+async def commit_ends(bootstrap: str, cfg: Settings) -> None:
+    """A fresh test group would handle (and send to the DLQ) every record already on the shared broker,
+    other tests' included; start it where a long-running worker would be instead."""
+    await start_groups_at_end(bootstrap, [cfg.reports_members_group], STUDENT_TOPICS)
+    await start_groups_at_end(bootstrap, [cfg.reports_group_id], [MEMBERS_TOPIC])
 
 
 async def send(producer, events: Sequence[Event]) -> None:
@@ -103,11 +125,11 @@ async def wait_for_trajectories(bootstrap: str, report_id: str, check: Callable[
     return found[0]
 
 
-async def published_while_running(worker: ReportWorker, bootstrap: str, report_id: str,
+async def published_while_running(run: Running, bootstrap: str, report_id: str,
                                   check: Callable[[FundingReportPublished], bool]) -> FundingReportPublished:
-    """`wait_for_report`, failing with the worker's own error as soon as the worker dies."""
+    """`wait_for_report`, failing with the worker's own error as soon as the worker ends."""
     waiting = asyncio.create_task(wait_for_report(bootstrap, report_id, check))
-    task: asyncio.Task[None] = worker.task  # type: ignore[attr-defined]
+    task = run.task
     await asyncio.wait({waiting, task}, return_when=asyncio.FIRST_COMPLETED)
     if task.done() and not waiting.done():
         waiting.cancel()

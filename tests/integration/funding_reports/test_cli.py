@@ -25,9 +25,10 @@ N = 6
 
 @pytest.fixture
 async def ready(stack, producer, start_worker):
-    """A worker, and a programme report with N dual students (one of them with a confirmed entry)."""
+    """A worker (monthly snapshots), and a programme report with N dual students (one of them with a
+    confirmed entry)."""
     story = Story()
-    worker = await start_worker([story.inst])
+    worker = await start_worker([story.inst], reports_snapshot_every="month")
     events: list[Event] = [story.programme()]
     for n in range(N):
         events += story.dual_trajectory(f"{story.prog}-s{n}")
@@ -108,7 +109,7 @@ async def test_unwritable_path_leaves_no_file(stack, ready, tmp_path):
 
 
 async def test_snapshots_never_change(stack, producer, ready):
-    story, worker, report, _ = ready
+    story, _, report, _ = ready
     label = f"audit-{uuid.uuid4().hex[:6]}"
     code, out, err = await cli(stack, "snapshot", "--programme", story.prog, "--year", story.year, "--label", label)
     assert code == 0, err
@@ -116,16 +117,16 @@ async def test_snapshots_never_change(stack, producer, ready):
     code, _, err = await cli(stack, "snapshot", "--programme", story.prog, "--year", story.year, "--label", label)
     assert code == 1 and "never changed" in err
 
-    now = datetime.now(UTC)
-    assert await worker.take_scheduled_snapshots(now, "month") == 2  # programme and roll-up
-    assert await worker.take_scheduled_snapshots(now, "month") == 0  # once per period
-
     await send(producer, [story.enrol(f"{story.prog}-late")])
     newer = await wait_for_report(stack.kafka_bootstrap, report.report_id, lambda r: r.version > report.version)
-    recs = await read_until(stack.kafka_bootstrap, [SNAPSHOTS], lambda rs: any(r.key == sid.encode() for r in rs))
+    month = f"{datetime.now(UTC):%Y-%m}"
+    scheduled = {f"{report.report_id}:{month}", f"inst:{story.inst}:{story.year}:{month}"}  # programme and roll-up
+    recs = await read_until(stack.kafka_bootstrap, [SNAPSHOTS], lambda rs: {r.key for r in rs} >= {
+        k.encode() for k in {sid, *scheduled}})
     mine = [decode(r.topic, r.value, r.headers) for r in recs if r.key == sid.encode()]
     assert len(mine) == 1 and isinstance(mine[0], FundingReportSnapshotted)
     assert mine[0].version == report.version < newer.version and mine[0].sections == report.sections
+    assert sorted(r.key.decode() for r in recs if r.key.decode() in scheduled) == sorted(scheduled)  # once each
 
     code, out, _ = await cli(stack, "show", "--programme", story.prog, "--year", story.year, "--snapshot", sid)
     assert code == 0 and f"snapshot_id: {sid}" in out and f"version: {report.version}\n" in out

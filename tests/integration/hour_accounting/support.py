@@ -10,25 +10,27 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 from aiokafka import ConsumerRecord, TopicPartition
+from werkplek_common.runtime import Engine, Store
 from werkplek_events import Event, encode
 from werkplek_hour_accounting import statecodec
-from werkplek_hour_accounting.domain import Emitted
-from werkplek_hour_accounting.engine import INPUT_TOPICS
+from werkplek_hour_accounting.domain import Emitted, Programme
+from werkplek_hour_accounting.processor import INPUT_TOPICS, Accounting
 
 from tests.support import end_offsets
 from tests.unit.hour_accounting.builders import AS_OF
 
 
 async def start_group_at_end(bootstrap: str, pg: asyncpg.Connection, app_id: str) -> None:
-    """The worker's truth is its stored offsets (ha_offsets), not Kafka's committed ones."""
+    """The worker's truth is its stored offsets (runtime_offsets), not Kafka's committed ones."""
     ends = await end_offsets(bootstrap, INPUT_TOPICS)
-    await pg.executemany("INSERT INTO ha_offsets (consumer_group, topic, partition, next_offset)"
+    await pg.executemany("INSERT INTO runtime_offsets (consumer_group, topic, partition, next_offset)"
                          " VALUES ($1, $2, $3, $4)", [(app_id, tp.topic, tp.partition, n) for tp, n in ends.items()])
 
 
@@ -76,7 +78,8 @@ async def read_model(pg: asyncpg.Connection, students: list[str]) -> dict[str, d
 
 async def caught_up(pg: asyncpg.Connection, app_id: str, ends: dict[TopicPartition, int]) -> bool:
     """True when the worker has committed every input partition up to `ends` (its stored offsets)."""
-    rows = await pg.fetch("SELECT topic, partition, next_offset FROM ha_offsets WHERE consumer_group = $1", app_id)
+    rows = await pg.fetch("SELECT topic, partition, next_offset FROM runtime_offsets WHERE consumer_group = $1",
+                          app_id)
     stored = {TopicPartition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
     return all(stored.get(tp, 0) >= end for tp, end in ends.items())
 
@@ -84,13 +87,13 @@ async def caught_up(pg: asyncpg.Connection, app_id: str, ends: dict[TopicPartiti
 async def emitted(pg: asyncpg.Connection, app_id: str, students: list[str]) -> dict[str, Emitted]:
     """What this group's worker last committed for each student (its stored state): the test stack is
     shared, and another run's worker may account the same records and write the shared read model."""
-    rows = await pg.fetch("SELECT student_id, state FROM ha_student_state WHERE consumer_group = $1"
-                          " AND student_id = ANY($2)", app_id, students)
+    rows = await pg.fetch("SELECT key, state FROM runtime_state WHERE consumer_group = $1"
+                          " AND key = ANY($2)", app_id, students)
     out = {}
     for r in rows:
-        state = statecodec.load(r["student_id"], r["state"])
+        state = statecodec.load(r["key"], r["state"])
         if state.emitted is not None:
-            out[r["student_id"]] = state.emitted
+            out[r["key"]] = state.emitted
     return out
 
 
@@ -106,5 +109,16 @@ def records(events: Sequence[Event]) -> dict[TopicPartition, list[ConsumerRecord
     return out
 
 
-async def no_dlq(dead: object) -> None:  # the Engine's DLQ callback where nothing is poison
-    raise AssertionError(f"nothing here is poison: {dead}")
+async def forget(pg: asyncpg.Connection, group: str) -> None:
+    """What an in-process engine left: the group's states, offsets, quarantine and outbox rows."""
+    for table in ("runtime_state", "runtime_offsets", "runtime_quarantine"):
+        await pg.execute(f"DELETE FROM {table} WHERE consumer_group = $1", group)
+    await pg.execute("DELETE FROM outbox WHERE producer = $1", group)
+
+
+def engine(pool: asyncpg.Pool, group: str, programmes: Mapping[str, Programme], today: Callable[[], date], *,
+           chunk: int, store: type[Store] = Store) -> Engine[Any]:
+    """Hour accounting's processor on the runtime's engine, driven in-process (records from `records`)."""
+    processor = Accounting(group, programmes, today)
+    return Engine(store(pool, group, processor, outbox_producer=group), processor, hot_capacity=100, chunk=chunk,
+                  today=today)

@@ -1,7 +1,7 @@
-"""A day passing moves a student's target to date without any event: the daily pass (engine.py,
-`reevaluate_step`) evaluates every owned student on the new date, chunk by chunk, so a student who
-stops logging falls behind on the dashboard instead of staying on track forever. Driven in-process
-against the real PostgreSQL, with a clock the test moves."""
+"""A day passing moves a student's target to date without any event: the daily pass (the runtime
+engine's `pass_step` over the accounting day) evaluates every owned student on the new date, chunk
+by chunk, so a student who stops logging falls behind on the dashboard instead of staying on track
+forever. Driven in-process against the real PostgreSQL, with a clock the test moves."""
 
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ import asyncpg
 import orjson
 from werkplek_events import Event
 from werkplek_hour_accounting.domain import programme_from
-from werkplek_hour_accounting.engine import Engine
-from werkplek_hour_accounting.store import Store
 
 from tests.unit.hour_accounting.builders import agreed, confirmed, enrolled, logged, programme
 
-from .support import no_dlq, records
+from .support import engine as accounting_engine
+from .support import forget, records
 
 PLAN_PER_DAY = 600  # agreed(): 36,600 minutes over the 61 days of Oct 1 - Nov 30
 
@@ -31,8 +30,7 @@ async def test_a_new_day_moves_targets_and_statuses_without_any_event(pool, pg):
     tag = uuid.uuid4().hex[:8]
     prog, group = f"prog-{tag}", f"test-daily-{tag}"
     today = [date(2026, 10, 2)]
-    engine = Engine(Store(pool, group, outbox_producer=group), {prog: programme_from(programme(prog))},
-                    lambda: today[0], no_dlq, hot_capacity=100, chunk=2)
+    engine = accounting_engine(pool, group, {prog: programme_from(programme(prog))}, lambda: today[0], chunk=2)
     working, idle = [f"daily-{tag}-{i}" for i in range(5)], f"daily-{tag}-idle"
     events: list[Event] = [enrolled(idle, prog)]  # no placement: no target, nothing for a new day to change
     for s in working:
@@ -42,7 +40,7 @@ async def test_a_new_day_moves_targets_and_statuses_without_any_event(pool, pg):
     try:
         await engine.own(batch)
         await engine.account(batch)
-        while await engine.reevaluate_step():  # the pass after taking the partitions: nothing changes
+        while await engine.pass_step():  # the pass after taking the partitions: nothing changes
             pass
         first = await outputs(pg, group)
         shares = [o for o in first if o["topic"].startswith("accounting.share") and o["student_id"] in working]
@@ -52,7 +50,7 @@ async def test_a_new_day_moves_targets_and_statuses_without_any_event(pool, pg):
 
         today[0] = date(2026, 10, 31)  # a month without any event
         evaluated = 0
-        while n := await engine.reevaluate_step():
+        while n := await engine.pass_step():
             assert n <= 2  # a chunk at a time, between batches
             evaluated += n
         assert evaluated == len(working) + 1
@@ -64,9 +62,7 @@ async def test_a_new_day_moves_targets_and_statuses_without_any_event(pool, pg):
             ("2026-10-31", 31 * PLAN_PER_DAY, "behind")}
         assert {(o["student_id"], o["worsened"]) for o in risks} == {(s, True) for s in working}
 
-        assert await engine.reevaluate_step() == 0  # once a day
+        assert await engine.pass_step() == 0  # once a day
         assert len(await outputs(pg, group)) == len(first) + len(later)
     finally:
-        await pg.execute("DELETE FROM ha_student_state WHERE consumer_group = $1", group)
-        await pg.execute("DELETE FROM ha_offsets WHERE consumer_group = $1", group)
-        await pg.execute("DELETE FROM outbox WHERE producer = $1", group)
+        await forget(pg, group)

@@ -1,4 +1,5 @@
-"""A batch that touches more students than `chunk` commits in several transactions (engine.py). A crash
+"""A batch that touches more students than `chunk` commits in several transactions (the runtime's
+engine, werkplek_common/runtime/engine.py). A crash
 after the first of them must lose nothing and publish nothing twice: the restarted engine replays the
 whole batch, and the result equals a run that never crashed. The engine is driven in-process with
 records built here, against the real PostgreSQL; the crash is a failing commit."""
@@ -11,15 +12,15 @@ from datetime import date
 import asyncpg
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
+from werkplek_common.runtime import Store
+from werkplek_common.runtime.store import Commit
 from werkplek_events import Event
 from werkplek_hour_accounting import statecodec
 from werkplek_hour_accounting.domain import programme_from
-from werkplek_hour_accounting.engine import Engine
-from werkplek_hour_accounting.store import Commit, Store
 
 from tests.unit.hour_accounting.builders import AS_OF, agreed, confirmed, enrolled, logged, programme
 
-from .support import no_dlq, records
+from .support import engine, forget, records
 
 STUDENTS, CHUNK = 10, 3
 
@@ -31,9 +32,7 @@ class Crash(Exception):
 class CrashingStore(Store):
     """Commits `survive` transactions, then fails as a killed worker would."""
 
-    def __init__(self, pool: asyncpg.Pool, group: str, survive: int) -> None:
-        super().__init__(pool, group, outbox_producer=group)
-        self.survive = survive
+    survive = 0
 
     async def commit(self, c: Commit) -> None:
         if self.survive == 0:
@@ -42,24 +41,25 @@ class CrashingStore(Store):
         await super().commit(c)
 
 
-async def run(pool: asyncpg.Pool, store: Store, prog: str, batch: dict[TopicPartition, list[ConsumerRecord]]) -> int:
+async def run(pool: asyncpg.Pool, group: str, prog: str, batch: dict[TopicPartition, list[ConsumerRecord]],
+              store: type[Store] = Store) -> int:
     def today() -> date:
         return AS_OF
 
-    engine = Engine(store, {prog: programme_from(programme(prog))}, today, no_dlq, hot_capacity=100, chunk=CHUNK)
-    at = await engine.own(batch)
-    n = await engine.account({tp: [r for r in recs if r.offset >= at[tp]] for tp, recs in batch.items()})
-    await engine.settle()  # the last commit runs in the background until settled
+    eng = engine(pool, group, {prog: programme_from(programme(prog))}, today, chunk=CHUNK, store=store)
+    at = await eng.own(batch)
+    n = await eng.account({tp: [r for r in recs if r.offset >= at[tp]] for tp, recs in batch.items()})
+    await eng.settle()  # the last commit runs in the background until settled
     return n
 
 
 async def outcome(pg: asyncpg.Connection, group: str) -> tuple[dict, list]:
-    states = {r["student_id"]: statecodec.load(r["student_id"], r["state"]).emitted for r in await pg.fetch(
-        "SELECT student_id, state FROM ha_student_state WHERE consumer_group = $1", group)}
+    states = {r["key"]: statecodec.load(r["key"], r["state"]).emitted for r in await pg.fetch(
+        "SELECT key, state FROM runtime_state WHERE consumer_group = $1", group)}
     outbox = sorted((r["key"], r["ce_id"]) for r in await pg.fetch(
         "SELECT key, headers->1->>1 AS ce_id FROM outbox WHERE producer = $1", group))
     offsets = sorted(tuple(r) for r in await pg.fetch(
-        "SELECT topic, partition, next_offset FROM ha_offsets WHERE consumer_group = $1", group))
+        "SELECT topic, partition, next_offset FROM runtime_offsets WHERE consumer_group = $1", group))
     return states, [outbox, offsets]
 
 
@@ -74,21 +74,20 @@ async def test_a_crash_between_chunks_replays_to_the_same_result(pool, pg):
     batch = records(events)
     crashed, clean = f"test-chunks-{tag}-crashed", f"test-chunks-{tag}-clean"
     try:
+        CrashingStore.survive = 1
         with pytest.raises(Crash):
-            await run(pool, CrashingStore(pool, crashed, survive=1), prog, batch)
+            await run(pool, crashed, prog, batch, CrashingStore)
         partial, _ = await outcome(pg, crashed)
         assert len(partial) == CHUNK  # the first chunk committed, the rest did not
-        assert await run(pool, Store(pool, crashed, outbox_producer=crashed), prog, batch) == len(events)
+        assert await run(pool, crashed, prog, batch) == len(events)
         after_crash, published = await outcome(pg, crashed)
         # outbox event ids are unique (a second staging would have failed the commit): clear the way
         await pg.execute("DELETE FROM outbox WHERE producer = $1", crashed)
-        assert await run(pool, Store(pool, clean, outbox_producer=clean), prog, batch) == len(events)
+        assert await run(pool, clean, prog, batch) == len(events)
         reference, published_ref = await outcome(pg, clean)
         assert len(reference) == STUDENTS and after_crash == reference
         assert published[0] == published_ref[0] and len({k for k, _ in published[0]}) == STUDENTS  # same outputs
         assert [o[1:] for o in published[1]] == [o[1:] for o in published_ref[1]]  # offsets at the batch's end
     finally:
         for group in (crashed, clean):
-            await pg.execute("DELETE FROM ha_student_state WHERE consumer_group = $1", group)
-            await pg.execute("DELETE FROM ha_offsets WHERE consumer_group = $1", group)
-            await pg.execute("DELETE FROM outbox WHERE producer = $1", group)
+            await forget(pg, group)

@@ -10,7 +10,7 @@ import uuid
 import orjson
 from werkplek_common.kafka import publish
 from werkplek_events import ShareUpdated, topic_for
-from werkplek_hour_accounting.store import SOURCE
+from werkplek_hour_accounting.processor import SOURCE
 
 from tests.support import eventually, read_until
 from tests.unit.hour_accounting.builders import AS_OF, agreed, confirmed, enrolled, logged, programme

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import orjson
 from werkplek_common.kafka import publish, send_record
 from werkplek_events import Event, KafkaRecord, ShareUpdated, TimeEntryLogged, encode, topic_for
-from werkplek_hour_accounting.engine import INPUT_TOPICS
+from werkplek_hour_accounting.processor import INPUT_TOPICS
 
 from tests.support import end_offsets, eventually, read_until
 from tests.unit.hour_accounting.builders import agreed, confirmed, enrolled, logged, programme

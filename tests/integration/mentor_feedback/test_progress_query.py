@@ -6,7 +6,7 @@ from __future__ import annotations
 from werkplek_common.auth import Role
 from werkplek_common.devidp import mint
 from werkplek_mentor_feedback.progress import State, step
-from werkplek_mentor_feedback.progress_agent import upsert_read_model
+from werkplek_mentor_feedback.progress_worker import upsert_read_model
 
 from tests.unit.mentor_feedback import factories as f
 
@@ -19,8 +19,8 @@ async def test_read_model_keeps_the_highest_version_and_is_scoped_per_reader(wor
     _, v1 = step(State(student_id=world.student), f.placement(world.pl_a, world.student, world.mentor_a))
     assert v1 is not None
     v2 = v1.model_copy(update={"version": 2, "never_assessed": ["lo-2", "lo-3"]})
-    await upsert_read_model(pool, v2)
-    await upsert_read_model(pool, v1)  # late duplicate of an older version: ignored
+    await upsert_read_model(pool, [v2])
+    await upsert_read_model(pool, [v1])  # late duplicate of an older version: ignored
     url = f"/students/{world.student}/outcome-progress"
 
     own = await api.get(url, headers=_bearer(cfg, Role.STUDENT, world.student, "inst-1"))

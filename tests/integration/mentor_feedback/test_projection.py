@@ -1,12 +1,14 @@
-"""The reference-data consumer on the real broker: mentors, placements and entries arrive from
-placement logging's topics, once each, however often a record is delivered."""
+"""The reference-data consumer on the real broker (a runtime worker in the test's loop): mentors,
+placements and entries arrive from placement logging's topics, once each, however often a record
+is delivered."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 
-from werkplek_common.kafka import EventConsumer, publish
+from werkplek_common.kafka import publish
+from werkplek_common.runtime import Options, Worker
 from werkplek_events import TimeEntryWithdrawn
 from werkplek_mentor_feedback.projection import TOPICS, Projection
 
@@ -21,12 +23,10 @@ async def test_projection_consumes_placement_logging_topics_idempotently(stack, 
     events = [f.mentor(mentor, "src-x"), f.placement(pl, student, mentor), logged, withdrawal, withdrawn_first]
     group = f"test-{uuid.uuid4()}"
     await start_groups_at_end(stack.kafka_bootstrap, [group], TOPICS)  # only this test's records
-    consumer = EventConsumer(stack.kafka_bootstrap, group, TOPICS,
-                             batch_handler=Projection(pool).handle_batch, name="mf-projection-test",
-                             producer=producer, max_records=2000)
-    await consumer.start()
+    worker = Worker(group, kafka_bootstrap=stack.kafka_bootstrap, pg_dsn=stack.pg_dsn)
+    worker.consumer(Projection(group), Options(group=group, batch_max=2000), outbox_producer=group)
     await publish(producer, events + events[:3], source="/test")  # some records twice
-    task = asyncio.create_task(consumer.run())
+    task = asyncio.create_task(worker.run(signals=False))
     try:
         async def arrived() -> bool:
             return await pool.fetchval(
@@ -36,8 +36,8 @@ async def test_projection_consumes_placement_logging_topics_idempotently(stack, 
 
         await eventually(arrived, timeout=30, what="mentor, placement and both entries projected")
     finally:
-        await consumer.stop()
-        task.cancel()
+        worker.stop.set()
+        assert await asyncio.wait_for(task, 30) == 0
     assert await pool.fetchval("SELECT webhook_source FROM mf_mentors WHERE mentor_id = $1", mentor) == "src-x"
     assert await pool.fetchval("SELECT mentor_id FROM mf_placements WHERE placement_id = $1", pl) == mentor
     rows = {r["entry_id"]: r for r in await pool.fetch("SELECT * FROM mf_entries WHERE placement_id = $1", pl)}

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from werkplek_events import TimeEntryConfirmed, TimeEntryDecisionReversed, TimeEntryRejected
-from werkplek_placement_logging.decisions import apply_decision
 
-from .conftest import entry, idem
+from .conftest import apply_decision, entry, idem
 
 
 async def _logged(api, cohort, **over):

@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from werkplek_events import TimeEntryConfirmed, TimeEntryDecisionReversed, TimeEntryRejected
-from werkplek_placement_logging.decisions import apply_decision
 
-from .conftest import entry, idem
+from .conftest import apply_decision, entry, idem
 
 COMMENT = "Je was die dag op opleiding, niet bij ons."
 

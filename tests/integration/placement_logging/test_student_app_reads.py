@@ -73,8 +73,10 @@ async def test_home_is_one_read_of_share_outcomes_placements_and_refusals(api, c
         never_assessed=["LO3"])
     pool = api.app.state.ledger.pool
     rows = [view_row(e) for e in (share, progress, share, older)]
-    assert await apply_views(pool, [r for r in rows[:2] if r]) == {"applied": 2, "stale": 0}
-    assert await apply_views(pool, [r for r in rows[2:] if r]) == {"applied": 0, "stale": 1}  # replay, older
+    async with pool.acquire() as conn, conn.transaction():
+        assert await apply_views(conn, [r for r in rows[:2] if r]) == {"applied": 2, "stale": 0}
+    async with pool.acquire() as conn, conn.transaction():
+        assert await apply_views(conn, [r for r in rows[2:] if r]) == {"applied": 0, "stale": 1}  # replay, older
 
     home = (await api.get("/v1/me/home", headers=me)).json()
     assert (home["share"]["version"], home["share"]["confirmed_minutes"]) == (2, 600)

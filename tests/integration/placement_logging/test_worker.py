@@ -1,10 +1,12 @@
 """The worker consumes mentor decisions from Kafka into the ledger (idempotent by event_id: the same
-record twice changes nothing) and relays the outbox."""
+record twice changes nothing) and relays the outbox; a batch of decisions applies in order; old
+Idempotency-Key records expire."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 from werkplek_common.kafka import publish
 from werkplek_events import TimeEntryConfirmed
@@ -24,8 +26,12 @@ async def test_worker_applies_a_confirmation_once(api, cohort, pg, producer, sta
                    decisions_group=f"pl-worker-test-{uuid.uuid4().hex[:8]}")
     # the shared broker holds every decision other tests published: start this group after them
     await start_groups_at_end(stack.kafka_bootstrap, [cfg.decisions_group], decisions.TOPICS)
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(cfg, stop))
+    principal = f"test-{uuid.uuid4().hex[:8]}"
+    await pg.executemany("INSERT INTO pl_idempotency (principal, key, fingerprint, status_code, headers, body,"
+                         " created_at) VALUES ($1, $2, '', 201, '{}', '', now() - $3::interval)",
+                         [(principal, "old", timedelta(days=8)), (principal, "recent", timedelta(days=1))])
+    running = worker.build(cfg)
+    task = asyncio.create_task(running.run(signals=False))
     confirmed = TimeEntryConfirmed(entry_id=body["entry_id"], student_id=cohort.student,
                                    placement_id=cohort.placement, mentor_id=cohort.mentor, entry_revision=1)
     try:
@@ -39,6 +45,8 @@ async def test_worker_applies_a_confirmation_once(api, cohort, pg, producer, sta
         assert rows == 1
         version = (await api.get(f"/v1/me/entries/{body['entry_id']}", headers=cohort.student_auth)).headers["etag"]
         assert version == '"2"'  # one change, not two
+        kept = await pg.fetch("SELECT key FROM pl_idempotency WHERE principal = $1", principal)
+        assert [r["key"] for r in kept] == ["recent"]  # Idempotency-Key records expire after 7 days
     finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
+        running.stop.set()
+        assert await asyncio.wait_for(task, 30) == 0

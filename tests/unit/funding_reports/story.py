@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
@@ -27,12 +28,16 @@ from werkplek_events import (
     PlacementAgreed,
     PlacementEnded,
     ProgrammeRegistered,
+    ReportSection,
     ShareUpdated,
     StudentEnrolled,
     TimeEntryConfirmed,
     WorkplaceRegistered,
     YearShare,
 )
+from werkplek_funding_reports.compute import compute_set
+from werkplek_funding_reports.config import DEV_KEY
+from werkplek_funding_reports.domain.state import Cohort
 
 YEAR = "2026-2027"
 LOAD = 120 * 27 * 60
@@ -150,3 +155,16 @@ class Story:
                 TimeEntryConfirmed(entry_id=entry, student_id=student, placement_id=pid, mentor_id=mid,
                                    entry_revision=1),
                 self.assessed(student, pid, f"as-{student}", "lo-1", "lo-2"), self.share(student, confirmed)]
+
+
+def expected_reports(events: Sequence[Event]) -> dict[str, list[ReportSection]]:
+    """What the report rules compute from all the events folded at once (the domain's own fold): every
+    publication set of the cohort, by report id."""
+    whole = Cohort()
+    for e in events:
+        whole.apply(e)
+    out: dict[str, list[ReportSection]] = {}
+    for set_key in sorted({k.set_key for k in whole.report_keys()}):
+        computed = compute_set(whole, set_key, DEV_KEY.encode(), 5)
+        out.update({k.report_id: sections for k, sections in computed.reports.items()})
+    return out
