@@ -21,7 +21,7 @@ from werkplek_funding_reports.domain.keys import ReportKey
 from werkplek_funding_reports.kafka_io import partitions
 from werkplek_funding_reports.replay import recompute, replay
 from werkplek_hour_accounting.domain import apply_all, new_state
-from werkplek_hour_accounting.engine import INPUT_TOPICS
+from werkplek_hour_accounting.processor import INPUT_TOPICS
 
 from tests.e2e.flow import Coordinator, bearer, confirm_hours, log_hours, new_id, post_webhook, share_when
 from tests.e2e.stack import Stack
