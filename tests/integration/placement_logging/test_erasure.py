@@ -6,6 +6,10 @@ interrupted between its steps is finished by the worker's sweep; the audit log h
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import uuid
 from datetime import date, timedelta
 
@@ -14,6 +18,7 @@ from werkplek_common.auth import Role
 from werkplek_common.db import create_pool
 from werkplek_common.keystore import KeyStore
 from werkplek_common.outbox import OutboxRelay
+from werkplek_common.settings import REPO_ROOT
 from werkplek_events import SubjectErased, TimeEntryLogged, decode, topic_for
 from werkplek_placement_logging import erasure
 from werkplek_placement_logging.registry import Registry
@@ -146,3 +151,36 @@ async def test_a_malformed_request_is_a_422(api, pl_settings, doc):
     c = await make_cohort(api, pl_settings)
     r = await api.post("/v1/erasures", json=doc, headers=c.coordinator)
     assert r.status_code == 422, r.text
+
+
+async def test_the_worker_process_finishes_an_erasure_the_api_left_half_done(api, pl_settings, pg, monkeypatch):
+    """The API process "dies" after destroying the keys (its next step raises); a real worker process,
+    started afterwards, finds the recorded erasure and completes it; it is then killed (SIGKILL)."""
+    c = await make_cohort(api, pl_settings)
+    await _log(api, c)
+
+    async def crash(*_a, **_k):
+        raise ConnectionResetError("killed between steps")
+
+    with monkeypatch.context() as m:
+        m.setattr(erasure, "_remove_local", crash)
+        half = await api.post("/v1/erasures", json={"subject_kind": "student", "subject_id": c.student},
+                              headers=c.coordinator)
+    assert half.status_code == 202
+    erasure_id = uuid.UUID(half.json()["erasure_id"])
+    tag = uuid.uuid4().hex[:8]
+    env = {**os.environ, "WERKPLEK_OUTBOX_PRODUCER": pl_settings.outbox_producer, "WERKPLEK_LOG_LEVEL": "WARNING",
+           "WERKPLEK_DECISIONS_GROUP": f"pl-erasure-{tag}", "WERKPLEK_VIEWS_GROUP": f"pl-erasure-views-{tag}",
+           "WERKPLEK_WORKER_METRICS_PORT": "0"}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "werkplek_placement_logging", "worker", env=env,
+                                                cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        async def completed() -> bool:
+            return await pg.fetchval("SELECT completed_at IS NOT NULL FROM pl_erasure WHERE erasure_id = $1",
+                                     erasure_id)
+        await eventually(completed, timeout=60, what="the worker's sweep to complete the erasure")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(proc.wait(), 30)
+    assert "pl_entry" not in await _hits(pg, SECRET)
+    assert (await api.get(f"/v1/erasures/{erasure_id}", headers=c.coordinator)).json()["status"] == "completed"
