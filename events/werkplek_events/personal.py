@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -117,6 +118,7 @@ def seal_payload(cls: type[Event], payload: dict[str, Any], key: DataKey) -> dic
     return payload
 
 
+@lru_cache(maxsize=64)
 def _default(cls: type[Event], path: str) -> Any:
     head, _, field = path.partition("[].")
     info = cls.model_fields[head]
