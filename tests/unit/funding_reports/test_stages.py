@@ -6,10 +6,10 @@ storage format; nothing changes twice for a repeated event."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from werkplek_common.runtime import Context
-from werkplek_events import Event, FundingReportPublished, ReportMemberChanged
+from werkplek_events import Event, FundingReportPublished, ReportMemberChanged, StudentEnrolled
 from werkplek_funding_reports import codec
 from werkplek_funding_reports.config import Settings
 from werkplek_funding_reports.members import REFERENCE, Members, Reference
@@ -86,7 +86,9 @@ def test_a_student_who_moves_institution_leaves_the_old_units_reports():
     roll = f"inst:{a.inst}:{a.year}"
     first = stages.published[roll].version
     # the same enrolment (student, programme, year), now recorded at another institution
-    moved = other.enrol(f"{a.prog}-s0", dual=True).model_copy(update={"programme_id": a.prog})
+    first_enrolment = next(e for e in events if isinstance(e, StudentEnrolled) and e.student_id == f"{a.prog}-s0")
+    moved = other.enrol(f"{a.prog}-s0", dual=True).model_copy(  # recorded later: the latest enrolment wins
+        update={"programme_id": a.prog, "occurred_at": first_enrolment.occurred_at + timedelta(minutes=1)})
     stages.feed([moved])
     assert f"{a.prog}-s0" not in stages.units[a.inst].facts
     assert f"{a.prog}-s0" in stages.units[other.inst].facts
