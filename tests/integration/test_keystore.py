@@ -15,7 +15,7 @@ from werkplek_common.outbox import OutboxRelay, stage
 from werkplek_events import TimeEntryLogged, decode, topic_for
 from werkplek_events.personal import Redaction
 
-from tests.support import eventually, read_until
+from tests.support import read_until, relay_until_drained
 
 PRODUCER = "keystore-test"
 
@@ -26,18 +26,6 @@ def _entries(student: str, n: int) -> list[TimeEntryLogged]:
                             description=f"wondzorg bij patiënt kamer {i} — {student}") for i in range(n)]
 
 
-async def _relay_all(pool, producer, keys: KeyStore) -> None:
-    relay = OutboxRelay(pool, producer, PRODUCER, keys=keys)
-    task = asyncio.create_task(relay.run())
-
-    async def drained() -> bool:
-        return await pool.fetchval("SELECT count(*) FROM outbox WHERE producer = $1", PRODUCER) == 0
-
-    await eventually(drained, what="outbox drained")
-    relay.stop()
-    await task
-
-
 async def test_sealed_on_the_way_out_opened_after_rotation_erased_after_destroy(stack, producer, pg):
     student = f"ks-{uuid.uuid4().hex[:8]}"
     entries = _entries(student, 5)
@@ -46,7 +34,7 @@ async def test_sealed_on_the_way_out_opened_after_rotation_erased_after_destroy(
     try:
         async with pool.acquire() as conn, conn.transaction():
             await stage(conn, entries, producer=PRODUCER, source="/t")
-        await _relay_all(pool, producer, KeyStore(old))
+        await relay_until_drained(OutboxRelay(pool, producer, PRODUCER, keys=KeyStore(old)), pool, PRODUCER)
         topic = topic_for(TimeEntryLogged).name
         recs = [r for r in await read_until(stack.kafka_bootstrap, [topic], lambda rs: len(
             [r for r in rs if r.key == student.encode()]) >= 5) if r.key == student.encode()]

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from .runtime.loop import periodically
+
 log = logging.getLogger(__name__)
 BATCH = 5000
 
@@ -47,14 +49,9 @@ async def purge(pool: asyncpg.Pool, rules: Sequence[Rule]) -> dict[str, int]:
 
 async def run_retention(pool: asyncpg.Pool, rules: Sequence[Rule], stop: asyncio.Event,
                         every_s: float = 600.0) -> None:
-    while not stop.is_set():
-        try:
-            purged = await purge(pool, rules)
-            if any(purged.values()):
-                log.info("expired rows deleted", extra={"fields": purged})
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("retention not applied; will retry", extra={"fields": {"error": repr(exc)}})
-        try:
-            await asyncio.wait_for(stop.wait(), every_s)
-        except TimeoutError:
-            pass
+    async def once() -> None:
+        purged = await purge(pool, rules)
+        if any(purged.values()):
+            log.info("expired rows deleted", extra={"fields": purged})
+
+    await periodically(once, stop, every_s, "retention")

@@ -26,6 +26,7 @@ import asyncpg
 import orjson
 from werkplek_common.keystore import KeyStore
 from werkplek_common.outbox import stage, stage_tombstone
+from werkplek_common.runtime.loop import periodically
 from werkplek_events import MentorContactChanged, SubjectErased, topic_for
 from werkplek_events.personal import key_subject
 from werkplek_events.privacy import SubjectKind
@@ -163,13 +164,4 @@ async def resume(reg: Registry, keys: KeyStore) -> int:
 
 async def resume_loop(reg: Registry, keys: KeyStore, stop: asyncio.Event, every_s: float = 30.0) -> None:
     """The worker's sweep: an erasure the API could not finish is finished within `every_s`."""
-    while not stop.is_set():
-        try:
-            await resume(reg, keys)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("erasures not resumed; will retry", extra={"fields": {"error": repr(exc)}})
-        try:
-            await asyncio.wait_for(stop.wait(), every_s)
-        except TimeoutError:
-            pass
-
+    await periodically(lambda: resume(reg, keys), stop, every_s, "erasure sweep")

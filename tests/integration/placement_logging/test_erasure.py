@@ -24,7 +24,7 @@ from werkplek_placement_logging import erasure
 from werkplek_placement_logging.registry import Registry
 
 from tests.integration.placement_logging.conftest import bearer, entry, idem, make_cohort, new_id
-from tests.support import eventually, read_until
+from tests.support import eventually, read_until, relay_until_drained
 
 # unique per run: the scans below look through tables other runs write too
 SECRET = f"wondverzorging bij mevrouw Janssens, kamer {uuid.uuid4().hex[:8]}"
@@ -47,15 +47,8 @@ async def _hits(pg, text: str) -> list[str]:
 
 
 async def _relay(pool, pl_settings, producer) -> None:
-    relay = OutboxRelay(pool, producer, pl_settings.outbox_producer)
-    task = asyncio.create_task(relay.run())
-
-    async def drained() -> bool:
-        return await pool.fetchval("SELECT count(*) FROM outbox WHERE producer = $1", pl_settings.outbox_producer) == 0
-
-    await eventually(drained, what="outbox drained")
-    relay.stop()
-    await task
+    name = pl_settings.outbox_producer
+    await relay_until_drained(OutboxRelay(pool, producer, name), pool, name)
 
 
 async def test_a_student_is_erased_once_by_their_own_institution(api, pl_settings, pg, stack, producer):
@@ -121,18 +114,23 @@ async def test_a_mentor_is_erased_with_a_tombstone_for_their_contact(api, pl_set
     assert [t for t in await _hits(pg, email) if t != "outbox"] == []  # the staged change goes out sealed
 
 
-async def test_an_erasure_interrupted_between_steps_is_finished_by_the_sweep(api, pl_settings, pg, monkeypatch):
-    c = await make_cohort(api, pl_settings)
-    await _log(api, c)
-
+async def _half_done(api, c, monkeypatch):
+    """An erasure whose API process "dies" after destroying the keys: its next step raises."""
     async def crash(*_a, **_k):
-        raise ConnectionResetError("worker killed between steps")
+        raise ConnectionResetError("killed between steps")
 
     with monkeypatch.context() as m:
         m.setattr(erasure, "_remove_local", crash)
         half = await api.post("/v1/erasures", json={"subject_kind": "student", "subject_id": c.student},
                               headers=c.coordinator)
     assert half.status_code == 202, half.text
+    return half
+
+
+async def test_an_erasure_interrupted_between_steps_is_finished_by_the_sweep(api, pl_settings, pg, monkeypatch):
+    c = await make_cohort(api, pl_settings)
+    await _log(api, c)
+    half = await _half_done(api, c, monkeypatch)
     row = await pg.fetchrow("SELECT * FROM pl_erasure WHERE erasure_id = $1", uuid.UUID(half.json()["erasure_id"]))
     assert row["keys_destroyed_at"] is not None and row["completed_at"] is None
     assert "pl_entry" in await _hits(pg, SECRET)
@@ -158,15 +156,7 @@ async def test_the_worker_process_finishes_an_erasure_the_api_left_half_done(api
     started afterwards, finds the recorded erasure and completes it; it is then killed (SIGKILL)."""
     c = await make_cohort(api, pl_settings)
     await _log(api, c)
-
-    async def crash(*_a, **_k):
-        raise ConnectionResetError("killed between steps")
-
-    with monkeypatch.context() as m:
-        m.setattr(erasure, "_remove_local", crash)
-        half = await api.post("/v1/erasures", json={"subject_kind": "student", "subject_id": c.student},
-                              headers=c.coordinator)
-    assert half.status_code == 202
+    half = await _half_done(api, c, monkeypatch)
     erasure_id = uuid.UUID(half.json()["erasure_id"])
     tag = uuid.uuid4().hex[:8]
     env = {**os.environ, "WERKPLEK_OUTBOX_PRODUCER": pl_settings.outbox_producer, "WERKPLEK_LOG_LEVEL": "WARNING",
