@@ -12,7 +12,7 @@ import uuid
 from werkplek_common.db import create_pool
 from werkplek_common.keystore import KeyStore, KeyStoreError, MasterKeys
 from werkplek_common.outbox import OutboxRelay, stage
-from werkplek_events import TimeEntryLogged, decode, topic_for
+from werkplek_events import TimeEntryLogged, decode, encode, topic_for
 from werkplek_events.personal import Redaction
 
 from tests.support import read_until, relay_until_drained
@@ -110,3 +110,23 @@ def test_master_keys_are_parsed_strictly():
             raise AssertionError(f"accepted {spec!r}")
         except KeyStoreError:
             pass
+
+
+async def test_a_new_key_is_visible_before_the_relays_transaction_commits(stack, pg):
+    """The relay sends inside its transaction; a consumer may read the record before that commits.
+    Keys are made on the pool, so the consumer's lookup finds the key (not: 'erased')."""
+    student = f"ks-{uuid.uuid4().hex[:8]}"
+    rec = encode(_entries(student, 1)[0], source="/t")
+    store = KeyStore()
+    pool = await create_pool(stack.pg_dsn)
+    try:
+        async with pool.acquire() as relay_conn, relay_conn.transaction():  # the relay's, still open
+            [sealed] = await store.seal_records(pool, [rec])
+            lookup = await store.lookup_for(pg, [sealed.headers])  # another connection: a consumer
+            opened = decode(sealed.topic, sealed.value, sealed.headers, lookup)
+            assert isinstance(opened, TimeEntryLogged) and opened.description.startswith("wondzorg")
+            assert opened.redacted == {}
+    finally:
+        await pool.execute("UPDATE data_keys SET wrapped = NULL, master_id = NULL, destroyed_at = now()"
+                           " WHERE subject = $1", f"student:{student}")
+        await pool.close()

@@ -72,7 +72,7 @@ class KeyStore:
     def __init__(self, master: MasterKeys | None = None) -> None:
         self.master = master or MasterKeys.from_settings()
 
-    async def keys_for(self, conn: asyncpg.Connection, subjects: Iterable[str]) -> dict[str, DataKey]:
+    async def keys_for(self, conn: Conn, subjects: Iterable[str]) -> dict[str, DataKey]:
         """The live data key of every subject, created where there is none (race-safe: a second
         writer's insert yields to the first by the unique index, and reads the winner's key)."""
         wanted = sorted(set(subjects))
@@ -106,8 +106,10 @@ class KeyStore:
                                     " WHERE subject = $1 AND destroyed_at IS NULL", subject)
         return int(result.split()[-1])
 
-    async def seal_records(self, conn: asyncpg.Connection, records: Sequence[KafkaRecord]) -> list[KafkaRecord]:
-        """Records with their personal fields sealed under their subjects' keys (the relay's step)."""
+    async def seal_records(self, conn: Conn, records: Sequence[KafkaRecord]) -> list[KafkaRecord]:
+        """Records with their personal fields sealed under their subjects' keys (the relay's step).
+        Give it the pool, not the relay's transaction: a key must be committed before its record is
+        sent, or a fast consumer finds no key and reads the fields as erased."""
         subjects = {i: _subject(rec) for i, rec in enumerate(records) if needs_seal(rec.topic) and rec.value}
         keys = await self.keys_for(conn, {s for s in subjects.values() if s})
         return [seal(rec, keys[s]) if (s := subjects.get(i)) else rec for i, rec in enumerate(records)]

@@ -88,8 +88,7 @@ class OutboxRelay:
                  batch_size: int = 1000, idle_poll_s: float = 0.5, keys: KeyStore | None = None) -> None:
         self.pool, self.kafka, self.producer = pool, kafka, producer
         # personal fields are sealed here, on their way out (docs/adr/0070): the one place every
-        # producer's events pass, in the transaction that deletes the row, so a key exists before any
-        # record that needs it is visible
+        # producer's events pass; the key is committed before the record is sent
         self.keys = keys or KeyStore()
         self.batch_size, self.idle_poll_s = batch_size, idle_poll_s
         self._wake = asyncio.Event()
@@ -152,8 +151,10 @@ class OutboxRelay:
             await self._observe(conn, rows)
             if not rows:
                 return 0
+            # keys are created on the pool, committed at once, not in this transaction: a consumer may
+            # read a record before this transaction commits, and must find its key then
             records = await self.keys.seal_records(
-                conn, [KafkaRecord(r["topic"], r["key"], r["value"], _headers(r["headers"])) for r in rows])
+                self.pool, [KafkaRecord(r["topic"], r["key"], r["value"], _headers(r["headers"])) for r in rows])
             futures = [await send_record(self.kafka, rec) for rec in records]
             await asyncio.gather(*futures)
             await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
