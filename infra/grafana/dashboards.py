@@ -134,6 +134,9 @@ INGEST = Dashboard("werkplek-ingest", "werkplek: ingest (placement logging)",
           "someone probing: see docs/security.md.",
           [("sum by (kind, via) (increase(werkplek_tenant_refusals_total[$__rate_interval]))",
             "{{kind}} via {{via}}")]),
+    Panel("Erasures of students and mentors", "Erasure requests by coordinators (docs/privacy.md), by kind and "
+          "outcome: requested, repeated (asked before: answered with the first erasure), completed.",
+          [("sum by (kind, outcome) (increase(werkplek_erasures_total[$__rate_interval]))", "{{kind}} {{outcome}}")]),
     Panel("Shares and progress stored for the app", "ShareUpdated and OutcomeProgressUpdated events stored in "
           "placement logging's own read models (applied, or stale: an older version arriving late).",
           [(rate("werkplek_student_views_applied_total", "effect"), "{{effect}}")], "ops"),

@@ -33,6 +33,7 @@ from werkplek_events import Event, KafkaRecord, encode
 
 from .kafka import send_record
 from .lease import LEASE_S, Lease
+from .keystore import KeyStore
 from .metrics import OUTBOX_BACKLOG, OUTBOX_BATCH_SECONDS, OUTBOX_PUBLISHED, OUTBOX_RELAY_LAG
 
 log = logging.getLogger(__name__)
@@ -83,13 +84,25 @@ async def stage(conn: asyncpg.Connection, events: Sequence[Event], *, producer: 
     await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, producer)
 
 
+async def stage_tombstone(conn: asyncpg.Connection, topic: str, key: str, *, producer: str) -> None:
+    """Add a tombstone (null value) for `key` on a compacted topic: compaction then drops every
+    earlier record of the key (erasure of contact data, docs/adr/0072)."""
+    await conn.execute("INSERT INTO outbox (producer, topic, key, value, headers, event_id)"
+                       " VALUES ($1, $2, $3, '', '[]', $4)", producer, topic, key.encode(), uuid.uuid4())
+    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, producer)
+
+
 BACKLOG_COUNT_EVERY_S = 5.0  # while the relay works through a backlog, how often it is counted
 
 
 class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, kafka: AIOKafkaProducer, producer: str, *,
-                 batch_size: int = 1000, idle_poll_s: float = 0.5, lease_s: float = LEASE_S) -> None:
+                 batch_size: int = 1000, idle_poll_s: float = 0.5, lease_s: float = LEASE_S,
+                 keys: KeyStore | None = None) -> None:
         self.pool, self.kafka, self.producer = pool, kafka, producer
+        # personal fields are sealed here, on their way out (docs/adr/0070): the one place every
+        # producer's events pass; the key is committed before the record is sent
+        self.keys = keys or KeyStore()
         self.batch_size, self.idle_poll_s = batch_size, idle_poll_s
         self.lease = Lease(pool, f"outbox:{producer}", ttl_s=lease_s)
         self._wake = asyncio.Event()
@@ -159,7 +172,10 @@ class OutboxRelay:
         await self._observe(rows)
         if not rows or not self.lease.valid():  # checked after the read: see the module's docstring
             return 0
-        records = [KafkaRecord(r["topic"], r["key"], r["value"], _headers(r["headers"])) for r in rows]
+        # personal fields sealed on their way out; keys created on the pool and committed at once, so
+        # a consumer that reads a record finds its key
+        records = await self.keys.seal_records(
+            self.pool, [KafkaRecord(r["topic"], r["key"], r["value"], _headers(r["headers"])) for r in rows])
         futures = [await send_record(self.kafka, rec) for rec in records]
         acks = await asyncio.gather(*futures, return_exceptions=True)  # all of them: none left unretrieved
         failed = next((a for a in acks if isinstance(a, BaseException)), None)

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from werkplek_events.topics import DLQ_RETENTION_DAYS
 
 from .db import SessionLimits
 from .lease import LEASE_S
@@ -34,6 +35,13 @@ class CommonSettings(BaseSettings):
     metrics_port: int = 0  # 0: metrics only on the service's own HTTP app, no separate listener
     metrics_host: str = "127.0.0.1"  # where the workers' metrics listener binds: loopback locally, 0.0.0.0 in pods
     prom_port: int = 19090  # the local Prometheus of `make run` (infra/lib.sh reads the same variable)
+    # Crypto-shredding (docs/adr/0070): the master keys that wrap the data keys, `id:base64(32 bytes)`
+    # separated by commas, and the id of the one that wraps new keys. Old ids stay listed until
+    # `python -m werkplek_common.keystore rotate` has re-wrapped every key. The default is a dev key,
+    # for the local stack only; a cluster sets both from a Secret.
+    master_keys: SecretStr = SecretStr("dev:ZGV2LW9ubHktbWFzdGVyLWtleS1ub3QtYS1zZWNyZXQ=")
+    master_key_id: str = "dev"
+    dlq_retention_days: int = DLQ_RETENTION_DAYS  # how long a DLQ keeps a failed record (docs/privacy.md)
     migrations_root: Path = REPO_ROOT / "services"
     data_dir: Path = REPO_ROOT / ".data"
     # bounds of every PostgreSQL session (werkplek_common.db.SessionLimits; 0: none)

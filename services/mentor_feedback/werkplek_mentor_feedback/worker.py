@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from werkplek_common.retention import run_retention
 from werkplek_common.runtime import Options, Worker
 
-from . import SERVICE
+from . import SERVICE, retention
 from .config import MentorFeedbackSettings
 from .confirmations import run_requests
 from .outbound import Deliverer
@@ -35,8 +36,13 @@ def build(cfg: MentorFeedbackSettings) -> Worker:
         async with httpx.AsyncClient(follow_redirects=False) as client:
             await Deliverer(worker.pool, cfg, client).run(stop)
 
+    async def expiry(stop: asyncio.Event) -> None:
+        assert worker.pool is not None
+        await run_retention(worker.pool, retention.rules(cfg), stop)
+
     worker.task("confirmation-requests", requests)
     worker.task("outbound", deliveries)
+    worker.task("retention", expiry)
     return worker
 
 

@@ -21,7 +21,15 @@ from werkplek_common.devidp import DEV_AUDIENCE, DEV_ISSUER, ensure_keys
 from werkplek_common.http import BodyLimitFor, create_app
 from werkplek_common.metrics import OUTBOX_BACKLOG, OUTBOX_RELAY_LAG
 
-from . import routes_contacts, routes_entries, routes_me, routes_registry, routes_shares, routes_students
+from . import (
+    routes_contacts,
+    routes_entries,
+    routes_me,
+    routes_privacy,
+    routes_registry,
+    routes_shares,
+    routes_students,
+)
 from .config import SERVICE, Settings
 from .hot_routes import HotRoutes
 from .ledger import Ledger
@@ -103,7 +111,7 @@ def build(cfg: Settings | None = None) -> FastAPI:
     app.state.auth = Authenticator(verifier_for(cfg))
     app.state.settings = cfg
     for router in (routes_registry.router, routes_students.router, routes_entries.router, routes_shares.router,
-                   routes_me.router, routes_contacts.router):
+                   routes_me.router, routes_contacts.router, routes_privacy.router):
         app.include_router(router)
     hot = [r for r in routes_entries.router.routes
            if isinstance(r, APIRoute) and r.endpoint in (routes_entries.log_entry, routes_entries.log_batch)]
