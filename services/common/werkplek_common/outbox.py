@@ -32,8 +32,8 @@ from aiokafka import AIOKafkaProducer
 from werkplek_events import Event, KafkaRecord, encode
 
 from .kafka import send_record
-from .lease import LEASE_S, Lease
 from .keystore import KeyStore
+from .lease import LEASE_S, Lease
 from .metrics import OUTBOX_BACKLOG, OUTBOX_BATCH_SECONDS, OUTBOX_PUBLISHED, OUTBOX_RELAY_LAG
 
 log = logging.getLogger(__name__)
