@@ -32,8 +32,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
+import orjson
 import psutil
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from werkplek_common.kafka import client_options, new_producer, publish
 from werkplek_hour_accounting.config import AccountingSettings
@@ -96,6 +97,7 @@ async def run_peer(name: str, bootstrap: str, input_topic: str, ends: dict[int, 
     cfg = {"bootstrap": bootstrap, "group": f"peers-{tag}-{name}", "input": input_topic,
            "output": f"peers-{tag}-{name}-out", "guarantee": guarantee, "state_dir": state_dir,
            "ends": {str(p): n for p, n in ends.items()}, "catalogue": catalogue}
+    await create_topic(bootstrap, cfg["output"])
     try:
         proc = await asyncio.create_subprocess_exec(*cmd, json.dumps(cfg), env=peer_env(),
                                                     stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -138,6 +140,26 @@ async def create_topic(bootstrap: str, name: str) -> None:
         await admin.create_topics([NewTopic(name, PARTITIONS, 1)])
     finally:
         await admin.close()
+
+
+async def final_outputs(bootstrap: str, topic: str) -> dict[str, dict[str, Any]]:
+    """The last output per student on a peer's output topic (committed records only)."""
+    tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+    ends = await ends_of(bootstrap, tps)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                isolation_level="read_committed", **client_options())
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        last: dict[str, dict[str, Any]] = {}
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+            for recs in (await consumer.getmany(timeout_ms=500)).values():
+                for rec in recs:
+                    last[rec.key.decode()] = orjson.loads(rec.value)
+        return last
+    finally:
+        await consumer.stop()
 
 
 def postgres_cpu(port: int) -> float:

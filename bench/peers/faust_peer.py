@@ -3,7 +3,7 @@
 
 Written as faust-streaming's documentation recommends (0.15):
 - an `App` with `store="rocksdb://"` (RocksDB through rocksdict, the binding faust-streaming now ships
-  with; `use_rocksdict` in the store options) and `topic_partitions` equal to the input's 8
+  with; `driver: rocksdict` in the table options) and `topic_partitions` equal to the input's 8
   https://faust-streaming.github.io/faust/userguide/application.html#store
   https://faust-streaming.github.io/faust/reference/faust.stores.rocksdb.html
 - a `Table` keyed by student: sharded like the input (the agent reads the topic partitioned by the same
@@ -22,6 +22,7 @@ import json
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -42,24 +43,31 @@ def main(cfg: dict[str, Any]) -> None:
                     consumer_auto_offset_reset="earliest", processing_guarantee=cfg["guarantee"])
     source = app.topic(cfg["input"], key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     output = app.topic(cfg["output"], key_serializer="raw", value_serializer="json")
-    students = app.Table("students", default=None, partitions=8, options={"use_rocksdict": True})
+    students = app.Table("students", default=None, partitions=8, options={"driver": "rocksdict"})
 
     async def finish() -> None:
         await app.producer.flush()
         result = {**counts, "seconds": time.perf_counter() - clock["t0"],
                   "cpu_seconds": time.process_time() - clock["c0"]}
-        print(json.dumps(result), flush=True)
+        os.write(1, (json.dumps(result) + "\n").encode())  # fd 1: the worker redirects sys.stdout to its log
         os._exit(0)
 
     @app.agent(source)
     async def account(stream: Any) -> None:
+        try:
+            await work(stream)
+        except Exception:  # faust would restart the agent and the run would never end: fail the run
+            traceback.print_exc()
+            os._exit(1)
+
+    async def work(stream: Any) -> None:
         async for event in stream.events():
             if not clock:
                 clock.update(t0=time.perf_counter(), c0=time.process_time())
             counts["records"] += 1
             msg = event.message
             key = msg.key.decode()
-            state = students[key] or new_state()
+            state = students.get(key) or new_state()
             changed, out = fold(state, decode_record(msg.value, msg.headers), catalogue)
             if changed:
                 students[key] = state
@@ -70,7 +78,7 @@ def main(cfg: dict[str, Any]) -> None:
             if all(seen.get(p, 0) >= n for p, n in ends.items()):
                 await finish()
 
-    sys.argv = [sys.argv[0], "worker", "--loglevel=WARNING"]
+    sys.argv = [sys.argv[0], "worker", "--loglevel=warn", "--without-web"]
     app.main()
 
 

@@ -1,6 +1,6 @@
 """The records every contestant reads (bench_peers and tests/integration/test_peers.py): one programme,
-per student an enrolment and an agreed placement, then time entries; every 10th entry is corrected
-(revision 2), every 2nd entry's latest revision is confirmed, and every 20th entry is delivered twice
+per student an enrolment and an agreed placement, then time entries; every 11th entry is corrected
+(revision 2), 4 of every 7 entries have their latest revision confirmed, and every 20th entry is delivered twice
 (the same record again, as at-least-once delivery does)."""
 
 from __future__ import annotations
@@ -52,11 +52,11 @@ def events(prog: ProgrammeRegistered, students: list[str], entries: int) -> Iter
             latest.append(e)
             yield e
     for k, e in enumerate(latest):
-        if k % 10 == 3:
+        if k % 11 == 3:
             latest[k] = corrected(e, e.duration_minutes + 15)
             yield latest[k]
     for k, e in enumerate(latest):
-        if k % 2 == 0:
+        if k % 7 in (0, 2, 3, 5):
             yield confirmed(e)
 
 
