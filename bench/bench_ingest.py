@@ -47,7 +47,7 @@ from werkplek_common.devidp import mint
 from werkplek_placement_logging.config import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.ingest_limit import run_pgbench  # noqa: E402
+from bench.ingest_limit import run_pgbench
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "ingest.json"
@@ -383,7 +383,8 @@ def main() -> None:
               "cpu_count": os.cpu_count(), "api_workers": workers, "pool_per_worker": POOL,
               "duration_s_per_phase": DURATION_S, "warmup_s_per_phase": WARMUP_S,
               "load_average_before": load_before, "load_average_after": _load_average(), "phases": phases,
-              "targets": {"single_vs_postgres_limit": 0.6, "single_entries_per_s": 3000, "batch_entries_per_s": 30000, "p99_ms_at_500rps": 50}}
+              "targets": {"single_vs_postgres_limit": 0.6,
+                          "single_entries_per_s": 3000, "batch_entries_per_s": 30000, "p99_ms_at_500rps": 50}}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k != "phases"}))

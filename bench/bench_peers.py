@@ -11,8 +11,10 @@ topics; the peers read the same records, byte for byte, copied into one 8-partit
   faust      faust-streaming 0.15.3, a RocksDB Table with its changelog (bench/peers/faust_peer.py)
 Each: records, seconds, events/s, CPU-seconds per 1,000 events (the fair figure on a shared machine),
 and /proc/loadavg before and after. Ratios: each against the floor, and the engine against each peer.
-A peer that is not installed is reported as `missing` with the reason; a peer that fails is reported
-`failed` and the bench exits non-zero; so does a stack that cannot be reached. Results: bench/out/peers.json.
+BENCH_PEERS_PROFILE=1 profiles the engine's run into bench/out/peers_engine_profile.txt; BENCH_PEERS_ONLY
+(comma-separated names) runs a subset (printed, not written). A peer that is not installed is reported
+as `missing` with the reason; a peer that fails is reported `failed` and the bench exits non-zero; so
+does a stack that cannot be reached. Results: bench/out/peers.json.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ from tests.unit.hour_accounting.builders import AS_OF  # noqa: E402
 OUT = ROOT / "bench" / "out" / "peers.json"
 STUDENTS = int(os.environ.get("BENCH_PEERS_STUDENTS", "1000"))
 ENTRIES = int(os.environ.get("BENCH_PEERS_ENTRIES", "100"))
+PROFILE = os.environ.get("BENCH_PEERS_PROFILE") == "1"  # pyinstrument over the engine's run (then slower)
+ONLY = [p for p in os.environ.get("BENCH_PEERS_ONLY", "").split(",") if p]
 PEER_TIMEOUT_S = float(os.environ.get("BENCH_PEERS_TIMEOUT_S", "900"))
 QUIX_PY = ROOT / ".venv-quix" / "bin" / "python"
 PARTITIONS = 8
@@ -78,7 +82,7 @@ def missing_reason(name: str) -> str | None:
     module = "quixstreams" if name.startswith("quix") else "faust"
     if not Path(cmd[0]).exists():
         return f"{cmd[0]} does not exist (infra/install.sh installs it from bench/peers/quix.lock)"
-    probe = subprocess.run([cmd[0], "-c", f"import {module}"], capture_output=True, text=True,
+    probe = subprocess.run([cmd[0], "-c", f"import {module}"], capture_output=True, text=True,  # noqa: S603 - ours
                            env=peer_env(), timeout=120)
     if probe.returncode:
         return f"import {module} failed: {probe.stderr.strip().splitlines()[-1:]}"
@@ -94,7 +98,7 @@ async def run_peer(name: str, bootstrap: str, input_topic: str, ends: dict[int, 
                    tag: str) -> dict[str, Any]:
     cmd, guarantee = PEERS[name]
     state_dir = tempfile.mkdtemp(prefix=f"peers-{name}-", dir=os.environ.get("TMPDIR"))
-    cfg = {"bootstrap": bootstrap, "group": f"peers-{tag}-{name}", "input": input_topic,
+    cfg: dict[str, Any] = {"bootstrap": bootstrap, "group": f"peers-{tag}-{name}", "input": input_topic,
            "output": f"peers-{tag}-{name}-out", "guarantee": guarantee, "state_dir": state_dir,
            "ends": {str(p): n for p, n in ends.items()}, "catalogue": catalogue}
     await create_topic(bootstrap, cfg["output"])
@@ -128,7 +132,7 @@ async def reachable(cfg: AccountingSettings) -> str | None:
     try:
         await asyncio.wait_for(admin.start(), 15)
         await admin.close()
-    except Exception as e:  # noqa: BLE001 - any failure to reach the broker is reported, with its type
+    except Exception as e:
         return f"Kafka at {cfg.kafka_bootstrap} does not answer: {e!r}"
     return None
 
@@ -233,15 +237,23 @@ async def main() -> int:
     run["raw"] = {**figures(n_raw, n_raw / raw, time.process_time() - c0), "loadavg": [load0, loadavg()]}
     say(f"raw: {run['raw']}")
 
+    profiler = None
+    if PROFILE:
+        from pyinstrument import Profiler
+        profiler = Profiler(async_mode="enabled")
+        profiler.start()
     load0, c0, pg0 = loadavg(), time.process_time(), postgres_cpu(pg_port)
     n_eng, secs = await run_engine(bench_cfg, ends, rebuild=False)
     own, pg = time.process_time() - c0, postgres_cpu(pg_port) - pg0
+    if profiler:
+        profiler.stop()
+        (OUT.parent / "peers_engine_profile.txt").write_text(profiler.output_text(unicode=False, color=False))
     run["engine"] = {**figures(n_eng, secs, own + pg), "cpu_s_per_1000_worker": round(own / n_eng * 1000, 4),
                      "cpu_s_per_1000_postgres": round(pg / n_eng * 1000, 4), "loadavg": [load0, loadavg()]}
     say(f"engine: {run['engine']}")
 
     failed = False
-    for name in PEERS:
+    for name in [p for p in PEERS if not ONLY or p in ONLY]:
         reason = missing_reason(name)
         if reason:
             run[name] = {"missing": reason}
@@ -269,9 +281,10 @@ async def main() -> int:
                                          for k, v in done.items() if k not in ("raw", "engine")},
     }
     result["loadavg_end"] = loadavg()
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
+    if not ONLY and not PROFILE:  # a subset or a profiled run is an experiment: printed, not written
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(json.dumps(result, indent=2))
     return 1 if failed else 0
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from bench.peers.job import decode_record, fold, new_state  # noqa: E402
+from bench.peers.job import decode_record, fold, new_state
 
 
 def main(cfg: dict[str, Any]) -> dict[str, Any]:

@@ -12,11 +12,10 @@ from dataclasses import replace
 import asyncpg
 import orjson
 import pytest
+from aiokafka import TopicPartition
 from werkplek_common.settings import CommonSettings
 from werkplek_events import ShareUpdated, encode, topic_for
 from werkplek_hour_accounting.domain import programme_from
-
-from aiokafka import TopicPartition
 
 from bench.bench_accounting import ends_of, produce_fast
 from bench.bench_peers import PARTITIONS, PEERS, create_topic, final_outputs, missing_reason, run_peer
@@ -48,7 +47,7 @@ def inputs(tag: str) -> tuple:
 
 @pytest.fixture(scope="module")
 async def engine_totals(inputs: tuple, stack: CommonSettings) -> dict[str, tuple[int, int, str]]:
-    prog, students, events = inputs
+    prog, _students, events = inputs
     group = f"test-peers-{uuid.uuid4().hex[:8]}"
     pool = await asyncpg.create_pool(stack.pg_dsn, min_size=1, max_size=3)
     assert pool is not None
@@ -73,7 +72,7 @@ async def engine_totals(inputs: tuple, stack: CommonSettings) -> dict[str, tuple
 
 @pytest.fixture(scope="module")
 async def peer_input(inputs: tuple, tag: str, stack: CommonSettings) -> tuple[str, dict[int, int]]:
-    prog, students, events = inputs
+    _prog, _students, events = inputs
     topic = f"peers-test-{tag}-in"
     await create_topic(stack.kafka_bootstrap, topic)
     await produce_fast(stack.kafka_bootstrap, [replace(encode(e, source=SOURCE), topic=topic) for e in events])
@@ -84,14 +83,14 @@ async def peer_input(inputs: tuple, tag: str, stack: CommonSettings) -> tuple[st
 
 
 def test_the_engine_accounts_every_student_of_the_records(inputs, engine_totals):
-    prog, students, _ = inputs
+    _prog, students, _ = inputs
     assert set(engine_totals) == set(students)
     assert all(c > 0 and p > 0 for c, p, _ in engine_totals.values())  # confirmations and pending both counted
 
 
 @pytest.mark.parametrize("peer", list(PEERS))
 async def test_a_peer_gives_the_engine_s_per_student_totals(peer, inputs, engine_totals, peer_input, tag, stack):
-    prog, students, events = inputs
+    prog, _students, events = inputs
     reason = missing_reason(peer)
     assert reason is None, f"{peer} is not installed: {reason} (make install)"
     topic, ends = peer_input
