@@ -126,8 +126,12 @@ def run_pgbench(dsn_port: int, inst: str, students: int, producer: str, clients:
     busy = psutil.cpu_times()
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603 - ours
-    time.sleep(min(1.0, seconds / 4))  # the clients have connected: their backends exist
-    backends = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres" and p.pid not in backends0]
+    backends: list[psutil.Process] = []
+    deadline = time.monotonic() + min(10.0, seconds / 2)
+    while len(backends) < clients and time.monotonic() < deadline:  # until every client's backend exists
+        time.sleep(0.1)
+        backends = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"
+                    and p.pid not in backends0]
     pg0 = _tree_cpu(backends)
     out, err = proc.communicate(timeout=seconds + 120)
     wall = time.monotonic() - t0
@@ -144,5 +148,5 @@ def run_pgbench(dsn_port: int, inst: str, students: int, producer: str, clients:
             "tps": round(float(tps.group(1))) if tps else None,
             "failed_transactions": int(failed.group(1)) if failed else 0,
             "latency_avg_ms": float(lat.group(1)) if lat else None,
-            "cpu_ms_per_entry_postgres": round((pg1 - pg0) / max(n, 1) * 1000, 4),
+            "cpu_ms_per_entry_postgres": round((pg1 - pg0) / max(n, 1) * 1000, 4), "backends_seen": len(backends),
             "machine_busy_cpu_s": round(machine, 2), "wall_s": round(wall, 2)}
