@@ -1,6 +1,6 @@
 """werkplek's event contract: models, CloudEvents codec and topic registry. Import from here."""
 
-from .accounting import PhaseShare, ShareUpdated, StudentRiskStatusChanged
+from .accounting import PhaseShare, ShareUpdated, StudentRiskStatusChanged, YearShare
 from .base import Event, Model, new_event_id, utcnow
 from .codec import DecodeError, KafkaRecord, decode, encode
 from .feedback import (
@@ -16,13 +16,17 @@ from .feedback import (
     TimeEntryRejected,
 )
 from .placement import (
+    BudgetLine,
     ContinuumPosition,
+    CreditsRecorded,
     EnrolmentEnded,
     InstitutionContactChanged,
     LearningAgreement,
     LearningOutcome,
     MentorContactChanged,
     MentorRegistered,
+    PilotPartner,
+    PilotRegistered,
     PlacementAgreed,
     PlacementAmended,
     PlacementEnded,
@@ -37,6 +41,7 @@ from .placement import (
 from .reporting import (
     FundingReportPublished,
     FundingReportSnapshotted,
+    FundingTrajectoriesPublished,
     ReportCell,
     ReportMemberChanged,
     ReportRow,
@@ -49,13 +54,16 @@ __all__ = [
     "BY_NAME",
     "TOPICS",
     "AssessmentRecorded",
+    "BudgetLine",
     "ConfirmationRequested",
     "ContinuumPosition",
+    "CreditsRecorded",
     "DecodeError",
     "EnrolmentEnded",
     "Event",
     "FundingReportPublished",
     "FundingReportSnapshotted",
+    "FundingTrajectoriesPublished",
     "InstitutionContactChanged",
     "KafkaRecord",
     "KindCoverage",
@@ -69,6 +77,8 @@ __all__ = [
     "OutcomeProgressUpdated",
     "OutcomeStatus",
     "PhaseShare",
+    "PilotPartner",
+    "PilotRegistered",
     "PlacementAgreed",
     "PlacementAmended",
     "PlacementEnded",
@@ -90,6 +100,7 @@ __all__ = [
     "TopicSpec",
     "Watermark",
     "WorkplaceRegistered",
+    "YearShare",
     "all_topic_names",
     "decode",
     "encode",

@@ -22,6 +22,16 @@ class PhaseShare(Model):
     share: Ratio
 
 
+class YearShare(Model):
+    """Confirmed minutes of the placements of one academic year ÷ the study load of one year of the
+    programme (its study load ÷ its phases)."""
+
+    academic_year: AcademicYear
+    confirmed_minutes: Minutes
+    study_load_minutes: Minutes
+    share: Ratio
+
+
 class ShareUpdated(Event):
     """Emitted only when a value changed. `version` rises by one per change of the student's state."""
 
@@ -41,6 +51,7 @@ class ShareUpdated(Event):
     real_share: Ratio
     projected_share: Ratio
     per_phase: list[PhaseShare] = []
+    per_year: list[YearShare] = []  # every academic year with placements, and the current one
     status: ShareStatus
     on_course_for_required_share: bool | None = None  # graduaat: the 1/3 rule
     build_up_ok: bool | None = None  # dual track: share does not fall from phase 1 on

@@ -3,7 +3,8 @@
 - `deploy/k8s/components/strimzi/topics.yaml`: one Strimzi KafkaTopic per registry topic and DLQ;
 - `deploy/k8s/components/strimzi/users.yaml`: one KafkaUser per service (SCRAM-SHA-512) whose ACLs are
   exactly the registry topics it writes and reads, the DLQs of what it reads and its consumer group,
-  plus a read-only user for funding staff on the report topics and one for KEDA's lag reading;
+  plus a read-only user for funding staff on the report topics, one for auditors (also the
+  per-trajectory rows and the inputs a report is replayed from) and one for KEDA's lag reading;
 - `deploy/k8s/components/monitoring/prometheusrule.yaml`: the alert rules of
   `infra/prometheus/rules/werkplek.yml` (also loaded by the local Prometheus) as a PrometheusRule.
 
@@ -86,12 +87,18 @@ _PLACEMENT_OUT = (placement.ProgrammeRegistered, placement.StudentEnrolled, plac
                   placement.WorkplaceRegistered, placement.MentorRegistered, placement.PlacementAgreed,
                   placement.PlacementAmended, placement.PlacementEnded, placement.TimeEntryLogged,
                   placement.TimeEntryCorrected, placement.TimeEntryWithdrawn, placement.MentorContactChanged,
-                  placement.InstitutionContactChanged)
+                  placement.InstitutionContactChanged, placement.CreditsRecorded, placement.PilotRegistered)
 _DECISIONS = (feedback.TimeEntryConfirmed, feedback.TimeEntryRejected, feedback.TimeEntryDecisionReversed)
 _REPORTS = (reporting.FundingReportPublished, reporting.FundingReportSnapshotted)
 _STUDENT_INPUTS = (placement.StudentEnrolled, placement.EnrolmentEnded, placement.PlacementAgreed,
                    placement.PlacementAmended, placement.PlacementEnded, placement.TimeEntryLogged,
                    placement.TimeEntryCorrected, placement.TimeEntryWithdrawn, *_DECISIONS)
+_FUNDING_INPUTS = (placement.ProgrammeRegistered, placement.StudentEnrolled, placement.EnrolmentEnded,
+                   placement.WorkplaceRegistered, placement.MentorRegistered, placement.PlacementAgreed,
+                   placement.PlacementAmended, placement.PlacementEnded, placement.CreditsRecorded,
+                   placement.PilotRegistered, feedback.LearningAgreementSigned, accounting.ShareUpdated,
+                   accounting.StudentRiskStatusChanged, feedback.OutcomeProgressUpdated, feedback.AssessmentRecorded,
+                   feedback.TimeEntryConfirmed, feedback.TimeEntryDecisionReversed)
 CLIENTS: tuple[KafkaClient, ...] = (
     KafkaClient("placement-logging-worker", _PLACEMENT_OUT, _DECISIONS, "placement_logging-decisions"),
     KafkaClient("mentor-feedback-worker",
@@ -108,19 +115,16 @@ CLIENTS: tuple[KafkaClient, ...] = (
                 "werkplek-outcome-progress"),
     KafkaClient("hour-accounting", (accounting.ShareUpdated, accounting.StudentRiskStatusChanged),
                 (placement.ProgrammeRegistered, *_STUDENT_INPUTS), "werkplek-hour-accounting"),
-    KafkaClient("funding-reports", (*_REPORTS, reporting.ReportMemberChanged),
-                (placement.ProgrammeRegistered, placement.StudentEnrolled, placement.EnrolmentEnded,
-                 placement.WorkplaceRegistered, placement.MentorRegistered, placement.PlacementAgreed,
-                 placement.PlacementAmended, placement.PlacementEnded, feedback.LearningAgreementSigned,
-                 accounting.ShareUpdated, accounting.StudentRiskStatusChanged, feedback.OutcomeProgressUpdated,
-                 feedback.AssessmentRecorded, feedback.TimeEntryConfirmed, feedback.TimeEntryDecisionReversed,
-                 *_REPORTS,  # its own report topics too: the reports CLI in its pod reads them
+    KafkaClient("funding-reports", (*_REPORTS, reporting.FundingTrajectoriesPublished, reporting.ReportMemberChanged),
+                (*_FUNDING_INPUTS,
+                 *_REPORTS, reporting.FundingTrajectoriesPublished,  # its own report topics: the CLI in its pod
                  reporting.ReportMemberChanged),  # the repartition topic between its two stages
                 "werkplek-funding-reports", more_groups=("werkplek-funding-reports-members",),
                 describe_configs=True),
 )
 FUNDING_STAFF = "funding-staff"  # read-only, from outside the cluster (the `external` listener)
 FUNDING_STAFF_GROUPS = "funding-staff-"  # the prefix of the consumer groups their tools use
+FUNDING_AUDITOR = "funding-auditor"  # also the per-trajectory rows and the inputs (docs/adr/0052)
 KEDA = "keda-hour-accounting"  # KEDA's Kafka scaler: offsets and lag of hour-accounting's group
 
 
@@ -131,7 +135,9 @@ def _acl(kind: str, name: str, operations: list[str], pattern: str = "literal") 
 def client_acls(client: KafkaClient) -> list[Manifest]:
     """Least privilege: Write on its own topics, Read on what it consumes and Write on those topics'
     DLQs, Read on its consumer group; nothing by wildcard."""
-    out = [_acl("topic", BY_EVENT[e].name, ["Write", "Describe"]) for e in client.writes]
+    # a topic it writes and also reads (funding reports reload their published versions at start) gets both
+    out = [_acl("topic", BY_EVENT[e].name, ["Read", "Write", "Describe"] if e in client.reads
+                else ["Write", "Describe"]) for e in client.writes]
     out += [_acl("topic", BY_EVENT[e].name, ["Read", "Describe"]) for e in client.reads if e not in client.writes]
     out += [_acl("topic", dlq, ["Write", "Describe"]) for e in client.reads if (dlq := BY_EVENT[e].dlq)]
     if client.describe_configs:
@@ -162,6 +168,11 @@ def kafka_users(clients: tuple[KafkaClient, ...] = CLIENTS) -> list[Manifest]:
     reports = [_acl("topic", BY_EVENT[e].name, ["Read", "Describe"]) for e in _REPORTS]
     users.append(kafka_user(FUNDING_STAFF, [*reports, _acl("group", FUNDING_STAFF_GROUPS, ["Read"], "prefix")],
                             "funding staff reading the report topics from outside the cluster"))
+    audited = [_acl("topic", BY_EVENT[e].name, ["Read", "Describe"])
+               for e in (*_REPORTS, reporting.FundingTrajectoriesPublished, *_FUNDING_INPUTS)]
+    users.append(kafka_user(FUNDING_AUDITOR, [*audited, _acl("group", FUNDING_STAFF_GROUPS, ["Read"], "prefix")],
+                            "auditors: the reports, the per-trajectory rows, and the inputs `--as-of` and "
+                            "`lineage` replay"))
     (accounting_client,) = [c for c in clients if c.user == "hour-accounting"]
     assert accounting_client.group
     lag = [_acl("topic", BY_EVENT[e].name, ["Describe"]) for e in accounting_client.reads]

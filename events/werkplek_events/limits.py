@@ -49,9 +49,15 @@ def institution_report_id(institution_id: str, academic_year: str) -> str:
     return f"inst:{institution_id}:{academic_year}"
 
 
+def pilot_report_id(pilot_id: str, academic_year: str) -> str:
+    """A pilot's (proeftuin's) evaluation report in an academic year."""
+    return f"pilot:{pilot_id}:{academic_year}"
+
+
 _YEAR = "2026-2027"
 PROGRAMME_ID_MAX = ID_MAX - len(programme_report_id("", _YEAR))  # 54
 INSTITUTION_ID_MAX = ID_MAX - len(institution_report_id("", _YEAR))  # 49
+PILOT_ID_MAX = ID_MAX - len(pilot_report_id("", _YEAR))  # 48
 SNAPSHOT_HASH_HEX = 24
 SNAPSHOT_LABEL_MAX = ID_MAX - len(f"snap-{'0' * SNAPSHOT_HASH_HEX}:")  # 34
 SNAPSHOT_LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -129,6 +135,9 @@ ProgrammeId = Annotated[str, Field(min_length=1, max_length=PROGRAMME_ID_MAX, pa
                                    description=f"at most {PROGRAMME_ID_MAX} characters: report ids are "
                                                f"<programme>:<year> in {ID_MAX}")]
 InstitutionId = Annotated[str, Field(min_length=1, max_length=INSTITUTION_ID_MAX, pattern=ID_PATTERN)]
+PilotId = Annotated[str, Field(min_length=1, max_length=PILOT_ID_MAX, pattern=ID_PATTERN,
+                               description=f"at most {PILOT_ID_MAX} characters: report ids are "
+                                           f"pilot:<pilot>:<year> in {ID_MAX}")]
 AcademicYear = Annotated[str, Field(pattern=ACADEMIC_YEAR_PATTERN, examples=["2026-2027"])]
 SnapshotLabel = Annotated[str, Field(min_length=1, max_length=SNAPSHOT_LABEL_MAX, pattern=SNAPSHOT_LABEL_PATTERN)]
 Text = _text_type(0, TEXT_MAX)

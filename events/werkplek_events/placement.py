@@ -21,7 +21,9 @@ from .vocabulary import (
     Language,
     LearningEnvironment,
     Level,
+    NaceSection,
     OutcomeKind,
+    PartnerKind,
     PlacementEndReason,
     PlacementForm,
 )
@@ -64,6 +66,16 @@ class StudentEnrolled(Event):
     status: EnrolmentStatus
     age_band: AgeBand
     dual_track: bool = False
+    # the academic year the student first enrolled in this programme (success per cohort of entry);
+    # None: the earliest enrolment in the programme that consumers know of
+    entry_year: AcademicYear | None = None
+    pilot_id: Id | None = None  # this year's trajectory belongs to that pilot (proeftuin)
+
+    @model_validator(mode="after")
+    def _entered_before(self) -> StudentEnrolled:
+        if self.entry_year is not None and self.entry_year > self.academic_year:
+            raise ValueError("entry_year is after academic_year")
+        return self
 
 
 class EnrolmentEnded(Event):
@@ -84,6 +96,7 @@ class WorkplaceRegistered(Event):
     name: Name
     sector: Sector
     environment: LearningEnvironment
+    sector_code: NaceSection | None = None  # the NACE section, for breakdowns by sector
 
 
 class MentorRegistered(Event):
@@ -124,6 +137,78 @@ class InstitutionContactChanged(Event):
 
     def subject(self) -> str | None:
         return self.institution_id
+
+
+Credits = Annotated[int, Field(ge=0, le=200)]  # ECTS credits (studiepunten) of one academic year
+
+
+class CreditsRecorded(Event):
+    """The credits a student took and earned in an academic year (study efficiency = earned ÷ taken).
+    The latest record of a student and year replaces earlier ones; it counts only for the programme
+    it names, so credits of an enrolment that moved to another programme must be recorded again."""
+
+    EVENT_TYPE: ClassVar[str] = "placement.credits.recorded"
+
+    student_id: Id
+    programme_id: Id
+    institution_id: Id
+    academic_year: AcademicYear
+    credits_taken: Credits
+    credits_earned: Credits
+
+    @model_validator(mode="after")
+    def _earned_within_taken(self) -> CreditsRecorded:
+        if self.credits_earned > self.credits_taken:
+            raise ValueError("credits_earned is above credits_taken")
+        return self
+
+
+Euros = Annotated[Decimal, Field(gt=0, le=1_000_000_000, decimal_places=2)]
+
+
+class PilotPartner(Model):
+    name: Name
+    kind: PartnerKind
+    workplace_id: Id | None = None  # when the partner is one of the institution's workplaces
+
+
+class BudgetLine(Model):
+    academic_year: AcademicYear
+    amount_eur: Euros
+
+
+class PilotRegistered(Event):
+    """A pilot (proeftuin) of dual trajectories: its programmes, partners, period and budget per academic
+    year. Trajectories join it through their enrolment (`StudentEnrolled.pilot_id`). Latest state wins."""
+
+    EVENT_TYPE: ClassVar[str] = "placement.pilot.registered"
+
+    pilot_id: Id
+    institution_id: Id
+    name: Name
+    programme_ids: Annotated[list[Id], Field(min_length=1, max_length=50)]
+    partners: Annotated[list[PilotPartner], Field(min_length=1, max_length=100)]
+    start_date: date
+    end_date: date
+    budget: Annotated[list[BudgetLine], Field(min_length=1, max_length=20)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PilotRegistered:
+        if self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        years = [b.academic_year for b in self.budget]
+        if len(years) != len(set(years)):
+            raise ValueError("budget names an academic year twice")
+        first, last = academic_year_of(self.start_date), academic_year_of(self.end_date)
+        if any(not first <= y <= last for y in years):
+            raise ValueError("budget names an academic year outside the pilot's period")
+        return self
+
+
+def academic_year_of(day: date) -> str:
+    """The academic year a day falls in: it starts on September 1 ("2026-2027" from 2026-09-01)."""
+    first = day.year if day.month >= 9 else day.year - 1
+    return f"{first}-{first + 1}"
 
 
 class ContinuumPosition(Model):

@@ -45,7 +45,8 @@ class _Report(Event):
     report_id: Id
     scope: ReportScope
     institution_id: Id
-    programme_id: Id | None = None  # None for an institution roll-up
+    programme_id: Id | None = None  # None for an institution roll-up and a pilot
+    pilot_id: Id | None = None  # set for a pilot's report only
     academic_year: AcademicYear
     version: Annotated[int, Field(ge=1)]
     generated_at: AwareDatetime
@@ -69,18 +70,26 @@ class FundingReportSnapshotted(_Report):
     as_of: date
 
 
+class FundingTrajectoriesPublished(_Report):
+    """The per-trajectory rows of a programme report (dual criteria with reason codes, the year's share
+    of every student), under pseudonyms. Individual-level data: published on its own access-restricted
+    topic, never on the report topic."""
+
+    EVENT_TYPE: ClassVar[str] = "reporting.funding_trajectories.published"
+
+
 class ReportMemberChanged(Event):
-    """Internal to funding reports (its repartition topic, keyed by institution and academic year):
-    one student's facts as the reports of that institution and year need them, gathered from the
-    student-keyed topics by the student's owner and sent to the owner of the institution's reports.
+    """Internal to funding reports (its repartition topic, keyed by institution): one student's facts
+    as the reports of that institution need them (all its academic years: a cohort's success is
+    reported in the year it closes, and its reports of a year are suppressed together), gathered from
+    the student-keyed topics by the student's owner and sent to the owner of the institution's reports.
     `facts` is funding reports' own encoding of the student's part of its cohort (None: the student
-    left this institution and year); the highest `version` per student wins. `offsets` are the next
+    left this institution); the highest `version` per student wins. `offsets` are the next
     offsets of the student's input records reflected (`<topic>:<partition>`), for the watermarks."""
 
     EVENT_TYPE: ClassVar[str] = "reporting.report_member.changed"
 
     institution_id: Id
-    academic_year: AcademicYear
     student_id: Id
     version: Annotated[int, Field(ge=1)]
     facts: dict[str, Any] | None

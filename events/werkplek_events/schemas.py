@@ -275,7 +275,7 @@ class _Diff:
 
 
 def _check(schema_dir: Path) -> int:
-    from . import asyncapi  # late: asyncapi builds on this module
+    from . import asyncapi, report_schemas  # late: both build on this module
 
     problems = [f"schema drift: {name} (run `make schemas`)" for name in drift(schema_dir)]
     problems += [f"breaking: {topic}: {c}" for topic, found in breaking(schema_dir).items() for c in found]
@@ -283,6 +283,7 @@ def _check(schema_dir: Path) -> int:
         problems.append(ADVICE)
     if asyncapi.drift():
         problems.append(f"asyncapi drift: {asyncapi.ASYNCAPI_PATH} (run `make schemas`)")
+    problems += [f"report layout schema drift: {name} (run `make schemas`)" for name in report_schemas.drift()]
     for line in problems:
         print(line, file=sys.stderr)
     return 1 if problems else 0
@@ -295,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.check:
         return _check(SCHEMA_DIR)
-    from . import asyncapi
+    from . import asyncapi, report_schemas
 
     try:
         changed = write_schemas(SCHEMA_DIR, allow_breaking=args.allow_breaking)
@@ -303,6 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     changed += [str(asyncapi.ASYNCAPI_PATH)] if asyncapi.write_asyncapi() else []
+    changed += report_schemas.write()
     print("\n".join(f"updated {name}" for name in changed) or "contract files up to date")
     return 0
 

@@ -2,8 +2,11 @@
 
 One event type per topic, named `<domain>.<entity>.<event>.v<N>`. Everything whose order matters per
 student is keyed by `student_id` and shares one partition count, so a faust agent can co-partition them.
-Reference data and latest-state topics are compacted; event topics keep everything (retention -1), so
-a rebuild can start from the beginning. Each consumed topic has a `.dlq` companion.
+Topics keep everything (retention -1), so a rebuild can start from the beginning and a funding report
+can be recomputed as it was at any past instant: reference data and latest-state topics too, because
+compaction would drop the earlier values such a replay needs (docs/adr/0051). Only the report topic is
+compacted (latest version per report; its history is the snapshot topic). Each consumed topic has a
+`.dlq` companion.
 """
 
 from __future__ import annotations
@@ -49,15 +52,15 @@ class TopicSpec:
 
 STUDENT = ("student_id",)
 TOPICS: tuple[TopicSpec, ...] = (
-    TopicSpec(placement.ProgrammeRegistered, ("programme_id",), 1, "compact",
-              description="A programme with its study load and required workplace share (latest state)."),
+    TopicSpec(placement.ProgrammeRegistered, ("programme_id",), 1,
+              description="A programme with its study load and required workplace share (latest per programme)."),
     TopicSpec(placement.StudentEnrolled, STUDENT, description="A student's enrolment in a programme, phase and year."),
     TopicSpec(placement.EnrolmentEnded, STUDENT,
               description="An enrolment ended: graduated, dropped out or transferred."),
-    TopicSpec(placement.WorkplaceRegistered, ("workplace_id",), 1, "compact",
-              description="A workplace and its learning environment (latest state)."),
-    TopicSpec(placement.MentorRegistered, ("mentor_id",), 1, "compact",
-              description="A workplace mentor, trained or not, and the webhook source bound to them (latest state)."),
+    TopicSpec(placement.WorkplaceRegistered, ("workplace_id",), 1,
+              description="A workplace, its sector and learning environment (latest per workplace)."),
+    TopicSpec(placement.MentorRegistered, ("mentor_id",), 1,
+              description="A workplace mentor, trained or not, and the webhook source bound to them (latest per id)."),
     TopicSpec(placement.MentorContactChanged, ("mentor_id",), 1, "compact",
               description="A mentor's e-mail address and language (personal data; latest state, erasable)."),
     TopicSpec(placement.InstitutionContactChanged, ("institution_id",), 1, "compact",
@@ -65,6 +68,10 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(placement.PlacementAgreed, STUDENT, description="A placement with its continuum and learning agreement."),
     TopicSpec(placement.PlacementAmended, STUDENT, description="New complete terms of a placement."),
     TopicSpec(placement.PlacementEnded, STUDENT, description="A placement ended."),
+    TopicSpec(placement.CreditsRecorded, STUDENT,
+              description="Credits a student took and earned in an academic year (latest per student and year)."),
+    TopicSpec(placement.PilotRegistered, ("pilot_id",), 1,
+              description="A pilot (proeftuin): programmes, partners, period and budget (latest per pilot)."),
     TopicSpec(placement.TimeEntryLogged, STUDENT, description="A student logged workplace time."),
     TopicSpec(placement.TimeEntryCorrected, STUDENT, description="A new revision of a time entry."),
     TopicSpec(placement.TimeEntryWithdrawn, STUDENT, description="A time entry was withdrawn by its student."),
@@ -75,19 +82,21 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(feedback.LearningAgreementSigned, STUDENT, description="One party signed a learning agreement."),
     TopicSpec(feedback.ConfirmationRequested, ("mentor_id",),
               description="Entries await a mentor's confirmation (link or outbound webhook)."),
-    TopicSpec(feedback.OutcomeProgressUpdated, STUDENT, cleanup="compact",
-              description="A student's learning-outcome progress (latest state)."),
-    TopicSpec(accounting.ShareUpdated, STUDENT, cleanup="compact",
-              description="A student's real workplace share (latest state)."),
+    TopicSpec(feedback.OutcomeProgressUpdated, STUDENT,
+              description="A student's learning-outcome progress (latest: highest version)."),
+    TopicSpec(accounting.ShareUpdated, STUDENT,
+              description="A student's real workplace share, per phase and academic year (latest: highest version)."),
     TopicSpec(accounting.StudentRiskStatusChanged, STUDENT,
               description="A student's status worsened (at risk, behind) or recovered."),
     TopicSpec(reporting.FundingReportPublished, ("report_id",), 4, "compact", consumed=False, quarantine=True,
               description="The latest funding report per programme and academic year, or per institution."),
     TopicSpec(reporting.FundingReportSnapshotted, ("snapshot_id",), 4, consumed=False,
               description="An immutable 'as of' funding report."),
-    TopicSpec(reporting.ReportMemberChanged, ("institution_id", "academic_year"),
-              description="Internal to funding reports: an enrolment's report facts, repartitioned from students"
-                          " to the institution and year whose reports they feed (owned through the consumer group)."),
+    TopicSpec(reporting.FundingTrajectoriesPublished, ("report_id",), 4, "compact", consumed=False,
+              description="Per-trajectory rows of a programme report, pseudonymous (access-restricted)."),
+    TopicSpec(reporting.ReportMemberChanged, ("institution_id",),
+              description="Internal to funding reports: a student's report facts, repartitioned from students"
+                          " to the institution whose reports they feed (owned through the consumer group)."),
 )
 
 BY_NAME: dict[str, TopicSpec] = {t.name: t for t in TOPICS}

@@ -136,3 +136,42 @@ class Language(StrEnum):
 class ReportScope(StrEnum):
     PROGRAMME = "programme"
     INSTITUTION = "institution"
+    PILOT = "pilot"  # one pilot (proeftuin) in one academic year
+
+
+class NaceSection(StrEnum):
+    """The sector of a workplace: the section (top level) of the EU's NACE Rev. 2 classification of
+    economic activities, the letter every NACE-BEL code starts with. A closed list, so a report can show
+    every sector, zeros included, without a row revealing that some placement exists."""
+
+    A = "A"  # agriculture, forestry and fishing
+    B = "B"  # mining and quarrying
+    C = "C"  # manufacturing
+    D = "D"  # electricity, gas, steam and air conditioning supply
+    E = "E"  # water supply; sewerage, waste management and remediation
+    F = "F"  # construction
+    G = "G"  # wholesale and retail trade; repair of motor vehicles
+    H = "H"  # transportation and storage
+    I = "I"  # accommodation and food service activities  # noqa: E741
+    J = "J"  # information and communication
+    K = "K"  # financial and insurance activities
+    L = "L"  # real estate activities
+    M = "M"  # professional, scientific and technical activities
+    N = "N"  # administrative and support service activities
+    O = "O"  # public administration and defence; compulsory social security  # noqa: E741
+    P = "P"  # education
+    Q = "Q"  # human health and social work activities
+    R = "R"  # arts, entertainment and recreation
+    S = "S"  # other service activities
+    T = "T"  # activities of households as employers
+    U = "U"  # activities of extraterritorial organisations and bodies
+
+
+class PartnerKind(StrEnum):
+    """Who a pilot's partner is (co-creation with the world of work)."""
+
+    WORKPLACE = "workplace"  # an organisation hosting students
+    SECTOR_ORGANISATION = "sector_organisation"  # a sector fund, federation or training body
+    INSTITUTION = "institution"  # another institution of higher or secondary education
+    PUBLIC_BODY = "public_body"
+    OTHER = "other"

@@ -46,8 +46,12 @@ def placement_oidc_env(cfg: AppStackSettings) -> dict[str, str]:
             "WERKPLEK_OIDC_TRUST_DEV_IDP": "true"}
 
 
+def keycloak_admin_password(cfg: AppStackSettings) -> str:
+    return (cfg.data_dir / "keycloak" / "admin.pass").read_text().strip()
+
+
 def keycloak_admin_token(cfg: AppStackSettings) -> str:
-    password = (cfg.data_dir / "keycloak" / "admin.pass").read_text().strip()
+    password = keycloak_admin_password(cfg)
     r = httpx.post(f"{cfg.idp_url}/realms/master/protocol/openid-connect/token", timeout=30,
                    data={"grant_type": "password", "client_id": "admin-cli", "username": "admin", "password": password})
     r.raise_for_status()

@@ -23,6 +23,7 @@ from werkplek_common.settings import CommonSettings
 
 from tests.e2e.app_stack import AppStackSettings, placement_oidc_env
 from tests.e2e.processes import Probe, ServiceProcess, stop_all, wait_ready
+from tests.e2e.published import invalid_reports
 from tests.e2e.stack import (
     Stack,
     free_port,
@@ -137,6 +138,10 @@ async def e2e(stack: CommonSettings) -> AsyncIterator[Stack]:
         running.ready_s.update(await wait_ready(procs, STARTUP_S))
         print(f"\ne2e services ready after (s): {running.ready_s}")
         yield running
+        ours = {running.institution, running.long_institution}  # the session's institutions
+        published, errors = await invalid_reports(stack.kafka_bootstrap, ours)
+        print(f"\ne2e reports published for {sorted(ours)}: {published}, schema errors: {len(errors)}")
+        assert published > 0 and errors == [], errors[:10]
     finally:
         started = time.monotonic()
         codes = await asyncio.to_thread(stop_all, procs)

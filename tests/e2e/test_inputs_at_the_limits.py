@@ -2,7 +2,8 @@
 registry allows, an institution id as long as report ids leave room for, text from every Unicode
 category with NUL, lone surrogates, bidi controls and characters NFC shortens or lengthens), and then
 every consumer is still running, nothing of it reached a dead-letter topic, and every report of
-every programme the APIs accepted is published, the long institution's roll-up too. Each request is
+every programme and pilot the APIs accepted is published, the long institution's roll-up too (pilots
+of the longest id whose report id fits, named with the generated texts, with credits recorded). Each request is
 answered 2xx when the text can be stored and 422 naming the field when it cannot, never 5xx."""
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from werkplek_events import TOPICS, FundingReportPublished, topic_for
 from werkplek_events.limits import (
     ID_MAX,
     NAME_MAX,
+    PILOT_ID_MAX,
     PROGRAMME_ID_MAX,
     SECTOR_MAX,
     TEXT_MAX,
     institution_report_id,
+    pilot_report_id,
     programme_report_id,
     text_fault,
 )
@@ -78,6 +81,7 @@ class Outcome:
     """What one case left in the system that must flow on."""
 
     programmes: set[str] = field(default_factory=set)
+    pilots: set[str] = field(default_factory=set)
     students: set[str] = field(default_factory=set)
     decisions: list[tuple[str, str, Case]] = field(default_factory=list)  # mentor, entry id, case
     ids: set[str] = field(default_factory=set)  # every id made, to find them in a DLQ
@@ -129,8 +133,10 @@ class Run:
             self.put(f"/workplaces/{workplace}", {**wp, "name": "W", "sector": "care"}, True, "")
         self.put(f"/mentors/{mentor}", {"workplace_id": workplace, "trained": True,
                                         "webhook_source": self.stack.source_id}, True, "")
+        pilot = self.pilot(case, programme, workplace)
         self.put(f"/enrolments/{student}/{self.year}", {"programme_id": programme, "phase": 1, "status": "regular",
-                                                        "age_band": "over_25"}, True, "")
+                                                        "age_band": "over_25", "pilot_id": pilot}, True, "")
+        self.put(f"/enrolments/{student}/{self.year}/credits", {"credits_taken": 60, "credits_earned": 60}, True, "")
         self.outcome.programmes.add(programme)
         self.outcome.students.add(student)
         start = date.today() - timedelta(days=20)
@@ -146,6 +152,24 @@ class Run:
             doc["learning_agreement"]["outcomes"][0]["title"] = "T"  # type: ignore[index]
             self.put(f"/placements/{placement}", doc, True, "")
         return student, placement, mentor, programme
+
+    def pilot(self, case: Case, programme: str, workplace: str) -> str:
+        """A pilot of the longest id whose report id fits, named with the case's texts (the fallback
+        names when they cannot be stored), with the workplace as partner."""
+        pilot = longest_id(PILOT_ID_MAX)
+        self.outcome.ids.add(pilot)
+        first = int(self.year[:4])
+        doc = {"name": case.programme_name, "programme_ids": [programme],
+               "partners": [{"name": case.workplace_name, "kind": "workplace", "workplace_id": workplace}],
+               "start_date": f"{first}-09-01", "end_date": f"{first + 1}-08-31",
+               "budget": [{"academic_year": self.year, "amount_eur": "1000.00"}]}
+        ok = storable(case.programme_name, NAME_MAX) and storable(case.workplace_name, NAME_MAX)
+        if not self.put(f"/pilots/{pilot}", doc, ok,
+                        "body.name" if not storable(case.programme_name, NAME_MAX) else "body.partners.0.name"):
+            self.put(f"/pilots/{pilot}", {**doc, "name": "P", "partners": [{"name": "W", "kind": "workplace"}]},
+                     True, "")
+        self.outcome.pilots.add(pilot)
+        return pilot
 
     def log(self, student: str, placement: str, description: str) -> str | None:
         entry_id = str(uuid7())
@@ -225,13 +249,15 @@ def test_inputs_at_the_limits_never_stop_a_consumer(e2e: Stack) -> None:
     asyncio.run(nothing_dead_lettered(e2e, outcome, before))
     stopped = {s.name: s.exited() for s in RUNNING if s.exited() is not None}
     assert not stopped, f"consumers stopped: {stopped}"
-    print(f"\n{len(outcome.decisions)} generated trajectories, {len(outcome.programmes)} programmes, refused "
+    print(f"\n{len(outcome.decisions)} generated trajectories, {len(outcome.programmes)} programmes, "
+          f"{len(outcome.pilots)} pilots, refused "
           f"with 422: {dict(outcome.refused)}; every report published, every consumer running")
 
 
 async def every_report_published(stack: Stack, run: Run, outcome: Outcome) -> None:
     wanted = {programme_report_id(p, run.year) for p in outcome.programmes}
     wanted.add(institution_report_id(run.institution, run.year))
+    wanted |= {pilot_report_id(p, run.year) for p in outcome.pilots}
     await read_until(stack.bootstrap, [topic_for(FundingReportPublished).name],
                      lambda rs: wanted <= {r.key.decode() for r in rs}, timeout=60)
     conn = await asyncpg.connect(stack.pg_dsn)

@@ -16,7 +16,7 @@ import asyncpg
 import httpx
 from playwright.async_api import Page, ViewportSize, async_playwright
 from werkplek_common.auth import Role
-from werkplek_events import FundingReportPublished
+from werkplek_events import FundingTrajectoriesPublished
 from werkplek_mentor_feedback.i18n import hours
 
 from tests.e2e.flow import Coordinator, bearer, new_id, share_when
@@ -76,7 +76,8 @@ async def log_days(stack: Stack, client: httpx.AsyncClient, student: str, placem
     return [str(e["entry_id"]) for e in entries]
 
 
-def co_creation(report: FundingReportPublished) -> str | None:
+def co_creation(report: FundingTrajectoriesPublished) -> str | None:
+    """The trajectory's co-creation reason, from the per-trajectory rows (their own restricted topic)."""
     rows = [r for s in report.sections if s.name == "dual_criteria" for r in s.rows]
     return rows[0].cells["co_creation"].reason if len(rows) == 1 else None  # the programme's one trajectory
 
@@ -96,7 +97,8 @@ async def test_a_mentor_decides_assesses_and_signs_from_the_mailed_link(e2e: Sta
         entry_ids = await log_days(e2e, client, student, placement)
         report_id = f"{programme}:{coord.year}"
         before = await report_when(e2e, report_id, lambda r: co_creation(r) == "not_signed_by_workplace",
-                                   "the report to show the trajectory not yet signed by the workplace")
+                                   "the report to show the trajectory not yet signed by the workplace",
+                                   kind=FundingTrajectoriesPublished)
 
         (mail,) = await Mailpit().wait_for(email, timeout=DEADLINE_S)
         assert mail.subject == "Hours await your confirmation (3 entries, 19h30)" and student not in mail.subject
@@ -159,8 +161,8 @@ async def test_a_mentor_decides_assesses_and_signs_from_the_mailed_link(e2e: Sta
 
         await eventually(assessed, timeout=DEADLINE_S, what="the outcome progress to show the assessments")
         assert levels == {"LO1": "achieved", "LO2": "developing", "LO3": None}
-        after = await report_when(e2e, report_id, lambda r: co_creation(r) == "signed_by_both",
-                                  "the report's co-creation criterion to be met")
+        after = await report_when(e2e, report_id, lambda r: co_creation(r) == "developed_run_and_evaluated_together",
+                                  "the report's co-creation criterion to be met", kind=FundingTrajectoriesPublished)
         assert after.version > before.version
         statuses = {i["entry_id"]: i["status"] for i in (await client.get(
             f"{e2e.placement_url}/v1/me/entries", headers=bearer(e2e, Role.STUDENT, student))).json()["items"]}

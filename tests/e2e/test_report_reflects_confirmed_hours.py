@@ -11,10 +11,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import httpx
 from aiokafka import ConsumerRecord
-from werkplek_events import DecodeError, FundingReportPublished, decode, topic_for
+from werkplek_events import DecodeError, FundingReportPublished, FundingTrajectoriesPublished, decode, topic_for
 from werkplek_events.reporting import ReportCell
 
 from tests.e2e.flow import Coordinator, confirm_hours, log_hours, new_id
@@ -22,14 +23,16 @@ from tests.e2e.stack import Stack, backlog
 from tests.support import read_until
 
 REPORTS = topic_for(FundingReportPublished).name
+R = TypeVar("R", FundingReportPublished, FundingTrajectoriesPublished)
 DEADLINE_S = 30.0
 # A micro-credential of 3 ECTS at 25 hours per ECTS: a study load of 4,500 minutes.
 CONFIRMED = [480, 480, 540, 600, 660, 720]  # per student; each also logs 60 minutes left pending
-# real shares 480/4500 = 0.1067 (twice), 0.1200, 0.1333, 0.1467, 0.1600 (4 places, half-even);
-# quartiles by linear interpolation between order statistics (positions 1.25, 2.5, 3.75 of 0..5):
-# q1 = 0.1067 + 0.25 × 0.0133 = 0.110025 → 0.1100; median = (0.1200 + 0.1333) / 2 = 0.12665 → 0.1266
-# (half-even); q3 = 0.1333 + 0.75 × 0.0134 = 0.14335 → 0.1434 (half-even)
-EXPECTED = {"q1": Decimal("0.1100"), "median": Decimal("0.1266"), "q3": Decimal("0.1434")}
+# quartiles of the exact shares (sorted minutes 480, 480, 540, 600, 660, 720 of 4500), by linear
+# interpolation between order statistics at positions 1.25, 2.5 and 3.75 of 0..5:
+# q1 = 480 + 0.25 × 60 = 495 → 0.1100; median = (540 + 600) / 2 = 570 → 0.12667 → 0.1267;
+# q3 = 600 + 0.75 × 60 = 645 → 0.14333 → 0.1433. (Shares rounded first would give 0.1266 and 0.1434:
+# the report works on exact minutes.)
+EXPECTED = {"q1": Decimal("0.1100"), "median": Decimal("0.1267"), "q3": Decimal("0.1433")}
 
 
 def cell(report: FundingReportPublished, section: str, row: str, column: str) -> ReportCell:
@@ -41,10 +44,11 @@ def real_share(report: FundingReportPublished, row: str) -> Decimal | None:
     return cell(report, "share_distribution", row, "real_share").value
 
 
-async def report_when(stack: Stack, report_id: str, check: Callable[[FundingReportPublished], bool],
-                      what: str) -> FundingReportPublished:
-    """The first version of the report on the topic that passes `check` (read from the beginning)."""
-    seen: list[FundingReportPublished] = []
+async def report_when(stack: Stack, report_id: str, check: Callable[[Any], bool], what: str,
+                      kind: type[R] = FundingReportPublished) -> R:  # type: ignore[assignment]
+    """The first version of the report on its topic that passes `check` (read from the beginning); `kind`
+    FundingTrajectoriesPublished reads the per-trajectory rows from their access-restricted topic."""
+    seen: list[R] = []
 
     def done(records: list[ConsumerRecord]) -> bool:
         seen.clear()
@@ -54,12 +58,12 @@ async def report_when(stack: Stack, report_id: str, check: Callable[[FundingRepo
                     event = decode(r.topic, r.value, r.headers)
                 except DecodeError:
                     continue
-                assert isinstance(event, FundingReportPublished)
+                assert isinstance(event, kind)
                 seen.append(event)
         return any(check(e) for e in seen)
 
     try:
-        await read_until(stack.bootstrap, [REPORTS], done, timeout=DEADLINE_S)
+        await read_until(stack.bootstrap, [topic_for(kind).name], done, timeout=DEADLINE_S)
     except AssertionError as exc:
         last = seen[-1].model_dump_json() if seen else "none"
         behind = await backlog(stack.bootstrap, stack.reports_group)

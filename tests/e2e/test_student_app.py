@@ -2,7 +2,9 @@
 on Debian's Chromium at 360×640, node's test runner) against this session's services, Keycloak and
 the nginx proxy. This test makes the cohort (one demo student per scenario, in the registry and in
 Keycloak with the same `sub`), runs the browser suite, and fails with its output if any scenario
-fails. Screenshots of every screen, Dutch and English, go to .data/test/screenshots (git-ignored)."""
+fails (apps/student/tests/browser/app.test.mjs: the issue's scenarios; failure.test.mjs: token
+expiry offline, IdP down, a full phone, silent renewal, a clock far off). Screenshots of every
+screen, Dutch and English, go to .data/test/screenshots (git-ignored)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from uuid6 import uuid7
 from werkplek_common.auth import Role
 from werkplek_common.settings import REPO_ROOT
 
-from tests.e2e.app_stack import PASSWORD, AppStackSettings, add_students, proxy
+from tests.e2e.app_stack import PASSWORD, AppStackSettings, add_students, keycloak_admin_password, proxy
 from tests.e2e.flow import Coordinator, Placement, bearer, log_hours
 from tests.e2e.stack import Stack
 
@@ -62,7 +64,7 @@ async def cohort(e2e: Stack, cfg: AppStackSettings) -> dict[str, dict[str, objec
         programme, mentor = f"prog-app-{tag}", await coord.workplace_with_mentor()
         await coord.programme(programme, level="graduaat", ects=90, hours_per_ects=30, phases=2)
         students: dict[str, dict[str, object]] = {}
-        for key in "abcd":
+        for key in "abcdefghi":
             sid = f"stu-app-{key}-{tag}"
             placement = await coord.enrol_and_place(programme, mentor, student=sid)
             students[key] = {"student_id": sid, "username": sid, "placement_id": placement.placement_id,
@@ -72,6 +74,9 @@ async def cohort(e2e: Stack, cfg: AppStackSettings) -> dict[str, dict[str, objec
         placed = Placement(str(c["student_id"]), str(c["placement_id"]), mentor.mentor_id)
         entries = await log_hours(e2e, client, placed, [420, 360])
         c.update(entry_ids=entries, minutes=780)
+        i = students["i"]  # the one the mentor rejects
+        i.update(entry_ids=await log_hours(e2e, client, Placement(str(i["student_id"]), str(i["placement_id"]),
+                                                                 mentor.mentor_id), [240]))
     students["b"]["past_date"] = YESTERDAY.isoformat()
     students["d"]["future_date"] = (date.today() + timedelta(days=3)).isoformat()
     await asyncio.to_thread(add_students, cfg, [(str(s["student_id"]), f"Student {k.upper()}")
@@ -86,7 +91,8 @@ async def test_student_app_in_a_real_browser(e2e: Stack, app_proxy: AppStackSett
     config = {"app_url": app_proxy.app_url, "idp_url": app_proxy.idp_url, "password": PASSWORD,
               "pg_dsn": e2e.pg_dsn, "webhook_source": e2e.source_id, "webhook_secret": e2e.source_secret,
               "screenshots": str(e2e.data_dir / "screenshots"), "students": students,
-              "chromium": shutil.which("chromium")}
+              "chromium": shutil.which("chromium"),
+              "kc_admin_password": keycloak_admin_password(app_proxy)}
     env = {**os.environ, "WERKPLEK_BROWSER_TEST": json.dumps(config)}
     done = await asyncio.to_thread(
         subprocess.run, ["node", "--test", "--test-concurrency=1", "--test-reporter=spec",

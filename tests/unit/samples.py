@@ -15,12 +15,15 @@ from typing import Any
 
 from werkplek_events import (
     AssessmentRecorded,
+    BudgetLine,
     ConfirmationRequested,
     ContinuumPosition,
+    CreditsRecorded,
     EnrolmentEnded,
     Event,
     FundingReportPublished,
     FundingReportSnapshotted,
+    FundingTrajectoriesPublished,
     InstitutionContactChanged,
     KindCoverage,
     LearningAgreement,
@@ -32,6 +35,8 @@ from werkplek_events import (
     OutcomeProgressUpdated,
     OutcomeStatus,
     PhaseShare,
+    PilotPartner,
+    PilotRegistered,
     PlacementAgreed,
     PlacementAmended,
     PlacementEnded,
@@ -52,6 +57,7 @@ from werkplek_events import (
     TimeEntryWithdrawn,
     Watermark,
     WorkplaceRegistered,
+    YearShare,
 )
 from werkplek_events.vocabulary import (
     AcquiredAt,
@@ -66,7 +72,9 @@ from werkplek_events.vocabulary import (
     Language,
     LearningEnvironment,
     Level,
+    NaceSection,
     OutcomeKind,
+    PartnerKind,
     PlacementEndReason,
     PlacementForm,
     RejectionReason,
@@ -83,6 +91,7 @@ WORKPLACE = "wp-az-sint-lucas"
 MENTOR = "mentor-an-de-smet"
 PLACEMENT = "plc-2026-0042"
 YEAR = "2026-2027"
+PILOT = "proeftuin-duaal-zorg"
 ENTRY = uuid.UUID("01936f2a-7c1e-7d3a-9b2e-4f6a8c0d1e2f")  # client-generated UUIDv7
 OTHER_ENTRY = uuid.UUID("01936f2b-0a44-7f10-8c3d-5e7b9d1f2a30")
 
@@ -122,13 +131,14 @@ def _registry() -> list[Event]:
                             thresholds=thresholds),
         StudentEnrolled(occurred_at=_at(1, 9), student_id=STUDENT, programme_id=PROGRAMME,
                         institution_id=INSTITUTION, academic_year=YEAR, phase=1,
-                        status=EnrolmentStatus.WORKING_STUDENT, age_band=AgeBand.OVER_25, dual_track=True),
+                        status=EnrolmentStatus.WORKING_STUDENT, age_band=AgeBand.OVER_25, dual_track=True,
+                        entry_year=YEAR, pilot_id=PILOT),
         EnrolmentEnded(occurred_at=_at(30, 16), student_id=STUDENT, programme_id=PROGRAMME,
                        academic_year=YEAR, ended_on=date(2026, 11, 30),
                        reason=EnrolmentEndReason.TRANSFERRED),
         WorkplaceRegistered(occurred_at=_at(1, 10), workplace_id=WORKPLACE, institution_id=INSTITUTION,
                             name="AZ Sint-Lucas Gent", sector="gezondheidszorg",
-                            environment=LearningEnvironment.AUTHENTIC),
+                            environment=LearningEnvironment.AUTHENTIC, sector_code=NaceSection.Q),
         MentorRegistered(occurred_at=_at(1, 11), mentor_id=MENTOR, workplace_id=WORKPLACE,
                          institution_id=INSTITUTION, trained=True, webhook_source="nexuzhealth"),
         MentorContactChanged(occurred_at=_at(1, 12), mentor_id=MENTOR, institution_id=INSTITUTION,
@@ -146,6 +156,20 @@ def _placement() -> list[Event]:
                          **_terms()),
         PlacementEnded(occurred_at=_at(29, 17), placement_id=PLACEMENT, student_id=STUDENT,
                        ended_on=date(2026, 11, 29), reason=PlacementEndReason.TERMINATED_EARLY),
+    ]
+
+
+def _funding_inputs() -> list[Event]:
+    partners = [PilotPartner(name="AZ Sint-Lucas Gent", kind=PartnerKind.WORKPLACE, workplace_id=WORKPLACE),
+                PilotPartner(name="Zorgnet-Icuro", kind=PartnerKind.SECTOR_ORGANISATION)]
+    return [
+        CreditsRecorded(occurred_at=_at(30, 17), student_id=STUDENT, programme_id=PROGRAMME,
+                        institution_id=INSTITUTION, academic_year=YEAR, credits_taken=30, credits_earned=24),
+        PilotRegistered(occurred_at=_at(1, 7), pilot_id=PILOT, institution_id=INSTITUTION,
+                        name="Proeftuin duaal verpleegkunde", programme_ids=[PROGRAMME], partners=partners,
+                        start_date=date(2026, 9, 1), end_date=date(2028, 8, 31),
+                        budget=[BudgetLine(academic_year=YEAR, amount_eur=Decimal("120000.00")),
+                                BudgetLine(academic_year="2027-2028", amount_eur=Decimal("95000.00"))]),
     ]
 
 
@@ -230,6 +254,8 @@ def _accounting() -> list[Event]:
                      version=7, as_of=date(2026, 11, 19), confirmed_minutes=5_400, pending_minutes=930,
                      rejected_minutes=0, planned_minutes=24_000, study_load_minutes=97_200,
                      target_to_date_minutes=6_480, per_phase=[phase_1], status=ShareStatus.AT_RISK,
+                     per_year=[YearShare(academic_year=YEAR, confirmed_minutes=5_400, study_load_minutes=48_600,
+                                         share=Decimal("0.1111"))],
                      on_course_for_required_share=False, build_up_ok=True,
                      caused_by=uuid.UUID("6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5"), **shares),
         StudentRiskStatusChanged(occurred_at=_at(19, 10), student_id=STUDENT, programme_id=PROGRAMME,
@@ -258,7 +284,8 @@ def _reports() -> list[Event]:
     return [
         FundingReportPublished(**_report_fields()),
         FundingReportSnapshotted(snapshot_id="snap-2026-11-30", as_of=date(2026, 11, 30), **_report_fields()),
-        ReportMemberChanged(occurred_at=_at(30, 23, 58), institution_id=INSTITUTION, academic_year=YEAR,
+        FundingTrajectoriesPublished(**_report_fields()),
+        ReportMemberChanged(occurred_at=_at(30, 23, 58), institution_id=INSTITUTION,
                             student_id=STUDENT, version=3, facts=facts,
                             last_event_time=_at(30, 23, 50), offsets={"placement.student.enrolled.v1:3": 17}),
     ]
@@ -266,5 +293,5 @@ def _reports() -> list[Event]:
 
 def sample_events() -> list[Event]:
     """One valid instance of every event class in `werkplek_events.topics.TOPICS`, in registry order."""
-    return [*_registry(), *_placement(), *_time_entries(), *_decisions(), *_feedback(), *_accounting(),
-            *_reports()]
+    return [*_registry(), *_placement(), *_funding_inputs(), *_time_entries(), *_decisions(), *_feedback(),
+            *_accounting(), *_reports()]

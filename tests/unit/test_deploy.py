@@ -24,7 +24,15 @@ import pytest
 import yaml
 from jsonschema import Draft4Validator
 from werkplek_common.settings import CommonSettings
-from werkplek_events import TOPICS, all_topic_names, k8s
+from werkplek_events import (
+    TOPICS,
+    FundingReportPublished,
+    FundingTrajectoriesPublished,
+    all_topic_names,
+    k8s,
+    topic_for,
+)
+from werkplek_funding_reports.domain.state import INPUTS
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -686,11 +694,11 @@ def test_every_kafka_user_has_least_privilege(rendered: list[Doc]) -> None:
                      if "WERKPLEK_KAFKA_SASL_USERNAME" in {e["name"] for c in _containers(d) for e in c.get("env", [])}}
     assert kafka_clients == {"placement-logging-worker", "hour-accounting", "mentor-feedback-worker",
                              "mentor-feedback-notifier", "outcome-progress", "funding-reports"}
-    assert set(users) == kafka_clients | {k8s.FUNDING_STAFF, k8s.KEDA}
+    assert set(users) == kafka_clients | {k8s.FUNDING_STAFF, k8s.FUNDING_AUDITOR, k8s.KEDA}
     staff = users[k8s.FUNDING_STAFF]["spec"]["authorization"]["acls"]
     assert {op for a in staff for op in a["operations"]} == {"Read", "Describe"}
     assert {a["resource"]["name"] for a in staff if a["resource"]["type"] == "topic"} == {
-        t.name for t in TOPICS if t.name.startswith("reporting.funding_report.")}  # not the members topic
+        t.name for t in TOPICS if t.name.startswith("reporting.funding_report.")}  # not members, not trajectories
     listeners = {x["name"]: x for x in _of_kind(rendered, "Kafka")[0]["spec"]["kafka"]["listeners"]}
     assert {x["authentication"]["type"] for x in listeners.values()} == {"scram-sha-512"}
     assert all(x["tls"] for x in listeners.values()) and listeners["external"]["type"] != "internal"
@@ -710,7 +718,7 @@ def _code_reads() -> dict[str, set[str]]:
     """What each service's code subscribes to (or reads by assignment), from the services themselves."""
     from werkplek_events import topic_for
     from werkplek_funding_reports import members, reports
-    from werkplek_funding_reports.book import REPORTS, SNAPSHOTS
+    from werkplek_funding_reports.book import REPORTS, SNAPSHOTS, TRAJECTORIES
     from werkplek_hour_accounting import processor, programmes
     from werkplek_mentor_feedback import notifications, progress_worker, projection
     from werkplek_placement_logging import decisions
@@ -718,7 +726,7 @@ def _code_reads() -> dict[str, set[str]]:
             "mentor-feedback-notifier": set(notifications.TOPICS), "outcome-progress": set(progress_worker.CONSUMED),
             "hour-accounting": {*processor.INPUT_TOPICS, programmes.TOPIC},
             "funding-reports": {*members.STUDENT_TOPICS, *(topic_for(e).name for e in members.REFERENCE),
-                                reports.TOPIC, REPORTS, SNAPSHOTS}}
+                                reports.TOPIC, REPORTS, SNAPSHOTS, TRAJECTORIES}}
 
 
 def test_kafka_users_are_in_step_with_the_code_and_the_registry() -> None:
@@ -771,3 +779,28 @@ def test_kube_score_finds_nothing_critical(rendered: list[Doc]) -> None:
     for d in broken:
         d["spec"]["template"]["spec"]["containers"][0]["resources"].pop("limits")
     assert len(criticals(kube_score(broken))) >= len(broken)
+
+
+def _reads(user: Doc, topic: str) -> bool:
+    for acl in user["spec"]["authorization"]["acls"]:
+        res = acl["resource"]
+        name, pattern = res.get("name", ""), res.get("patternType", "literal")
+        matches = topic == name if pattern == "literal" else topic.startswith(name)
+        if res["type"] == "topic" and matches and "Read" in acl["operations"] and acl.get("type", "allow") == "allow":
+            return True
+    return False
+
+
+def test_only_auditors_read_the_per_trajectory_rows(rendered: list[Doc]) -> None:
+    """docs/adr/0052: staff read the suppressed reports; individual rows and raw inputs need the auditor."""
+    kafka = _of_kind(rendered, "Kafka")[0]["spec"]["kafka"]
+    assert kafka["authorization"]["type"] == "simple"
+    assert all(li.get("authentication") for li in kafka["listeners"])
+    users = {u["metadata"]["name"]: u for u in _of_kind(rendered, "KafkaUser")}
+    trajectories = topic_for(FundingTrajectoriesPublished).name
+    staff, auditor = users["funding-staff"], users["funding-auditor"]
+    readers = {name for name, u in users.items() if _reads(u, trajectories)}
+    assert readers - {"funding-reports"} == {"funding-auditor"}  # no person but an auditor
+    assert _reads(staff, topic_for(FundingReportPublished).name)
+    assert not any(_reads(staff, t) for t in all_topic_names() if not t.startswith("reporting."))
+    assert all(_reads(auditor, topic_for(e).name) for e in INPUTS)  # `--as-of` and `lineage` replay them

@@ -20,16 +20,19 @@ from werkplek_events.limits import (
     ID_MAX,
     ID_PATTERN,
     INSTITUTION_ID_MAX,
+    PILOT_ID_MAX,
     PROGRAMME_ID_MAX,
     SNAPSHOT_LABEL_MAX,
     Email,
     Id,
     InstitutionId,
+    PilotId,
     ProgrammeId,
     Text,
     Url,
     clean_text,
     institution_report_id,
+    pilot_report_id,
     programme_report_id,
     text_fault,
 )
@@ -49,20 +52,23 @@ def fits_id(value: str) -> bool:
 
 
 def test_the_derived_limits_are_what_the_formats_leave_room_for():
-    assert (PROGRAMME_ID_MAX, INSTITUTION_ID_MAX, SNAPSHOT_LABEL_MAX) == (54, 49, 34)
+    assert (PROGRAMME_ID_MAX, INSTITUTION_ID_MAX, PILOT_ID_MAX, SNAPSHOT_LABEL_MAX) == (54, 49, 48, 34)
+    assert len(pilot_report_id("x" * PILOT_ID_MAX, "2026-2027")) == ID_MAX
     assert len(programme_report_id("p" * PROGRAMME_ID_MAX, "2026-2027")) == ID_MAX
     assert len(institution_report_id("i" * INSTITUTION_ID_MAX, "2026-2027")) == ID_MAX
     assert len(programme_report_id("p" * (PROGRAMME_ID_MAX + 1), "2026-2027")) == ID_MAX + 1
 
 
-@given(programme=ids(PROGRAMME_ID_MAX), institution=ids(INSTITUTION_ID_MAX), year=YEARS,
+@given(programme=ids(PROGRAMME_ID_MAX), institution=ids(INSTITUTION_ID_MAX), pilot=ids(PILOT_ID_MAX), year=YEARS,
        label=st.text(st.sampled_from("Az09_.-"), min_size=1, max_size=SNAPSHOT_LABEL_MAX))
-def test_every_id_derived_from_accepted_ids_is_an_id(programme, institution, year, label):
+def test_every_id_derived_from_accepted_ids_is_an_id(programme, institution, pilot, year, label):
     """What the API accepts (its types are these) makes report and snapshot ids the contract holds."""
     assert re.fullmatch(ACADEMIC_YEAR_PATTERN, year)
     TypeAdapter(ProgrammeId).validate_python(programme)
     TypeAdapter(InstitutionId).validate_python(institution)
-    for report_id in (programme_report_id(programme, year), institution_report_id(institution, year)):
+    TypeAdapter(PilotId).validate_python(pilot)
+    for report_id in (programme_report_id(programme, year), institution_report_id(institution, year),
+                      pilot_report_id(pilot, year)):
         assert fits_id(report_id)
         label = label if label[0].isalnum() else "a" + label[1:]
         assert fits_id(snapshot_id(report_id, label))
@@ -73,6 +79,8 @@ def test_ids_longer_than_their_derived_limit_are_refused_by_the_edge_types():
         TypeAdapter(ProgrammeId).validate_python("p" * 55)
     with pytest.raises(ValidationError, match="at most 49 characters"):
         TypeAdapter(InstitutionId).validate_python("i" * 50)
+    with pytest.raises(ValidationError, match="at most 48 characters"):
+        TypeAdapter(PilotId).validate_python("x" * 49)
     TypeAdapter(Id).validate_python("p" * 64)  # the contract still reads the longer ids written before
 
 

@@ -49,11 +49,15 @@ def test_no_tracked_file_refers_outside_the_repository() -> None:
     assert not found, "references outside the repository:\n" + "\n".join(found)
 
 
+SHARED = "sha" + "red"
+
+
 @pytest.mark.parametrize(("line", "bad"), [
-    ("see `../shared/DOMAIN.md`", True),
-    ("Rules (../../../shared/DOMAIN.md)", True),
-    ('CRDS = ROOT.parent / "shared" / "k8s-crds"', True),
-    ("copied from /work/shared/seed", True),
+    # the bad examples are put together here, so that no line of this file is itself such a reference
+    ("see `../" + SHARED + "/DOMAIN.md`", True),
+    ("Rules (../../../" + SHARED + "/DOMAIN.md)", True),
+    ('CRDS = ROOT.parent / "' + SHARED + '" / "k8s-crds"', True),
+    ("copied from /work/" + SHARED + "/seed", True),
     ("see `../README.md`", False),  # inside: services/x/README.md -> services/README.md
     ("the `docs/domain.md` page", False),
 ])

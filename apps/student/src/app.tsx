@@ -1,6 +1,6 @@
 // The app shell: sign-in, the sync loop, the screens (path routes, the proxy falls back to index.html).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { formatTime, initialLang, saveLang, translator, type Lang } from './i18n';
+import { formatSkew, formatTime, initialLang, saveLang, translator, type Lang } from './i18n';
 import { Api } from './lib/api';
 import type { Auth } from './lib/auth';
 import { runningPlacement, today } from './lib/dates';
@@ -24,13 +24,13 @@ function routeOf(path: string): Route {
 
 interface Session { sub: string; name: string }
 
-export function App({ auth, session, authError }: { auth: Auth; session: Session | null; authError?: string }) {
+export function App({ auth, session, authFailed = false }: { auth: Auth; session: Session | null; authFailed?: boolean }) {
   const [lang, setLang] = useState<Lang>(initialLang());
   const t = useMemo(() => translator(lang), [lang]);
   const ctx: Ctx = { t, lang };
   useEffect(() => { document.documentElement.lang = lang; }, [lang]);
   const changeLang = (l: Lang) => { saveLang(l); setLang(l); };
-  if (!session) return <SignIn ctx={ctx} auth={auth} error={authError} onLang={changeLang} />;
+  if (!session) return <SignIn ctx={ctx} auth={auth} error={authFailed ? t('auth.failed') : undefined} onLang={changeLang} />;
   return <Signed ctx={ctx} auth={auth} session={session} onLang={changeLang} />;
 }
 
@@ -87,6 +87,7 @@ function Signed({ ctx, auth, session, onLang }: { ctx: Ctx; auth: Auth; session:
 
   const go = useCallback((r: Route) => {
     history.pushState(null, '', r); setRoute(r); setNotice(null);
+    onHome.current = r === '/'; // before the sync below: it reads the entries list only off the home screen
     if (r === '/entries' || r === '/share') void runSyncRef.current?.(); // fresh statuses where they are shown
     requestAnimationFrame(() => document.getElementById('screen-title')?.focus());
   }, []);
@@ -133,7 +134,7 @@ function Signed({ ctx, auth, session, onLang }: { ctx: Ctx; auth: Auth; session:
   useEffect(() => {
     if (!store) return;
     void runSync(); // on start
-    const up = () => { setOnline(true); void runSync(); };
+    const up = () => { setOnline(true); setNotice(null); void runSync(); }; // "sent once you are online" is stale now
     const down = () => setOnline(false);
     const fromWorker = (ev: MessageEvent) => { if (ev.data?.type === 'sync') void runSync(); };
     addEventListener('online', up);
@@ -235,7 +236,7 @@ function Signed({ ctx, auth, session, onLang }: { ctx: Ctx; auth: Auth; session:
         {waiting > 0 && <span data-testid="waiting"> · {t('sync.waiting', { n: waiting })}</span>}
         {!online && <span class="warn"> · {t('sync.offline')}</span>}
         {status.kind === 'retry' && <span class="warn"> · {t('sync.server_down', { when: formatTime(lang, new Date(status.at)) })}</span>}
-        {online && waiting > 0 && status.kind !== 'running' && <button type="button" class="link" onClick={() => void runSync()}>{t('sync.now')}</button>}
+        {online && waiting > 0 && status.kind !== 'running' && status.kind !== 'auth' && <button type="button" class="link" onClick={() => void runSync()}>{t('sync.now')}</button>}
       </div>
       {status.kind === 'auth' && (
         <div class="banner" role="alert">
@@ -243,7 +244,8 @@ function Signed({ ctx, auth, session, onLang }: { ctx: Ctx; auth: Auth; session:
           <button type="button" class="primary" onClick={() => void auth.signIn(lang)}>{t('auth.signin')}</button>
         </div>
       )}
-      {Math.abs(skew) > CLOCK_SKEW_MS && <p class="banner" role="alert">{t('sync.clock', { minutes: Math.round(Math.abs(skew) / 60_000) })}</p>}
+      {Math.abs(skew) > CLOCK_SKEW_MS && ( // skew = server − phone: negative when the phone is fast
+        <p class="banner" role="alert">{t(skew < 0 ? 'sync.clock_fast' : 'sync.clock_slow', { amount: formatSkew(lang, skew) })}</p>)}
       <main id="main">
         {notice && <p class="notice" role="status">{notice}</p>}
         {screen}

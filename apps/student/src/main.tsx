@@ -8,17 +8,18 @@ import './styles.css';
 async function start(): Promise<void> {
   const root = document.getElementById('app')!;
   const auth = new Auth(await loadConfig());
-  let authError: string | undefined;
+  let authFailed = false;
   if (location.pathname === '/auth/callback') {
     try {
       await auth.completeSignIn();
-    } catch (err) {
-      authError = String(err);
+    } catch (err) { // a stale or replayed callback, the IdP refusing: the student sees a plain message
+      console.warn('sign-in callback failed', err);
+      authFailed = true;
     }
     history.replaceState(null, '', '/');
   }
   const session = auth.storedProfile();
-  render(<App auth={auth} session={session} authError={authError} />, root);
+  render(<App auth={auth} session={session} authFailed={authFailed} />, root);
   if ('serviceWorker' in navigator) void navigator.serviceWorker.register('/sw.js', { scope: '/' });
 }
 

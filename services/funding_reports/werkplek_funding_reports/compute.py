@@ -1,17 +1,19 @@
-"""Use cases on the cohort: compute one report as the event to publish."""
+"""Use cases on the cohort: compute one publication set (an institution's reports of one academic
+year) as the events to publish."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from werkplek_events import FundingReportPublished, ReportSection, Watermark
+from werkplek_events import FundingReportPublished, FundingTrajectoriesPublished, ReportSection, Watermark
 
-from .domain.keys import ReportKey
+from .domain.keys import ReportKey, SetKey
 from .domain.pseudonym import pseudonym
-from .domain.report import report_sections
+from .domain.publication import PublicationSet, publication_set
 from .domain.state import Cohort
-from .domain.views import views_for
+
+ReportEvent = FundingReportPublished | FundingTrajectoriesPublished
 
 
 @dataclass
@@ -30,14 +32,13 @@ class Mark:
         return Watermark(last_event_time=self.last_event_time, offsets=dict(sorted(self.offsets.items())))
 
 
-def compute_sections(cohort: Cohort, key: ReportKey, key_bytes: bytes, min_count: int) -> list[ReportSection]:
-    views = views_for(cohort, key, lambda sid: pseudonym(key_bytes, sid))
-    return report_sections(views, min_count)
+def compute_set(cohort: Cohort, key: SetKey, key_bytes: bytes, min_count: int) -> PublicationSet:
+    return publication_set(cohort, key, lambda sid: pseudonym(key_bytes, sid), min_count)
 
 
-def report_event(key: ReportKey, sections: list[ReportSection], version: int, mark: Mark,
-                 now: datetime) -> FundingReportPublished:
-    return FundingReportPublished(
+def report_event(key: ReportKey, sections: list[ReportSection], version: int, mark: Mark, now: datetime,
+                 kind: type[ReportEvent] = FundingReportPublished) -> ReportEvent:
+    return kind(
         report_id=key.report_id, scope=key.scope, institution_id=key.institution_id,
-        programme_id=key.programme_id, academic_year=key.academic_year, version=version, generated_at=now,
-        watermark=mark.watermark(), sections=sections)
+        programme_id=key.programme_id, pilot_id=key.pilot_id, academic_year=key.academic_year, version=version,
+        generated_at=now, watermark=mark.watermark(), sections=sections)

@@ -9,12 +9,13 @@ import io
 import os
 import tempfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook
-from werkplek_events import FundingReportPublished, FundingReportSnapshotted, ReportCell
+from werkplek_events import FundingReportPublished, FundingReportSnapshotted, FundingTrajectoriesPublished, ReportCell
 
-Report = FundingReportPublished | FundingReportSnapshotted
+Report = FundingReportPublished | FundingReportSnapshotted | FundingTrajectoriesPublished
 HEADER = ["section", "row", "column", "value", "suppressed", "reason"]
 SUPPRESSED = "x"  # the usual mark for a confidential cell in published statistics
 
@@ -23,14 +24,18 @@ class ExportError(Exception):
     pass
 
 
-def metadata(report: Report) -> list[tuple[str, str]]:
+def metadata(report: Report, as_of: datetime | None = None) -> list[tuple[str, str]]:
+    """Who the report is about and which inputs it reflects; `as_of`: recomputed as of that instant."""
     rows = [("report_id", report.report_id), ("scope", report.scope.value),
             ("institution_id", report.institution_id), ("programme_id", report.programme_id or ""),
+            ("pilot_id", report.pilot_id or ""),
             ("academic_year", report.academic_year), ("version", str(report.version)),
             ("generated_at", report.generated_at.isoformat()),
             ("inputs_until", report.watermark.last_event_time.isoformat() if report.watermark.last_event_time else "")]
     if isinstance(report, FundingReportSnapshotted):
         rows += [("snapshot_id", report.snapshot_id), ("as_of", report.as_of.isoformat())]
+    if as_of is not None:
+        rows += [("as_of", as_of.isoformat()), ("recomputed", "replayed from the input topics")]
     return rows
 
 
@@ -43,8 +48,9 @@ def text_cell(cell: ReportCell | None) -> str:
     return f"{value} ({cell.reason})" if cell.reason else value
 
 
-def render_text(report: Report) -> str:
-    out = [f"{k}: {v}" for k, v in metadata(report)] + [f"{SUPPRESSED} = suppressed (small, or derivable from totals)"]
+def render_text(report: Report, as_of: datetime | None = None) -> str:
+    out = [f"{k}: {v}" for k, v in metadata(report, as_of)]
+    out.append(f"{SUPPRESSED} = suppressed (small, or derivable from other published figures)")
     for sec in report.sections:
         table = [["", *sec.columns]] + [[r.label, *(text_cell(r.cells.get(c)) for c in sec.columns)] for r in sec.rows]
         widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
@@ -53,11 +59,11 @@ def render_text(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
-def csv_text(report: Report, delimiter: str = ",") -> str:
+def csv_text(report: Report, delimiter: str = ",", as_of: datetime | None = None) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(HEADER)
-    writer.writerows(["report", key, "value", value, "", ""] for key, value in metadata(report))
+    writer.writerows(["report", key, "value", value, "", ""] for key, value in metadata(report, as_of))
     for sec in report.sections:
         for row in sec.rows:
             for column, cell in row.cells.items():
@@ -67,16 +73,16 @@ def csv_text(report: Report, delimiter: str = ",") -> str:
     return buf.getvalue()
 
 
-def write_csv(report: Report, path: Path, delimiter: str = ",") -> None:
-    text = csv_text(report, delimiter)
+def write_csv(report: Report, path: Path, delimiter: str = ",", as_of: datetime | None = None) -> None:
+    text = csv_text(report, delimiter, as_of)
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8-sig", newline=""))
 
 
-def workbook(report: Report) -> Workbook:
+def workbook(report: Report, as_of: datetime | None = None) -> Workbook:
     wb = Workbook()
     meta = wb.active
     meta.title = "report"
-    for row in metadata(report):
+    for row in metadata(report, as_of):
         meta.append(list(row))
     for sec in report.sections:
         ws = wb.create_sheet(sec.name[:31])
@@ -90,8 +96,8 @@ def workbook(report: Report) -> Workbook:
     return wb
 
 
-def write_xlsx(report: Report, path: Path) -> None:
-    wb = workbook(report)
+def write_xlsx(report: Report, path: Path, as_of: datetime | None = None) -> None:
+    wb = workbook(report, as_of)
     atomic_write(path, lambda tmp: wb.save(tmp))
 
 

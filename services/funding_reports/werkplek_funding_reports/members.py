@@ -2,9 +2,11 @@
 reports need them. A processor of the stream runtime over the student-keyed input topics
 (co-partitioned like every student consumer). Its state is the student's own cohort
 (`domain.state.Cohort` holding only this student's events). Whenever a new event changes it, the
-student's facts go, as a `ReportMemberChanged` keyed by institution and academic year, to every unit
-the student is enrolled in (and a removal to a unit it left): the repartition that puts every student
-of an institution's reports with one owner (reports.py). No reference data here: stage two has it."""
+student's facts go, as a `ReportMemberChanged` keyed by institution, to every institution the
+student is enrolled at (and a removal to one it left): the repartition that puts every student of an
+institution's reports with one owner (reports.py). The unit is the institution, not a year: a
+cohort's success is reported in the year it closes, after the student's last enrolment, and pilots
+cross years. No reference data here: stage two has it."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from werkplek_common.runtime.tables import Dlq
 from werkplek_events import (
     Event,
     MentorRegistered,
+    PilotRegistered,
     ProgrammeRegistered,
     ReportMemberChanged,
     WorkplaceRegistered,
@@ -26,23 +29,24 @@ from werkplek_events import (
 )
 
 from . import codec
-from .domain.state import INPUTS, Cohort
+from .domain.state import INPUTS, Cohort, newer
 
-REFERENCE = (ProgrammeRegistered, WorkplaceRegistered, MentorRegistered)
-REFERENCE_FACTS = ("programmes", "workplaces", "mentors")  # the Cohort's attributes of reference data
+REFERENCE = (ProgrammeRegistered, WorkplaceRegistered, MentorRegistered, PilotRegistered)
+REFERENCE_FACTS = ("programmes", "workplaces", "mentors", "pilots")  # the Cohort's attributes of reference data
 STUDENT_TOPICS = [topic_for(e).name for e in INPUTS if e not in REFERENCE]
 SOURCE = "/werkplek/funding-reports"
 _NS = uuid.UUID("0c8f3a52-9d4e-4d2b-8f61-2a7b5e9c1d34")
-Unit = tuple[str, str]  # institution, academic year
+Unit = str  # institution
 
 
 class Reference:
-    """Programmes, workplaces and mentors, latest state, read whole by every worker."""
+    """Programmes, workplaces, mentors and pilots, latest state, read whole by every worker."""
 
     def __init__(self) -> None:
         self.programmes: dict[str, ProgrammeRegistered] = {}
         self.workplaces: dict[str, WorkplaceRegistered] = {}
         self.mentors: dict[str, MentorRegistered] = {}
+        self.pilots: dict[str, PilotRegistered] = {}
 
     def table(self, dlq: Dlq | None = None) -> GlobalTable:
         return GlobalTable("reference data", [topic_for(e).name for e in REFERENCE], self.apply, dlq)
@@ -53,11 +57,17 @@ class Reference:
             return _put(self.programmes, event.programme_id, event, "programme")
         if isinstance(event, WorkplaceRegistered):
             return _put(self.workplaces, event.workplace_id, event, "workplace")
+        if isinstance(event, PilotRegistered):  # the latest registration wins, in any arrival order
+            if not newer(self.pilots.get(event.pilot_id), event) or self.pilots.get(event.pilot_id) == event:
+                return set()
+            self.pilots[event.pilot_id] = event
+            return {f"institution:{event.institution_id}"}
         assert isinstance(event, MentorRegistered)
         return _put(self.mentors, event.mentor_id, event, "mentor")
 
     def bind(self, cohort: Cohort) -> Cohort:
         cohort.programmes, cohort.workplaces, cohort.mentors = self.programmes, self.workplaces, self.mentors
+        cohort.pilots = self.pilots
         return cohort
 
 
@@ -104,7 +114,7 @@ class Members(Processor[MemberState]):
         positions = {**state.positions, **{k: max(v, state.positions.get(k, 0)) for k, v in ctx.positions.items()}}
         newest = max(e.occurred_at for e in fresh)
         last = newest if state.last_event_time is None else max(state.last_event_time, newest)
-        units = frozenset((e.institution_id, e.academic_year) for e in state.cohort.enrolments.values())
+        units = frozenset(e.institution_id for e in state.cohort.enrolments.values())
         new = MemberState(state.cohort, state.version + 1, units, positions, last)
         student = fresh[0].student_id  # type: ignore[attr-defined]
         facts = codec.encode(facts_of(state.cohort))
@@ -114,8 +124,8 @@ class Members(Processor[MemberState]):
 
     def _member(self, student: str, unit: Unit, s: MemberState, facts: dict[str, Any] | None) -> ReportMemberChanged:
         return ReportMemberChanged(
-            event_id=uuid.uuid5(_NS, f"{student}:{unit[0]}:{unit[1]}:{s.version}"), institution_id=unit[0],
-            academic_year=unit[1], student_id=student, version=s.version, facts=facts,
+            event_id=uuid.uuid5(_NS, f"{student}:{unit}:{s.version}"), institution_id=unit,
+            student_id=student, version=s.version, facts=facts,
             last_event_time=s.last_event_time, offsets=s.positions)
 
     def dump(self, state: MemberState) -> bytes:

@@ -1,8 +1,9 @@
 """Reports that cannot be computed or published, set aside so the others keep going. The runtime
-quarantines a whole key (an institution × year: all its reports) when a step raises; one report of a
-unit that cannot be made (a programme id from before the limits that makes its report id too long, a
-report larger than the broker takes) must not stop the unit's other reports or its roll-up. So the
-report stage catches those errors per report (`per_report`), remembers the reason in the unit's state
+quarantines a whole key (an institution: all its reports) when a step raises; one publication set
+(an academic year's reports, suppressed together) or one report of a unit that cannot be made (a
+programme id from before the limits that makes its report id too long, a report larger than the
+broker takes) must not stop the unit's other reports or its roll-up. So the report stage catches
+those errors per set and per report (`per_report`), remembers the reason in the unit's state
 and stages, once per reason, a record on the report topic's DLQ with the error in its headers and as
 much of the report as could be made in its value (`dead_record`), committed through the outbox with
 the unit's state. A later version that publishes releases it. Counted on commit
@@ -50,7 +51,7 @@ def dead_record(key: ReportKey, error: Exception, report: FundingReportPublished
     """The DLQ record: keyed by the report id it would have had, the report (or its key) as its value."""
     doc = report.model_dump(mode="json") if report is not None else {
         "report_id": key.report_id, "scope": key.scope.value, "institution_id": key.institution_id,
-        "programme_id": key.programme_id, "academic_year": key.academic_year}
+        "programme_id": key.programme_id, "pilot_id": key.pilot_id, "academic_year": key.academic_year}
     text = str(error).replace("\x00", "\\0")[:2000]  # headers are staged as JSON text in the outbox
     headers = [("dlq_error", text.encode()), ("dlq_error_type", type(error).__name__.encode()),
                ("dlq_field", b"report_id" if "report_id" in text else b""),
@@ -60,7 +61,7 @@ def dead_record(key: ReportKey, error: Exception, report: FundingReportPublished
     value = orjson.dumps(doc)
     if len(value) > MAX_REPORT_BYTES:  # the DLQ takes no more than the topic: keep the key only
         value = orjson.dumps({k: doc[k] for k in ("report_id", "scope", "institution_id", "programme_id",
-                                                  "academic_year") if k in doc})
+                                                  "pilot_id", "academic_year") if k in doc})
     return KafkaRecord(SPEC.dlq, key.report_id.encode(), value, headers)
 
 

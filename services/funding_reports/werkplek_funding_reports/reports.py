@@ -1,29 +1,43 @@
-"""Stage two of funding reports: per institution and academic year (the unit whose reports are
-published, and suppressed, together), the reports. A processor of the stream runtime over the
-repartition topic of stage one (members.py). Its state: each member student's facts (highest
-version wins; a part of the state each, so a batch writes only the students it changed), the last
-version published of each report and the snapshots taken. A batch rebuilds the unit's cohort from its
-members' facts and the reference data, computes every report of the unit with the domain's rules,
-and publishes a new version only where the content changed (one report that cannot be made is set
-aside on the DLQ, the unit's others go on: quarantine.py); versions come from the state, which
-commits with them (one owner per unit through the consumer group, fenced): they only go up. A
-changed programme, workplace or mentor re-evaluates the units tagged with it. Once per snapshot
+"""Stage two of funding reports: per institution (the unit), its reports. A processor of the stream
+runtime over the repartition topic of stage one (members.py). Its state: each member student's facts
+(highest version wins; a part of the state each, so a batch writes only the students it changed),
+the last version published of each report and of each programme's trajectory rows, and the
+snapshots taken. A batch rebuilds the unit's cohort from its members' facts and the reference data
+and computes each of its publication sets (an academic year's programme, roll-up and pilot reports,
+suppressed together: domain/publication.py) with the domain's rules; a new version is published
+only where the content changed. A set or a report that cannot be made is set aside on the DLQ and
+the unit's others go on (quarantine.py). Versions come from the state, which commits with them (one
+owner per unit through the consumer group, fenced): they only go up. A changed programme, workplace,
+mentor or pilot re-evaluates the units tagged with it. Once per snapshot
 period (`reports_snapshot_every`) every published report of the unit is snapshotted: at the pass
 over every unit when the period starts, or when the report is first published in it."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from werkplek_common.runtime import Context, Processor
-from werkplek_events import Event, FundingReportPublished, KafkaRecord, ReportMemberChanged, encode, topic_for
+from werkplek_events import (
+    Event,
+    FundingReportPublished,
+    FundingTrajectoriesPublished,
+    KafkaRecord,
+    ReportMemberChanged,
+    ReportSection,
+    encode,
+    topic_for,
+)
 
 from . import codec, metrics
-from .compute import Mark, compute_sections, report_event
+from .compute import Mark, compute_set, report_event
 from .config import Settings
+from .domain.keys import ReportKey
+from .domain.publication import set_keys
 from .domain.state import Cohort
 from .members import Reference
 from .quarantine import SetAside, check_size, dead_record, per_report, reason_of
@@ -43,15 +57,27 @@ class Member:
 codec.register(Member)
 
 
+@dataclass(frozen=True)
+class Rows:
+    """A programme's trajectory rows as last published: their version and a digest of their content
+    (the rows themselves are on their restricted topic, not kept in the state)."""
+
+    version: int
+    digest: str
+
+
+codec.register(Rows)
+
+
 @dataclass
 class UnitState:
     institution_id: str = ""
-    academic_year: str = ""
     members: dict[str, Member] = field(default_factory=dict)  # student -> the facts' version, watermark
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)  # student -> facts (a part of the state each)
     published: dict[str, FundingReportPublished] = field(default_factory=dict)  # report id -> latest
+    rows: dict[str, Rows] = field(default_factory=dict)  # report id -> its trajectory rows as last published
     snapshots: set[str] = field(default_factory=set)
-    quarantined: dict[str, str] = field(default_factory=dict)  # report id -> why it is not published
+    quarantined: dict[str, str] = field(default_factory=dict)  # report id (or rows:<id>) -> why not published
     changed: set[str] = field(default_factory=set)  # students whose facts the step that made this changed
     built: Cohort | None = field(default=None, compare=False)  # the cohort of these facts, once built
 
@@ -70,11 +96,11 @@ class Reports(Processor[UnitState]):
 
     def handle(self, state: UnitState, events: Sequence[Event], ctx: Context,
                ) -> tuple[UnitState, list[Event | KafkaRecord]]:
-        s = UnitState(state.institution_id, state.academic_year, dict(state.members), dict(state.facts),
-                      dict(state.published), set(state.snapshots), dict(state.quarantined))
+        s = UnitState(state.institution_id, dict(state.members), dict(state.facts), dict(state.published),
+                      dict(state.rows), set(state.snapshots), dict(state.quarantined))
         for e in events:
             assert isinstance(e, ReportMemberChanged)
-            s.institution_id, s.academic_year = e.institution_id, e.academic_year
+            s.institution_id = e.institution_id
             held = s.members.get(e.student_id)
             if held is None or held.version < e.version:
                 s.members[e.student_id] = Member(e.version, e.last_event_time, e.offsets)
@@ -108,28 +134,63 @@ class Reports(Processor[UnitState]):
 
     def _reports(self, s: UnitState, ctx: Context) -> list[Event | KafkaRecord]:
         cohort, mark = self.cohort(s), _mark(s.members.values())
+        years = sorted({k.academic_year for k in cohort.report_keys() if k.institution_id == s.institution_id})
         out: list[Event | KafkaRecord] = []
-        keys = sorted((k for k in cohort.reports if (k.institution_id, k.academic_year) ==
-                       (s.institution_id, s.academic_year)), key=lambda k: k.report_id)
-        for key in keys:
-            event = None
+        for year in years:
             try:
                 with metrics.COMPUTE_SECONDS.time():
-                    sections = compute_sections(cohort, key, self.cfg.pseudonym_key, self.cfg.reports_min_count)
-                old = s.published.get(key.report_id)
-                if old is not None and old.sections == sections:
-                    continue
-                event = report_event(key, sections, old.version + 1 if old else 1, mark, ctx.now)
-                check_size(encode(event, source=SOURCE).value)
-            except per_report() as exc:  # this report only: the unit's others are still published
-                if s.quarantined.get(key.report_id) != reason_of(exc):  # once per reason
-                    s.quarantined[key.report_id] = reason_of(exc)
-                    out.append(dead_record(key, exc, event, ctx.now))
+                    computed = compute_set(cohort, (s.institution_id, year), self.cfg.pseudonym_key,
+                                           self.cfg.reports_min_count)
+            except per_report() as exc:  # this set only: the institution's other years go on
+                for key in set_keys(cohort, (s.institution_id, year)):
+                    out += _quarantine(s, key.report_id, key, exc, None, ctx)
                 continue
-            s.published[key.report_id] = event
-            s.quarantined.pop(key.report_id, None)
-            out.append(event)
+            failed: set[ReportKey] = set()
+            for key, sections in sorted(computed.reports.items()):
+                if not self._report(s, key, sections, mark, ctx, out):
+                    failed.add(key)
+            for key, sections in sorted(computed.trajectories.items()):
+                if key not in failed:  # a programme whose report failed publishes no rows either
+                    self._rows(s, key, sections, mark, ctx, out)
         return out
+
+    def _report(self, s: UnitState, key: ReportKey, sections: list[ReportSection], mark: Mark, ctx: Context,
+                out: list[Event | KafkaRecord]) -> bool:
+        """A new version of one report where its content changed; False when it cannot be made."""
+        old, event = s.published.get(key.report_id), None
+        if old is not None and old.sections == sections:
+            return True
+        try:
+            event = report_event(key, sections, old.version + 1 if old else 1, mark, ctx.now)
+            check_size(encode(event, source=SOURCE).value)
+        except per_report() as exc:  # this report only: the set's others are still published
+            out += _quarantine(s, key.report_id, key, exc, event if isinstance(event, FundingReportPublished)
+                               else None, ctx)
+            return False
+        assert isinstance(event, FundingReportPublished)
+        s.published[key.report_id] = event
+        s.quarantined.pop(key.report_id, None)
+        out.append(event)
+        return True
+
+    def _rows(self, s: UnitState, key: ReportKey, sections: list[ReportSection], mark: Mark, ctx: Context,
+              out: list[Event | KafkaRecord]) -> None:
+        """A new version of a programme's trajectory rows where they changed; rows that cannot be made
+        are quarantined by their report's key only: individual rows never go to the report topic's DLQ."""
+        digest = hashlib.sha256(orjson.dumps([x.model_dump(mode="json") for x in sections])).hexdigest()
+        old = s.rows.get(key.report_id)
+        if old is not None and old.digest == digest:
+            return
+        version = old.version + 1 if old else 1
+        try:
+            event = report_event(key, sections, version, mark, ctx.now, FundingTrajectoriesPublished)
+            check_size(encode(event, source=SOURCE).value)
+        except per_report() as exc:
+            out += _quarantine(s, f"rows:{key.report_id}", key, exc, None, ctx)
+            return
+        s.rows[key.report_id] = Rows(version, digest)
+        s.quarantined.pop(f"rows:{key.report_id}", None)
+        out.append(event)
 
     def _snapshots(self, s: UnitState, ctx: Context) -> list[Event | KafkaRecord]:
         label = period_label(ctx.today, self.cfg.reports_snapshot_every)
@@ -148,14 +209,15 @@ class Reports(Processor[UnitState]):
 
     def tags(self, state: UnitState) -> Iterable[str]:
         cohort = self.cohort(state)
-        tags = {f"programme:{p}" for _, p, _ in cohort.enrolments}
+        tags = {f"programme:{e.programme_id}" for e in cohort.enrolments.values()}
+        tags.add(f"institution:{state.institution_id}")  # its pilots
         for pid, agreed in cohort.placements.items():
             tags |= {f"workplace:{agreed.workplace_id}", f"mentor:{cohort.placement_terms(pid).mentor_id}"}
         return sorted(tags)
 
     def dump(self, state: UnitState) -> bytes:
-        return codec.dumps({"institution_id": state.institution_id, "academic_year": state.academic_year,
-                            "members": state.members, "published": state.published, "snapshots": state.snapshots,
+        return codec.dumps({"institution_id": state.institution_id, "members": state.members,
+                            "published": state.published, "rows": state.rows, "snapshots": state.snapshots,
                             "quarantined": state.quarantined})
 
     def dump_parts(self, state: UnitState) -> Mapping[str, bytes | None]:
@@ -163,14 +225,16 @@ class Reports(Processor[UnitState]):
 
     def load_parted(self, key: str, head: bytes, parts: Mapping[str, bytes]) -> UnitState:
         data = codec.loads(head)
-        return UnitState(data["institution_id"], data["academic_year"], data["members"],
-                         {sid: codec.loads(blob) for sid, blob in parts.items()}, data["published"], data["snapshots"],
-                         data.get("quarantined", {}))  # a state stored before quarantines had none
+        facts = {sid: codec.loads(blob) for sid, blob in parts.items()}
+        return UnitState(data["institution_id"], data["members"], facts, data["published"], data["rows"],
+                         data["snapshots"], data["quarantined"])
 
     def committed(self, outputs: Sequence[Any]) -> None:
         for o in outputs:
             if isinstance(o, KafkaRecord):
                 self.set_aside.committed(o)
+            elif isinstance(o, FundingTrajectoriesPublished):
+                continue  # counted with its report
             elif isinstance(o, FundingReportPublished):
                 metrics.REPORTS_PUBLISHED.labels(o.scope.value).inc()
                 self.set_aside.published(o.report_id)
@@ -190,3 +254,12 @@ def _mark(members: Iterable[Member]) -> Mark:
             mark.offsets[tp] = max(offset, mark.offsets.get(tp, 0))
     return mark
 
+
+
+def _quarantine(s: UnitState, slot: str, key: ReportKey, exc: Exception, report: FundingReportPublished | None,
+                ctx: Context) -> list[Event | KafkaRecord]:
+    """Set one report (or its rows) aside; its DLQ record once per reason."""
+    if s.quarantined.get(slot) == reason_of(exc):
+        return []
+    s.quarantined[slot] = reason_of(exc)
+    return [dead_record(key, exc, report, ctx.now)]

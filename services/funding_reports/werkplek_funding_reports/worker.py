@@ -1,13 +1,14 @@
 """The report worker on the stream runtime, in two stages that scale out with the consumer groups:
 
 1. `members` (group `reports_members_group`): per student, its facts (members.py), repartitioned by
-   institution and academic year;
-2. `reports` (group `reports_group_id`): per institution and year, its cohort rebuilt from its
-   members' facts and the reference data, and its programme reports and roll-up (reports.py),
-   published through the outbox with versions that only go up.
+   institution;
+2. `reports` (group `reports_group_id`): per institution, its cohort rebuilt from its members' facts
+   and the reference data, and every year's publication set (programme, roll-up and pilot reports,
+   suppressed together; trajectory rows) (reports.py), published through the outbox with versions
+   that only go up.
 
 Both keep their state in PostgreSQL, so a start reads only the reference data (programmes, workplaces,
-mentors: small compacted topics) and the records after the stored offsets: start-up no longer grows
+mentors, pilots: small compacted topics) and the records after the stored offsets: start-up no longer grows
 with the history. N workers share the work; each unit's reports have one owner at a time."""
 
 from __future__ import annotations

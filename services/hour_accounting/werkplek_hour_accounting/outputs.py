@@ -11,6 +11,9 @@
 - `StudentRiskStatusChanged` when the status differs from the last published one (a student's first
   status is compared with on track): worsened when it moved towards behind, else recovered.
 - Shares are rounded half-even to 4 places here, and only here.
+- The share per academic year (`per_year`): confirmed minutes of that year's placements ÷ the study
+  load of one year of the programme (= one phase's load), for every year with placements and always
+  for the current one.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from werkplek_events import PhaseShare, ShareUpdated, StudentRiskStatusChanged
+from werkplek_events import PhaseShare, ShareUpdated, StudentRiskStatusChanged, YearShare
 from werkplek_events.vocabulary import ShareStatus
 
 from .domain import Emitted, StudentState
@@ -50,13 +53,23 @@ def _values(f: Figures) -> tuple[Any, ...]:
     return (f.programme_id, f.academic_year, (o.confirmed, o.pending, o.rejected), f.planned_minutes,
             f.study_load_minutes, f.target_to_date_minutes, _ten_thousandths(f.real_share),
             _ten_thousandths(f.projected_share), tuple(sorted((ph, t.confirmed) for ph, t in f.per_phase.items())),
-            f.status.value, f.on_course_for_required_share, f.build_up_ok)
+            f.status.value, f.on_course_for_required_share, f.build_up_ok, _year_minutes(f))
+
+
+def _year_minutes(f: Figures) -> tuple[tuple[str, int], ...]:
+    """Confirmed minutes per academic year: those with placements, and the current one."""
+    years = {y: t.confirmed for y, t in f.per_year.items()}
+    years.setdefault(f.academic_year, 0)
+    return tuple(sorted(years.items()))
 
 
 def share_updated(student_id: str, version: int, f: Figures, caused_by: uuid.UUID | None) -> ShareUpdated:
     per_phase = [PhaseShare(phase=ph, confirmed_minutes=f.per_phase[ph].confirmed if ph in f.per_phase else 0,
                             study_load_minutes=f.phase_load_minutes, share=share_decimal(share))
                  for ph, share in sorted(f.phase_shares.items())]
+    load = f.phase_load_minutes
+    per_year = [YearShare(academic_year=y, confirmed_minutes=m, study_load_minutes=load,
+                          share=share_decimal(Fraction(m, load))) for y, m in _year_minutes(f)]
     return ShareUpdated(
         event_id=uuid.uuid5(NAMESPACE, f"share:{student_id}:{version}"), student_id=student_id,
         programme_id=f.programme_id, academic_year=f.academic_year, version=version, as_of=f.as_of,
@@ -64,8 +77,8 @@ def share_updated(student_id: str, version: int, f: Figures, caused_by: uuid.UUI
         rejected_minutes=f.overall.rejected, planned_minutes=f.planned_minutes,
         study_load_minutes=f.study_load_minutes, target_to_date_minutes=f.target_to_date_minutes,
         real_share=share_decimal(f.real_share), projected_share=share_decimal(f.projected_share),
-        per_phase=per_phase, status=f.status, on_course_for_required_share=f.on_course_for_required_share,
-        build_up_ok=f.build_up_ok, caused_by=caused_by)
+        per_phase=per_phase, per_year=per_year, status=f.status,
+        on_course_for_required_share=f.on_course_for_required_share, build_up_ok=f.build_up_ok, caused_by=caused_by)
 
 
 def _risk_change(student_id: str, previous: str, update: ShareUpdated) -> StudentRiskStatusChanged | None:

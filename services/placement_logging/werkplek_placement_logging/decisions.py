@@ -1,5 +1,6 @@
 """Mentor decisions (from mentor feedback's events) applied to the ledger's current view, so a student
-sees pending / confirmed / rejected and a confirmed entry becomes immutable. A processor of the
+sees pending / confirmed / rejected (with the mentor's reason and comment) and a confirmed entry becomes
+immutable. A processor of the
 stream runtime without state of its own: the ledger's rows are the state, shared with the API. A
 batch's decisions are applied together in the runtime's transaction (a handful of statements, not
 one transaction per decision), in arrival order per student. Idempotent by event_id: a redelivered
@@ -24,17 +25,21 @@ TOPICS = [topic_for(e).name for e in (TimeEntryConfirmed, TimeEntryRejected, Tim
 Decision = TimeEntryConfirmed | TimeEntryRejected | TimeEntryDecisionReversed
 
 _RECORD = """
-INSERT INTO pl_entry_decision (event_id, entry_id, kind, entry_revision, mentor_id, occurred_at)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::timestamptz[])
+INSERT INTO pl_entry_decision (event_id, entry_id, kind, entry_revision, mentor_id, occurred_at, reason, comment)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::timestamptz[], $7::text[],
+                     $8::text[])
 ON CONFLICT (event_id) DO NOTHING RETURNING event_id
 """
 _CURRENT = """
-SELECT entry_id, student_id, revision, decision FROM pl_entry WHERE entry_id = ANY($1::uuid[])
-ORDER BY entry_id FOR UPDATE
+SELECT entry_id, student_id, revision, decision, rejection_reason, rejection_comment FROM pl_entry
+WHERE entry_id = ANY($1::uuid[]) ORDER BY entry_id FOR UPDATE
 """
 _UPDATE = """
-UPDATE pl_entry e SET decision = u.decision, version = e.version + u.changes, updated_at = now()
-FROM unnest($1::uuid[], $2::text[], $3::int[]) AS u(entry_id, decision, changes) WHERE e.entry_id = u.entry_id
+UPDATE pl_entry e SET decision = u.decision, rejection_reason = u.reason, rejection_comment = u.comment,
+       version = e.version + u.changes, updated_at = now()
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[])
+     AS u(entry_id, decision, reason, comment, changes)
+WHERE e.entry_id = u.entry_id
 """
 
 
@@ -52,14 +57,17 @@ async def apply_decisions(conn: asyncpg.Connection, events: Sequence[Decision]) 
     if not events:
         return []
     revisions = [getattr(e, "entry_revision", None) for e in events]
+    reasons = [_reason(e) for e in events]
     fresh = {r["event_id"] for r in await conn.fetch(
         _RECORD, [e.event_id for e in events], [e.entry_id for e in events], [kind_of(e) for e in events], revisions,
-        [e.mentor_id for e in events], [e.occurred_at for e in events])}
+        [e.mentor_id for e in events], [e.occurred_at for e in events], [r for r, _ in reasons],
+        [c for _, c in reasons])}
     rows = {r["entry_id"]: r for r in await conn.fetch(_CURRENT, sorted({e.entry_id for e in events}))}
-    current = {entry: row["decision"] for entry, row in rows.items()}
+    current = {entry: (row["decision"], row["rejection_reason"], row["rejection_comment"])
+               for entry, row in rows.items()}
     changes: dict[uuid.UUID, int] = {}
     effects = []
-    for event, revision in zip(events, revisions, strict=True):
+    for event, revision, (reason, comment) in zip(events, revisions, reasons, strict=True):
         row = rows.get(event.entry_id)
         if event.event_id not in fresh:
             effects.append("duplicate")
@@ -70,12 +78,19 @@ async def apply_decisions(conn: asyncpg.Connection, events: Sequence[Decision]) 
         else:
             effects.append("applied")
             fresh.discard(event.event_id)  # the same event twice in one batch applies once
-            if new != current[event.entry_id]:
-                current[event.entry_id] = new
+            if new != domain.REJECTED:  # the reason belongs to a rejection only (a confirmation or reversal clears it)
+                reason = comment = None
+            if (new, reason, comment) != current[event.entry_id]:
+                current[event.entry_id] = (new, reason, comment)
                 changes[event.entry_id] = changes.get(event.entry_id, 0) + 1
     if changes:
-        await conn.execute(_UPDATE, list(changes), [current[e] for e in changes], list(changes.values()))
+        await conn.execute(_UPDATE, list(changes), *([current[e][i] for e in changes] for i in range(3)),
+                           list(changes.values()))
     return effects
+
+
+def _reason(event: Decision) -> tuple[str | None, str | None]:
+    return (str(event.reason), event.comment) if isinstance(event, TimeEntryRejected) else (None, None)
 
 
 class Decisions(Processor[None]):

@@ -44,12 +44,13 @@ class Ledger:
 Render = Callable[[list[Verdict], dict[uuid.UUID, tuple[dict[str, Any], int]]], Reply]
 
 
-def entry_doc(facts: Facts, revision: int, status: str, logged_at: datetime, updated_at: datetime) -> dict[str, Any]:
+def entry_doc(facts: Facts, revision: int, status: str, logged_at: datetime, updated_at: datetime,
+              rejection: dict[str, str] | None = None) -> dict[str, Any]:
     return {"entry_id": facts.entry_id, "placement_id": facts.placement_id, "revision": revision,
             "work_date": facts.work_date, "start_time": facts.start_time, "end_time": facts.end_time,
             "duration_minutes": facts.duration_minutes, "activity": facts.activity,
             "outcome_ids": list(facts.outcome_ids), "description": facts.description, "status": status,
-            "logged_at": logged_at, "updated_at": updated_at}
+            "rejection": rejection, "logged_at": logged_at, "updated_at": updated_at}
 
 
 def row_facts(row: asyncpg.Record) -> Facts:
@@ -58,8 +59,10 @@ def row_facts(row: asyncpg.Record) -> Facts:
 
 
 def row_doc(row: asyncpg.Record) -> dict[str, Any]:
-    return entry_doc(row_facts(row), row["revision"], domain.status_of(row["decision"], row["withdrawn"]),
-                     row["logged_at"], row["updated_at"])
+    status = domain.status_of(row["decision"], row["withdrawn"])
+    rejection = ({"reason": row["rejection_reason"], "comment": row["rejection_comment"] or ""}
+                 if status == domain.REJECTED and row["rejection_reason"] is not None else None)
+    return entry_doc(row_facts(row), row["revision"], status, row["logged_at"], row["updated_at"], rejection)
 
 
 def event_ids(n: int) -> list[uuid.UUID]:

@@ -19,7 +19,8 @@ from werkplek_events import Event
 from .domain import Draft, Facts, Logged, PlacementView
 
 ENTRY_COLUMNS = ("entry_id, placement_id, revision, version, work_date, start_time, end_time, duration_minutes,"
-                 " activity, outcome_ids, description, decision, withdrawn, logged_at, updated_at, student_id")
+                 " activity, outcome_ids, description, decision, withdrawn, logged_at, updated_at, student_id,"
+                 " rejection_reason, rejection_comment")
 
 
 def student_lock(student_id: str) -> int:
@@ -97,7 +98,7 @@ WITH input AS (
   SELECT entry_id, $1, placement_id, revision, 1, work_date, start_time, end_time, duration_minutes, activity,
          string_to_array(outcomes, ','), description, false FROM input
   ON CONFLICT (entry_id) DO UPDATE SET revision = EXCLUDED.revision, version = pl_entry.version + 1,
-    decision = 'pending',
+    decision = 'pending', rejection_reason = NULL, rejection_comment = NULL,
     work_date = EXCLUDED.work_date, start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time,
     duration_minutes = EXCLUDED.duration_minutes, activity = EXCLUDED.activity,
     outcome_ids = EXCLUDED.outcome_ids, description = EXCLUDED.description, updated_at = now()

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+from pydantic import BaseModel
 from werkplek_common.problems import Problem, problem_type
 from werkplek_events import (
     EnrolmentEnded,
@@ -24,6 +25,7 @@ from werkplek_events import (
     StudentEnrolled,
     WorkplaceRegistered,
 )
+from werkplek_events.placement import academic_year_of
 
 from . import registry_store as store
 from .domain import etag_matches
@@ -38,12 +40,12 @@ class Registry:
     source: str
 
 
-def _invalid(errors: list[dict[str, str]], what: str) -> Problem:
+def invalid(errors: list[dict[str, str]], what: str) -> Problem:
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return Problem(422, what, detail, type_=problem_type("registry-invalid"), errors=errors)
 
 
-async def _put(reg: Registry, kind: str, obj_id: str, institution: str, body: dict[str, Any],
+async def put_row(reg: Registry, kind: str, obj_id: str, institution: str, body: dict[str, Any],
                extra: dict[str, Any], make_events: Callable[[asyncpg.Record | None], list[Event]],
                conn: asyncpg.Connection) -> tuple[int, asyncpg.Record]:
     """201 when created, 200 when changed or unchanged (then no event)."""
@@ -67,14 +69,20 @@ async def _put_events(reg: Registry, kind: str, obj_id: str, institution: str, b
 async def put_programme(reg: Registry, institution: str, programme_id: str, doc: ProgrammeIn) -> tuple[int, Any]:
     body = doc.model_dump(mode="json")
     async with reg.pool.acquire() as conn, conn.transaction():
-        return await _put(reg, "programme", programme_id, institution, body, {}, lambda _: [ProgrammeRegistered(
+        return await put_row(reg, "programme", programme_id, institution, body, {}, lambda _: [ProgrammeRegistered(
             programme_id=programme_id, institution_id=institution, **doc.model_dump())], conn)
 
 
+def terms(doc: BaseModel, added: tuple[str, ...]) -> dict[str, Any]:
+    """The body to store: fields added to a document later are left out while empty, so terms stored
+    before they existed compare equal and a repeated PUT stays a no-op."""
+    return doc.model_dump(mode="json", exclude={f for f in added if getattr(doc, f) is None})
+
+
 async def put_workplace(reg: Registry, institution: str, workplace_id: str, doc: WorkplaceIn) -> tuple[int, Any]:
-    body = doc.model_dump(mode="json")
+    body = terms(doc, ("sector_code",))
     async with reg.pool.acquire() as conn, conn.transaction():
-        return await _put(reg, "workplace", workplace_id, institution, body, {}, lambda _: [WorkplaceRegistered(
+        return await put_row(reg, "workplace", workplace_id, institution, body, {}, lambda _: [WorkplaceRegistered(
             workplace_id=workplace_id, institution_id=institution, **doc.model_dump())], conn)
 
 
@@ -82,9 +90,9 @@ async def put_mentor(reg: Registry, institution: str, mentor_id: str, doc: Mento
     body = doc.model_dump(mode="json")
     async with reg.pool.acquire() as conn, conn.transaction():
         if await store.load(conn, "workplace", doc.workplace_id, institution, via="body") is None:
-            raise _invalid([{"field": "workplace_id", "message": "your institution has no workplace with this id"}],
+            raise invalid([{"field": "workplace_id", "message": "your institution has no workplace with this id"}],
                            "The mentor is not valid")
-        return await _put(reg, "mentor", mentor_id, institution, body, {"workplace_id": doc.workplace_id},
+        return await put_row(reg, "mentor", mentor_id, institution, body, {"workplace_id": doc.workplace_id},
                           lambda _: [MentorRegistered(mentor_id=mentor_id, institution_id=institution,
                                                       **doc.model_dump())], conn)
 
@@ -105,7 +113,7 @@ def _enrolment_ended(ended_on: str) -> Problem:
 
 async def put_enrolment(reg: Registry, institution: str, student_id: str, academic_year: str,
                         doc: EnrolmentIn) -> tuple[int, Any]:
-    body = {"student_id": student_id, "academic_year": academic_year, **doc.model_dump(mode="json")}
+    body = {"student_id": student_id, "academic_year": academic_year, **terms(doc, ("entry_year", "pilot_id"))}
     extra = {"student_id": student_id, "academic_year": academic_year, "programme_id": doc.programme_id,
              "phase": doc.phase}
     eid = enrolment_id(student_id, academic_year)
@@ -118,13 +126,35 @@ async def put_enrolment(reg: Registry, institution: str, student_id: str, academ
             errors.append({"field": "programme_id", "message": "your institution has no programme with this id"})
         elif doc.phase > orjson.loads(programme["body"])["phases"]:
             errors.append({"field": "phase", "message": "the programme has fewer phases"})
+        if doc.entry_year is not None and doc.entry_year > academic_year:
+            errors.append({"field": "entry_year", "message": "is after the academic year of the enrolment"})
+        errors += await _pilot_errors(conn, institution, doc, academic_year)
         if errors:
-            raise _invalid(errors, "The enrolment is not valid")
+            raise invalid(errors, "The enrolment is not valid")
         if current is not None and (ended_on := orjson.loads(current["body"]).get("ended_on")) is not None:
             raise _enrolment_ended(ended_on)
-        return await _put(reg, "enrolment", eid, institution, body, extra,
+        return await put_row(reg, "enrolment", eid, institution, body, extra,
                           lambda _: [StudentEnrolled(student_id=student_id, institution_id=institution,
                                                      academic_year=academic_year, **doc.model_dump())], conn)
+
+
+async def _pilot_errors(conn: asyncpg.Connection, institution: str, doc: EnrolmentIn,
+                        academic_year: str) -> list[dict[str, str]]:
+    """A trajectory joins a pilot of its institution that includes its programme and this year."""
+    if doc.pilot_id is None:
+        return []
+    pilot = await store.load(conn, "pilot", doc.pilot_id, institution, via="body")
+    if pilot is None:
+        return [{"field": "pilot_id", "message": "your institution has no pilot with this id"}]
+    terms = orjson.loads(pilot["body"])
+    errors = []
+    if doc.programme_id not in terms["programme_ids"]:
+        errors.append({"field": "pilot_id", "message": "the pilot does not include this programme"})
+    first, last = (academic_year_of(date.fromisoformat(terms[k])) for k in ("start_date", "end_date"))
+    if not first <= academic_year <= last:
+        period = f"in {first}" if first == last else f"from {first} to {last}"
+        errors.append({"field": "pilot_id", "message": f"the pilot runs {period}"})
+    return errors
 
 
 async def _placement_errors(conn: asyncpg.Connection, institution: str, doc: PlacementIn,
@@ -164,7 +194,7 @@ async def put_placement(reg: Registry, institution: str, placement_id: str, doc:
         _preconditions(current, if_match)
         errors, enrolment = await _placement_errors(conn, institution, doc, current)
         if errors:
-            raise _invalid(errors, "The placement is not valid")
+            raise invalid(errors, "The placement is not valid")
         if current is not None and current["ended_on"] is not None:
             raise Problem(409, "The placement has ended", f"it ended on {current['ended_on']}; agree a new one",
                           type_=problem_type("placement-ended"))
@@ -212,7 +242,7 @@ async def end_placement(reg: Registry, institution: str, placement_id: str, doc:
             raise Problem(409, "The placement has already ended", f"it ended on {current['ended_on']}",
                           type_=problem_type("placement-ended"))
         if doc.ended_on < current["start_date"]:
-            raise _invalid([{"field": "ended_on", "message": "is before the start of the placement"}],
+            raise invalid([{"field": "ended_on", "message": "is before the start of the placement"}],
                            "The ending is not valid")
         event = PlacementEnded(placement_id=placement_id, student_id=current["student_id"], ended_on=doc.ended_on,
                                reason=doc.reason)
@@ -238,7 +268,7 @@ async def end_enrolment(reg: Registry, institution: str, student_id: str, academ
                 return 200, current
             raise _enrolment_ended(body["ended_on"])
         if doc.ended_on < year_start(academic_year):
-            raise _invalid([{"field": "ended_on", "message": "is before the start of the academic year"}],
+            raise invalid([{"field": "ended_on", "message": "is before the start of the academic year"}],
                            "The ending is not valid")
         event = EnrolmentEnded(student_id=student_id, programme_id=current["programme_id"],
                                academic_year=academic_year, ended_on=doc.ended_on, reason=doc.reason)

@@ -21,7 +21,7 @@ from werkplek_events.limits import text_fault
 from .tenancy import foreign
 
 TABLES = {"programme": "pl_programme", "enrolment": "pl_enrolment", "workplace": "pl_workplace",
-          "mentor": "pl_mentor", "placement": "pl_placement"}
+          "mentor": "pl_mentor", "placement": "pl_placement", "credits": "pl_credits", "pilot": "pl_pilot"}
 
 
 def not_found(kind: str) -> Problem:

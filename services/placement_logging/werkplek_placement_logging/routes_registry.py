@@ -8,16 +8,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from werkplek_common.auth import Principal
-from werkplek_events.limits import AcademicYear, Id, ProgrammeId
+from werkplek_events.limits import AcademicYear, Id, PilotId, ProgrammeId
 
-from . import registry, registry_store
+from . import funding_inputs, registry, registry_store
 from .domain import etag
 from .registry import Registry
 from .replies import dumps
 from .schemas import (
+    CreditsIn,
     EnrolmentEndIn,
     EnrolmentIn,
     MentorIn,
+    PilotIn,
     PlacementEndIn,
     PlacementIn,
     ProgrammeIn,
@@ -104,6 +106,21 @@ async def get_enrolment(request: Request, who: Coordinator, student_id: Id, acad
     return await _get(request, "enrolment", registry.enrolment_id(student_id, academic_year), who)
 
 
+@router.put("/enrolments/{student_id}/{academic_year}/credits", responses=WRITE, response_model=Stored,
+            status_code=200)
+async def put_credits(request: Request, who: Coordinator, student_id: Id, academic_year: AcademicYear,
+                      doc: CreditsIn) -> Response:
+    """Record the credits the student took and earned in this academic year (CreditsRecorded): study
+    efficiency = earned ÷ taken. Earned above taken, or taken above the programme's ECTS, answers 422.
+    They count for the enrolment's programme: after moving the enrolment, record them again."""
+    return _answer(*await funding_inputs.put_credits(_reg(request), _inst(who), student_id, academic_year, doc))
+
+
+@router.get("/enrolments/{student_id}/{academic_year}/credits", responses=READ, response_model=Stored)
+async def get_credits(request: Request, who: Coordinator, student_id: Id, academic_year: AcademicYear) -> Response:
+    return await _get(request, "credits", registry.enrolment_id(student_id, academic_year), who)
+
+
 @router.get("/enrolments", response_model=StoredPage)
 async def list_enrolments(request: Request, who: Coordinator, cursor: str | None = None,
                           limit: Limit = 100) -> Response:
@@ -165,3 +182,21 @@ async def list_placements(request: Request, who: Coordinator, student_id: Id | N
         return await _list(request, "placement", who, cursor, limit)
     await registry_store.foreign_student(_reg(request).pool, student_id, _inst(who), "query")  # counted only
     return await _list(request, "placement", who, cursor, limit, "AND student_id = $3", (student_id,))
+
+
+@router.put("/pilots/{pilot_id}", responses=WRITE, response_model=Stored, status_code=200)
+async def put_pilot(request: Request, who: Coordinator, pilot_id: PilotId, doc: PilotIn) -> Response:
+    """Register a pilot (proeftuin) or replace its terms (PilotRegistered): its programmes, partners,
+    period and the budget of each academic year in it. Trajectories join it with `pilot_id` on their
+    enrolment."""
+    return _answer(*await funding_inputs.put_pilot(_reg(request), _inst(who), pilot_id, doc))
+
+
+@router.get("/pilots/{pilot_id}", responses=READ, response_model=Stored)
+async def get_pilot(request: Request, who: Coordinator, pilot_id: Id) -> Response:
+    return await _get(request, "pilot", pilot_id, who)
+
+
+@router.get("/pilots", response_model=StoredPage)
+async def list_pilots(request: Request, who: Coordinator, cursor: str | None = None, limit: Limit = 100) -> Response:
+    return await _list(request, "pilot", who, cursor, limit)

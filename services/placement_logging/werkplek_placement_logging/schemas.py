@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from werkplek_events import ContinuumPosition, LearningAgreement, StatusThresholds
-from werkplek_events.limits import AcademicYear, Id, Name, ProgrammeId, Sector, Text
+from werkplek_events.limits import AcademicYear, Id, Name, PilotId, ProgrammeId, Sector, Text
+from werkplek_events.placement import Credits, Euros
 from werkplek_events.vocabulary import (
     ActivityKind,
     AgeBand,
@@ -18,8 +19,11 @@ from werkplek_events.vocabulary import (
     EnrolmentStatus,
     LearningEnvironment,
     Level,
+    NaceSection,
+    PartnerKind,
     PlacementEndReason,
     PlacementForm,
+    RejectionReason,
 )
 
 Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=7, decimal_places=6)]
@@ -70,6 +74,36 @@ class EnrolmentIn(Strict):
     status: EnrolmentStatus
     age_band: AgeBand
     dual_track: bool = False
+    entry_year: AcademicYear | None = Field(
+        None, description="the academic year the student first enrolled in this programme, if before this one "
+                          "(success per cohort of entry); default: the earliest enrolment registered")
+    pilot_id: PilotId | None = Field(None, description="the pilot (proeftuin) this year's trajectory belongs to")
+
+
+class CreditsIn(Strict):
+    credits_taken: Credits = Field(description="ECTS credits the student took this academic year")
+    credits_earned: Credits = Field(description="of those, the credits earned; never more than taken")
+
+
+class PartnerIn(Strict):
+    name: Name
+    kind: PartnerKind
+    workplace_id: Id | None = Field(None, description="when the partner is one of your workplaces")
+
+
+class BudgetIn(Strict):
+    academic_year: AcademicYear
+    amount_eur: Euros
+
+
+class PilotIn(Strict):
+    name: Name
+    programme_ids: Annotated[list[ProgrammeId], Field(min_length=1, max_length=50)]
+    partners: Annotated[list[PartnerIn], Field(min_length=1, max_length=100)]
+    start_date: date
+    end_date: date
+    budget: Annotated[list[BudgetIn], Field(min_length=1, max_length=20,
+                                            description="the budget of each academic year of the period")]
 
 
 class EnrolmentEndIn(Strict):
@@ -81,6 +115,7 @@ class WorkplaceIn(Strict):
     name: Name
     sector: Sector
     environment: LearningEnvironment
+    sector_code: NaceSection | None = Field(None, description="NACE Rev. 2 section (A-U), for breakdowns by sector")
 
 
 class MentorIn(Strict):
@@ -153,6 +188,13 @@ class BatchIn(Strict):
                                                    description="each item is an EntryIn; items are judged one by one")]
 
 
+class Rejection(BaseModel):
+    """Why the mentor rejected the entry's current revision (only on a rejected entry)."""
+
+    reason: RejectionReason = Field(description="the mentor's reason, one code of the event contract")
+    comment: str = Field(description="the mentor's own words; empty when they gave none")
+
+
 class EntryOut(BaseModel):
     entry_id: uuid.UUID
     placement_id: str
@@ -165,6 +207,9 @@ class EntryOut(BaseModel):
     outcome_ids: list[str]
     description: str
     status: str = Field(description="pending, confirmed, rejected or withdrawn")
+    rejection: Rejection | None = Field(default=None, description=(
+        "on a rejected entry, the mentor's reason and comment (correct the entry and it is sent to the mentor"
+        " again, or withdraw it); null otherwise, and on entries rejected before reasons were kept"))
     logged_at: datetime
     updated_at: datetime
 

@@ -21,7 +21,7 @@ from .world import Person
 ID_KINDS = {
     "programme_id": "programme", "student_id": "student", "workplace_id": "workplace", "mentor_id": "mentor",
     "placement_id": "placement", "entry_id": "entry", "to_institution_id": "institution",
-    "institution_id": "institution", "source_id": "source",
+    "institution_id": "institution", "source_id": "source", "pilot_id": "pilot",
 }
 # Ids with one value for everybody. The year is one nobody is enrolled in yet: what an institution
 # takes over is a student's next year (the enrolment hijack: another's student, one's own programme).

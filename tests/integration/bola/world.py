@@ -39,6 +39,7 @@ class Person:
     source: str
     student: str
     placement: str
+    pilot: str = ""
     entry: str = ""
     secret: str = ""  # source's webhook secret
     marker: str = field(default="")
@@ -51,13 +52,14 @@ class Person:
     def ids(self) -> dict[str, str]:
         return {"programme": self.programme, "workplace": self.workplace, "mentor": self.mentor,
                 "student": self.student, "placement": self.placement, "entry": self.entry,
-                "institution": self.institution, "source": self.source}
+                "institution": self.institution, "source": self.source, "pilot": self.pilot}
 
 
 def person(tag: str, institution: str, programme: str | None = None) -> Person:
     short = uuid.uuid4().hex[:8]
     return Person(tag, institution, programme or f"bola-prog-{short}", f"bola-wp-{short}", f"bola-m-{short}",
-                  f"bola-src-{short}", f"bola-stu-{short}", f"bola-pl-{short}", marker=f"SECRET-{tag}-{short}")
+                  f"bola-src-{short}", f"bola-stu-{short}", f"bola-pl-{short}", f"bola-pilot-{short}",
+                  marker=f"SECRET-{tag}-{short}")
 
 
 def bearer(settings: Settings, role: Role, sub: str, institution: str | None = None) -> dict[str, str]:
@@ -87,6 +89,12 @@ async def register(api: httpx.AsyncClient, settings: Settings, p: Person, with_p
     if with_programme:
         steps.insert(0, (f"/v1/programmes/{p.programme}", {"name": f"{p.marker} programme", "level": "graduaat",
                                                             "ects": 120, "phases": 2}))
+    if with_programme:  # a pilot of the programme: funding's evaluation entity, owned like the rest
+        steps.append((f"/v1/pilots/{p.pilot}", {
+            "name": f"{p.marker} pilot", "programme_ids": [p.programme],
+            "partners": [{"name": f"{p.marker} partner", "kind": "workplace", "workplace_id": p.workplace}],
+            "start_date": start.isoformat(), "end_date": end.isoformat(),
+            "budget": [{"academic_year": YEAR, "amount_eur": "1000.00"}]}))
     steps += [(f"/v1/mentors/{p.mentor}/contact", {"email": p.email, "language": "en"}),
               ("/v1/notification-address", {"email": f"office-{p.email}", "language": "nl"})]
     for path, body in steps:
@@ -162,7 +170,8 @@ VICTIM_STATE = """
 SELECT 'registry', id || ':' || version FROM (
   SELECT id, version, institution_id FROM pl_programme UNION ALL SELECT id, version, institution_id FROM pl_workplace
   UNION ALL SELECT id, version, institution_id FROM pl_mentor UNION ALL SELECT id, version, institution_id
-  FROM pl_placement UNION ALL SELECT id, version, institution_id FROM pl_enrolment) r WHERE institution_id = $1
+  FROM pl_placement UNION ALL SELECT id, version, institution_id FROM pl_enrolment
+  UNION ALL SELECT id, version, institution_id FROM pl_pilot) r WHERE institution_id = $1
 UNION ALL SELECT 'enrolments', count(*)::text FROM pl_enrolment WHERE student_id = ANY($2::text[])
 UNION ALL SELECT 'student', student_id || ':' || institution_id FROM pl_student WHERE student_id = ANY($2::text[])
 UNION ALL SELECT 'transfer', student_id FROM pl_student_transfer WHERE student_id = ANY($2::text[])

@@ -17,8 +17,8 @@ import pytest
 from werkplek_common.kafka import publish
 from werkplek_common.runtime import Worker
 from werkplek_common.settings import CommonSettings
-from werkplek_events import DecodeError, Event, FundingReportPublished, decode
-from werkplek_funding_reports.book import REPORTS
+from werkplek_events import DecodeError, Event, FundingReportPublished, FundingTrajectoriesPublished, decode
+from werkplek_funding_reports.book import REPORTS, TRAJECTORIES
 from werkplek_funding_reports.config import Settings
 from werkplek_funding_reports.members import STUDENT_TOPICS
 from werkplek_funding_reports.reports import TOPIC as MEMBERS_TOPIC
@@ -109,6 +109,19 @@ async def wait_for_report(bootstrap: str, report_id: str, check: Callable[[Fundi
         return bool(found)
 
     await read_until(bootstrap, [REPORTS], done, timeout=timeout)
+    return found[0]
+
+
+async def wait_for_trajectories(bootstrap: str, report_id: str, check: Callable[[FundingTrajectoriesPublished], bool],
+                                timeout: float = 20.0) -> FundingTrajectoriesPublished:
+    """The first version of a report's trajectory rows on the restricted topic for which `check` holds."""
+    found: list[FundingTrajectoriesPublished] = []
+
+    def done(records) -> bool:
+        found[:] = [r for r in reports_of(records, report_id) if check(r)]  # type: ignore[arg-type,misc]
+        return bool(found)
+
+    await read_until(bootstrap, [TRAJECTORIES], done, timeout=timeout)
     return found[0]
 
 

@@ -22,6 +22,7 @@ from werkplek_common.devidp import mint
 from werkplek_common.settings import REPO_ROOT
 from werkplek_placement_logging.app import build
 from werkplek_placement_logging.config import Settings
+from werkplek_placement_logging.decisions import apply_decisions
 
 from tests.support import wait_until
 
@@ -158,3 +159,10 @@ def server(pl_settings):
     proc.wait(timeout=30)
 
 
+
+
+async def apply_decision(pool: asyncpg.Pool, event: object) -> str:
+    """One decision applied in a transaction of its own, as the runtime's batch applies many."""
+    async with pool.acquire() as conn, conn.transaction():
+        [effect] = await apply_decisions(conn, [event])  # type: ignore[list-item]
+    return effect

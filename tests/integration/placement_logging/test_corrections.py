@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from werkplek_events import TimeEntryConfirmed, TimeEntryDecisionReversed, TimeEntryRejected
-from werkplek_placement_logging.decisions import apply_decisions
 
-from .conftest import entry, idem
+from .conftest import apply_decision, entry, idem
 
 
 async def _logged(api, cohort, **over):
@@ -57,12 +56,6 @@ async def test_an_invalid_correction_changes_nothing(api, cohort, pg):
                         headers={**cohort.student_auth, "If-Match": tag})
     assert r.status_code == 422 and {e["field"] for e in r.json()["errors"]} == {"duration_minutes", "work_date"}
     assert await pg.fetchval("SELECT count(*) FROM pl_entry_revision WHERE entry_id = $1::uuid", eid) == 1
-
-
-async def apply_decision(pool, event) -> str:
-    async with pool.acquire() as conn, conn.transaction():
-        [effect] = await apply_decisions(conn, [event])
-    return effect
 
 
 async def _decide(api, cohort, eid, cls, **extra):

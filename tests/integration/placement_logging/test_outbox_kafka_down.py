@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import uuid
 from datetime import timedelta
@@ -17,17 +16,12 @@ from werkplek_common.outbox import OutboxRelay
 from werkplek_common.settings import REPO_ROOT
 from werkplek_events import TimeEntryLogged, topic_for
 
+from tests.integration.own_stack import free_port
 from tests.support import eventually, read_until
 
 from .conftest import entry, idem
 
 KAFKA_SH = REPO_ROOT / "infra" / "kafka" / "kafka.sh"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _kafka(cmd: str, env: dict[str, str]) -> None:
@@ -38,9 +32,11 @@ def _kafka(cmd: str, env: dict[str, str]) -> None:
 @pytest.fixture
 def private_kafka(stack):
     data = REPO_ROOT / ".data" / f"pl-kafka-{uuid.uuid4().hex[:8]}"
-    port = _free_port()
+    # below the ephemeral range, and the broker's metrics port too (its default, Kafka's + 2, was
+    # sometimes another process's client port: "port ... needed by kafka_metrics is already taken")
+    port = free_port()
     env = {**os.environ, "WERKPLEK_DATA": str(data), "WERKPLEK_KAFKA_PORT": str(port),
-           "WERKPLEK_KAFKA_CONTROLLER_PORT": str(_free_port())}
+           "WERKPLEK_KAFKA_CONTROLLER_PORT": str(free_port()), "WERKPLEK_KAFKA_METRICS_PORT": str(free_port())}
     env.pop("WERKPLEK_KAFKA_BOOTSTRAP", None)
     _kafka("up", env)
     yield env, f"127.0.0.1:{port}"

@@ -39,7 +39,7 @@ def test_bands_include_their_lower_edge():
 
 
 def test_quartiles_of_one_value_are_that_value():
-    assert quartiles([D("0.25")]) == (D("0.2500"),) * 3
+    assert quartiles([Fraction(1, 4)]) == (D("0.2500"),) * 3
 
 
 def test_pseudonyms_are_stable_keyed_and_not_the_id():

@@ -5,21 +5,31 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from werkplek_events import FundingReportPublished, Watermark
+from werkplek_events import FundingReportPublished, FundingTrajectoriesPublished, Watermark
 from werkplek_funding_reports.domain.keys import ReportKey
-from werkplek_funding_reports.domain.report import report_sections
+from werkplek_funding_reports.domain.privacy import publishable, suppress
+from werkplek_funding_reports.domain.report import build_draft, trajectory_draft
 from werkplek_funding_reports.export import ExportError, atomic_write, csv_text, render_text
 from werkplek_funding_reports.snapshots import period_label, snapshot_id, to_snapshot
 
-from .cohort import cohort
+from .cohort import YEAR, cohort, entries
+
+KEY = ReportKey("inst-1", "prog-g", YEAR)
 
 
 def report() -> FundingReportPublished:
-    key = ReportKey("inst-1", "prog-g", "2026-2027")
-    return FundingReportPublished(report_id=key.report_id, scope=key.scope, institution_id="inst-1",
-                                  programme_id="prog-g", academic_year="2026-2027", version=3,
+    draft = build_draft(cohort(), entries(), YEAR)
+    return FundingReportPublished(report_id=KEY.report_id, scope=KEY.scope, institution_id="inst-1",
+                                  programme_id="prog-g", academic_year=YEAR, version=3,
                                   generated_at=datetime(2026, 11, 2, tzinfo=UTC), watermark=Watermark(),
-                                  sections=report_sections(cohort(), 5))
+                                  sections=publishable(draft, suppress({KEY: draft}, 5)[KEY]))
+
+
+def trajectories() -> FundingTrajectoriesPublished:
+    return FundingTrajectoriesPublished(report_id=KEY.report_id, scope=KEY.scope, institution_id="inst-1",
+                                        programme_id="prog-g", academic_year=YEAR, version=1,
+                                        generated_at=datetime(2026, 11, 2, tzinfo=UTC), watermark=Watermark(),
+                                        sections=publishable(trajectory_draft(cohort()), set()))
 
 
 def test_period_labels():
@@ -43,8 +53,17 @@ def test_csv_and_text_mark_suppressed_cells():
     text = csv_text(report())
     assert text.splitlines()[0] == "section,row,column,value,suppressed,reason"
     assert "target_groups,working_student,students,,yes," in text
-    assert "dual_criteria,t-s02,co_creation,0,,not_signed_by_workplace" in text
-    assert "0 (not_signed_by_workplace)" in render_text(report())
+    assert "rules_applied,build_up,version,2,,exact_minutes_phase_1_to_current_never_falling" in text
+    rows = csv_text(trajectories())
+    assert "dual_criteria,t-s02,co_creation,0,,not_signed_by_workplace" in rows
+    assert "0 (not_signed_by_workplace)" in render_text(trajectories())
+
+
+def test_an_as_of_export_says_it_was_recomputed():
+    instant = datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
+    text = csv_text(report(), as_of=instant)
+    assert "report,as_of,value,2026-12-01T23:59:00+00:00,," in text
+    assert "report,recomputed,value,replayed from the input topics,," in text
 
 
 def test_a_failed_write_leaves_nothing(tmp_path):

@@ -53,3 +53,11 @@ export function formatTime(lang: Lang, when: Date): string {
 export function formatPercent(lang: Lang, ratio: number): string {
   return new Intl.NumberFormat(locale(lang), { style: 'percent', maximumFractionDigits: 1 }).format(ratio);
 }
+
+/** How far the phone's clock is off, in the largest whole unit: "12 minuten", "3 uur", "2 dagen". */
+export function formatSkew(lang: Lang, ms: number): string {
+  const minutes = Math.round(Math.abs(ms) / 60_000);
+  const [unit, n] = minutes < 120 ? ['minute', minutes] as const
+    : minutes < 48 * 60 ? ['hour', Math.round(minutes / 60)] as const : ['day', Math.round(minutes / 1440)] as const;
+  return new Intl.NumberFormat(locale(lang), { style: 'unit', unit, unitDisplay: 'long' }).format(n);
+}

@@ -15,10 +15,18 @@ export interface EntryBody {
   description: string;
 }
 
+/** The mentor's reasons of a rejection: werkplek_events' RejectionReason, one sentence each in both
+ *  catalogues (`rejection.reason.*`; tests/unit/test_app_catalogues.py keeps the list in step). */
+export const REJECTION_REASONS = ['not_worked', 'wrong_hours', 'wrong_date', 'not_at_workplace', 'duplicate',
+  'other'] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
 /** The server's entry (EntryOut). */
 export interface ServerEntry extends EntryBody {
   revision: number;
   status: 'pending' | 'confirmed' | 'rejected' | 'withdrawn';
+  /** On a rejected entry: the mentor's reason and comment; null (or absent in older replies) otherwise. */
+  rejection?: { reason: string; comment: string } | null;
   logged_at: string;
   updated_at: string;
 }

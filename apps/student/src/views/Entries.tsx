@@ -1,5 +1,5 @@
 import { canChange, shownStatus } from '../lib/queue';
-import type { LocalEntry } from '../lib/types';
+import { REJECTION_REASONS, type LocalEntry, type RejectionReason } from '../lib/types';
 import { EntrySummary, Reasons, Screen, StatusBadge, type Ctx } from './common';
 
 interface Props {
@@ -30,6 +30,7 @@ export function Entries({ ctx, entries, onEdit, onWithdraw, onKeepMine, onKeepTh
                   <p>{t('refusal.what_to_do')}</p>
                 </div>
               )}
+              {status === 'rejected' && <Rejection ctx={ctx} entry={e} />}
               {status === 'conflict' && e.theirs && (
                 <div class="flag" role="note">
                   <p>{t('conflict.title')}</p>
@@ -55,5 +56,25 @@ export function Entries({ ctx, entries, onEdit, onWithdraw, onKeepMine, onKeepTh
         })}
       </ul>
     </Screen>
+  );
+}
+
+/** Why the mentor rejected the entry (a sentence per reason code, the comment quoted) and what to do. */
+function Rejection({ ctx, entry }: { ctx: Ctx; entry: LocalEntry }) {
+  const { t } = ctx;
+  const rejection = entry.server?.rejection;
+  const code = rejection?.reason;
+  const reason: RejectionReason = REJECTION_REASONS.find((r) => r === code) ?? 'other'; // a newer code: the general sentence
+  return (
+    <div class="flag" role="note">
+      <p class="rejection-reason">{t(`rejection.reason.${reason}` as const)}</p>
+      {rejection?.comment && (
+        <figure class="rejection-comment">
+          <figcaption>{t('rejection.comment')}</figcaption>
+          <blockquote>{rejection.comment}</blockquote>
+        </figure>
+      )}
+      <p>{t('rejection.what_to_do')}</p>
+    </div>
   );
 }

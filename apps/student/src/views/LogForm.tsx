@@ -102,8 +102,8 @@ export function LogForm({ ctx, placements, initial, editing, onSave, onCancel }:
         <label>{t('log.note')}
           <input type="text" maxLength={500} value={d.description} onInput={(e) => set({ description: e.currentTarget.value })} />
         </label>
-        {error && <p role="alert" class="error">{error}</p>}
         <div class="actions sticky">
+          {error && <p role="alert" class="error">{error}</p>}{/* beside Save: never hidden under the sticky bar */}
           <button type="submit" class="primary" disabled={busy}>{t('log.save')}</button>
           <button type="button" onClick={onCancel}>{t('log.cancel')}</button>
         </div>

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { axe, confirmByWebhook, controlled, entryIds, entryItems, env, eventually, fillForm, launch, logToday, phone,
-         screenshot, signIn, sql } from './support.mjs';
+         rejectByWebhook, screenshot, signIn, sql } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -138,6 +138,41 @@ test("a mentor confirms through a signed webhook: the app's share and status bec
     await page.getByRole('link', { name: 'Mijn aandeel' }).click();
     await page.getByRole('img', { name: /doellijn/ }).locator('path.confirmed').waitFor({ timeout: 30_000 });
     await screenshot(page, 'nl-share-confirmed');
+  } finally {
+    await context.close();
+  }
+});
+
+test("a mentor rejects through a signed webhook with a reason: the app says why, quotes the comment and what to do", async () => {
+  const { context, page } = await phone(browser);
+  const [id] = S.i.entry_ids;
+  const comment = 'Die dag was je op school, niet bij ons.';
+  try {
+    await signIn(page, S.i.username);
+    const res = await rejectByWebhook(S.i.mentor_id, [{ entry_id: id, reason: 'not_at_workplace', comment }]);
+    assert.equal(res.status, 202);
+    const item = page.locator(`li[data-entry-id="${id}"]`);
+    await eventually(async () => {
+      await page.goto(env.app_url + '/');
+      await page.getByRole('link', { name: 'Mijn uren' }).click();
+      await item.waitFor({ timeout: 5000 });
+      return (await item.textContent()).includes('Afgewezen door je mentor');
+    }, { timeout: 60_000, what: 'the entry shown rejected' });
+    await item.getByText('Je mentor zegt dat je die uren niet op de werkplek doorbracht.').waitFor();
+    assert.equal(await item.locator('blockquote').textContent(), comment);
+    await item.getByText(/pas de registratie dan aan: ze gaat opnieuw naar je mentor.*trek ze dan in/).waitFor();
+    assert.deepEqual(await axe(page), []);
+    await screenshot(page, 'nl-entries-rejected');
+    assert.equal(sql(`SELECT rejection_reason || '|' || rejection_comment FROM pl_entry WHERE entry_id = '${id}'`),
+                 `not_at_workplace|${comment}`);
+
+    await page.getByRole('button', { name: 'Instellingen' }).click();
+    await page.getByLabel('English').check();
+    await page.getByRole('link', { name: 'My hours' }).click();
+    await item.getByText('Your mentor says you did not spend these hours at the workplace.').waitFor();
+    await item.getByText(/If something is wrong, correct the entry: it goes to your mentor again.*withdraw it/).waitFor();
+    assert.equal(await item.locator('blockquote').textContent(), comment);
+    await screenshot(page, 'en-entries-rejected');
   } finally {
     await context.close();
   }

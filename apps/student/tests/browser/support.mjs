@@ -17,10 +17,10 @@ export async function launch() {
   return chromium.launch({ executablePath: env.chromium ?? '/usr/bin/chromium', headless: true, args: FLAGS });
 }
 
-export async function phone(browser, lang = 'nl') {
+export async function phone(browser, lang = 'nl') { // a Flemish phone: its own local date and time
   // bypassCSP only so axe-core can be injected; the app itself runs under the proxy's CSP otherwise
   const context = await browser.newContext({ viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true,
-    locale: lang === 'nl' ? 'nl-BE' : 'en-GB', bypassCSP: true, serviceWorkers: 'allow' });
+    locale: lang === 'nl' ? 'nl-BE' : 'en-GB', timezoneId: 'Europe/Brussels', bypassCSP: true, serviceWorkers: 'allow' });
   const page = await context.newPage();
   page.on('dialog', (d) => void d.accept());
   return { context, page };
@@ -29,6 +29,11 @@ export async function phone(browser, lang = 'nl') {
 export async function signIn(page, username, password = env.password) {
   await page.goto(env.app_url + '/');
   await page.getByRole('button', { name: /^(Aanmelden|Sign in)$/ }).click();
+  await idpLogin(page, username, password);
+}
+
+/** On the IdP's login page (the app sent the browser there): log in and wait for the app's home. */
+export async function idpLogin(page, username, password = env.password) {
   await page.waitForURL((u) => u.href.startsWith(env.idp_url), { timeout: 60_000 });
   await page.locator('#username').fill(username);
   await page.locator('#password').fill(password);
@@ -109,9 +114,17 @@ export async function eventually(check, { timeout = 30_000, what = 'condition' }
 /** The mentor's tool confirms entries with a Standard Webhook (HMAC-SHA256), through the proxy's
  *  /api/mentor/ route. Until mentor feedback knows the entries it answers 403/422: resend. */
 export async function confirmByWebhook(mentorId, entryIds) {
+  return mentorWebhook('hours.confirmed', mentorId, entryIds.map((e) => ({ entry_id: e })));
+}
+
+/** The mentor's tool rejects entries, each with its reason code and comment, the same way. */
+export async function rejectByWebhook(mentorId, rejections) {
+  return mentorWebhook('hours.rejected', mentorId, rejections);
+}
+
+async function mentorWebhook(type, mentorId, entries) {
   const id = `msg_${randomUUID().replaceAll('-', '')}`;
-  const body = JSON.stringify({ type: 'hours.confirmed', timestamp: new Date().toISOString(),
-                                data: { mentor_id: mentorId, entries: entryIds.map((e) => ({ entry_id: e })) } });
+  const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data: { mentor_id: mentorId, entries } });
   const secret = Buffer.from(env.webhook_secret.replace(/^whsec_/, ''), 'base64');
   return eventually(async () => {
     const ts = Math.floor(Date.now() / 1000).toString();
@@ -121,4 +134,49 @@ export async function confirmByWebhook(mentorId, entryIds) {
     if (res.status === 403 || res.status === 422) return false;
     return res;
   }, { timeout: 60_000, what: 'the webhook accepted' });
+}
+
+/** The test's own Keycloak, through its admin API (the admin password is the test stack's). */
+async function kcAdmin(path, init = {}) {
+  const form = new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: 'admin', password: env.kc_admin_password });
+  const tok = await (await fetch(`${env.idp_url}/realms/master/protocol/openid-connect/token`, { method: 'POST', body: form })).json();
+  const res = await fetch(`${env.idp_url}/admin/realms/werkplek${path}`, { ...init,
+    headers: { Authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+  if (!res.ok) throw new Error(`Keycloak admin ${path}: ${res.status} ${await res.text()}`);
+  return res.status === 204 ? null : res.json().catch(() => null);
+}
+
+/** The app client's access-token lifetime in seconds (null: the realm's default again). Only the
+ *  test stack's Keycloak is changed, and only for the scenario that asks. */
+export async function appTokenLifespan(seconds) {
+  const [client] = await kcAdmin('/clients?clientId=werkplek-app');
+  const attributes = { ...client.attributes, 'access.token.lifespan': seconds === null ? '' : String(seconds) };
+  await kcAdmin(`/clients/${client.id}`, { method: 'PUT', body: JSON.stringify({ ...client, attributes }) });
+}
+
+/** Ends every session of the user at the IdP: its refresh tokens stop working (a long time offline). */
+export async function endSessions(userId) {
+  await kcAdmin(`/users/${userId}/logout`, { method: 'POST' });
+}
+
+/** The signed-in user as oidc-client-ts keeps it in sessionStorage (never localStorage). */
+export async function storedUser(page) {
+  return page.evaluate(() => {
+    const key = Object.keys(sessionStorage).find((k) => k.startsWith('oidc.user:'));
+    return key ? JSON.parse(sessionStorage.getItem(key)) : null;
+  });
+}
+
+/** The phone's IndexedDB as the app wrote it: its entries and the batch in flight. */
+export async function phoneStore(page, studentId) {
+  return page.evaluate((name) => new Promise((resolve, reject) => {
+    const open = indexedDB.open(name);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction(['entries', 'meta'], 'readonly');
+      const entries = tx.objectStore('entries').getAll();
+      const batch = tx.objectStore('meta').get('batch');
+      tx.oncomplete = () => { resolve({ entries: entries.result, batch: batch.result ?? null }); open.result.close(); };
+    };
+  }), `werkplek-${studentId}`);
 }

@@ -1,8 +1,9 @@
 """Share rules: the programme's required share (graduaat ⅓), on course, reached, bands, quartiles.
 
 Real shares are judged on exact minutes (confirmed ÷ study load) so a student one minute short of ⅓
-has not reached it. Projected shares exist only as published, rounded to 4 places, so the threshold
-is rounded the same way: a projection of 0.3333 is on course for ⅓."""
+has not reached it; their quartiles are taken of the exact fractions too. Projected shares exist only
+as published, rounded to 4 places, so the threshold is rounded the same way: a projection of 0.3333
+is on course for ⅓."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from .records import ShareFacts
 THIRD = Fraction(1, 3)
 PLACES = Decimal("0.0001")
 BAND_EDGES = (Fraction(1, 10), Fraction(1, 5), THIRD, Fraction(1, 2))
-BAND_LABELS = ("<10%", "10% to <20%", "20% to <1/3", "1/3 to <50%", ">=50%")
 
 
 def required_share(level: Level, given: Decimal | None) -> Fraction | None:
@@ -32,9 +32,7 @@ def to_places(value: Fraction) -> Decimal:
 
 
 def real_fraction(share: ShareFacts) -> Fraction:
-    if share.study_load_minutes == 0:
-        return Fraction(share.real_share)
-    return Fraction(share.confirmed_minutes, share.study_load_minutes)
+    return share.real
 
 
 def reached(share: ShareFacts, required: Fraction) -> bool:
@@ -50,24 +48,38 @@ def on_course(share: ShareFacts, required: Fraction) -> bool:
 
 
 def band(value: Fraction, edges: tuple[Fraction, ...] = BAND_EDGES) -> int:
-    """Index into BAND_LABELS: the number of edges at or below the value."""
-    return sum(1 for edge in edges if value >= edge)
+    """Index into report_layout.BANDS: the number of edges at or below the value (exact, in integers:
+    this runs for every student of every report)."""
+    n, d = value.numerator, value.denominator
+    return sum(1 for edge in edges if n * edge.denominator >= edge.numerator * d)
 
 
-def projected_band(share: ShareFacts) -> int:
-    return band(Fraction(share.projected_share), tuple(Fraction(to_places(e)) for e in BAND_EDGES))
+ROUNDED_EDGES = tuple(Fraction(to_places(e)) for e in BAND_EDGES)
 
 
-def quartiles(values: list[Decimal]) -> tuple[Decimal, Decimal, Decimal]:
+def projected_band(value: Fraction) -> int:
+    """The band of a published (rounded) projection: against the edges rounded the same way."""
+    return band(value, ROUNDED_EDGES)
+
+
+def ordered(values: list[Fraction]) -> list[Fraction]:
+    """Sorted by their float value: shares are minutes over loads below 10^7, so two different ones
+    differ by more than 10^-14, which a double tells apart; much cheaper than comparing fractions."""
+    return sorted(values, key=float)
+
+
+def quartiles(values: list[Fraction]) -> tuple[Decimal, Decimal, Decimal]:
     """Q1, median, Q3 by linear interpolation between order statistics (inclusive method)."""
-    ordered = sorted(values)
-    return tuple(_quantile(ordered, Fraction(q, 4)) for q in (1, 2, 3))  # type: ignore[return-value]
+    in_order = ordered(values)
+    return tuple(to_places(quantile(in_order, Fraction(q, 4))) for q in (1, 2, 3))  # type: ignore[return-value]
 
 
-def _quantile(ordered: list[Decimal], p: Fraction) -> Decimal:
+def median(values: list[Fraction]) -> Decimal | None:
+    return to_places(quantile(ordered(values), Fraction(1, 2))) if values else None
+
+
+def quantile(ordered: list[Fraction], p: Fraction) -> Fraction:
     pos = (len(ordered) - 1) * p
     low = int(pos)
     high = min(low + 1, len(ordered) - 1)
-    frac = pos - low
-    value = Fraction(ordered[low]) + (Fraction(ordered[high]) - Fraction(ordered[low])) * frac
-    return to_places(value)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)

@@ -1,6 +1,11 @@
 """The cohort: every input event folded into the latest facts, idempotently (an event id applied
-twice changes nothing; versioned read models keep their highest version). No I/O: the worker feeds
-it, `views` reads it. `apply` answers which reports the event may change."""
+twice changes nothing; versioned read models keep their highest version; registry facts keep the
+latest by (`occurred_at`, `event_id`), so the arrival order across topics does not matter). No I/O:
+the worker and the as-of replay feed it, `views` reads it. `apply` answers which reports the event
+may change.
+
+Facts that refer to something not known yet are kept and count once it arrives (as hour accounting
+does): an enrolment in a programme not registered yet is in no report until the programme is."""
 
 from __future__ import annotations
 
@@ -11,11 +16,13 @@ from typing import Any
 
 from werkplek_events import (
     AssessmentRecorded,
+    CreditsRecorded,
     EnrolmentEnded,
     Event,
     LearningAgreementSigned,
     MentorRegistered,
     OutcomeProgressUpdated,
+    PilotRegistered,
     PlacementAgreed,
     PlacementAmended,
     PlacementEnded,
@@ -27,28 +34,38 @@ from werkplek_events import (
     TimeEntryDecisionReversed,
     WorkplaceRegistered,
 )
+from werkplek_events.placement import academic_year_of
 from werkplek_events.vocabulary import Decision, ShareStatus, SigningParty
 
-from .keys import ReportKey, keys_of
+from .keys import ReportKey, keys_of, pilot_keys
 
-EnrolKey = tuple[str, str, str]  # student, programme, academic year
+StudentYear = tuple[str, str]  # student, academic year: one enrolment (the registry keeps one per year)
 INPUTS: tuple[type[Event], ...] = (
     ProgrammeRegistered, StudentEnrolled, EnrolmentEnded, WorkplaceRegistered, MentorRegistered,
     PlacementAgreed, PlacementAmended, PlacementEnded, LearningAgreementSigned, ShareUpdated,
     StudentRiskStatusChanged, OutcomeProgressUpdated, AssessmentRecorded, TimeEntryConfirmed,
-    TimeEntryDecisionReversed,
+    TimeEntryDecisionReversed, CreditsRecorded, PilotRegistered,
 )
+Stamped = StudentEnrolled | CreditsRecorded | PilotRegistered | PlacementAmended
+
+
+def newer(old: Stamped | None, new: Stamped) -> bool:
+    """The latest fact wins, by (occurred_at, event_id): the same answer in any arrival order."""
+    return old is None or (old.occurred_at, old.event_id.int) <= (new.occurred_at, new.event_id.int)
 
 
 class Cohort:
     def __init__(self) -> None:
         self.seen: set[uuid.UUID] = set()
         self.programmes: dict[str, ProgrammeRegistered] = {}
-        self.enrolments: dict[EnrolKey, StudentEnrolled] = {}
-        self.ended: dict[EnrolKey, EnrolmentEnded] = {}
+        self.enrolments: dict[StudentYear, StudentEnrolled] = {}
+        self.ended: dict[tuple[str, str, str], EnrolmentEnded] = {}  # student, programme, year
+        self.credits: dict[StudentYear, CreditsRecorded] = {}
+        self.pilots: dict[str, PilotRegistered] = {}
         self.workplaces: dict[str, WorkplaceRegistered] = {}
         self.mentors: dict[str, MentorRegistered] = {}
         self.placements: dict[str, PlacementAgreed] = {}
+        self.placements_of: dict[str, set[str]] = {}  # student -> placement ids
         self.amended: dict[str, PlacementAmended] = {}
         self.placement_ended: dict[str, PlacementEnded] = {}
         self.signatures: dict[str, set[SigningParty]] = {}
@@ -56,10 +73,9 @@ class Cohort:
         self.risk: dict[tuple[str, str], StudentRiskStatusChanged] = {}
         self.progress: dict[str, OutcomeProgressUpdated] = {}
         self.assessments: dict[str, dict[str, AssessmentRecorded]] = {}
-        # entry id -> (last confirmed at, last reversal of a confirmation at), per student
-        self.decisions: dict[str, dict[uuid.UUID, tuple[datetime | None, datetime | None]]] = {}
-        self.by_student: dict[str, set[EnrolKey]] = {}
-        self.reports: set[ReportKey] = set()
+        # entry id -> (placement, last confirmed at, last reversal of a confirmation at), per student
+        self.decisions: dict[str, dict[uuid.UUID, tuple[str, datetime | None, datetime | None]]] = {}
+        self.by_student: dict[str, set[str]] = {}  # student -> academic years enrolled
 
     def apply(self, event: Event) -> set[ReportKey]:
         """Fold one event in; the reports whose figures may have changed."""
@@ -69,33 +85,66 @@ class Cohort:
         handler = _HANDLERS.get(type(event))
         return handler(self, event) if handler else set()
 
+    def institution_of(self, programme_id: str) -> str | None:
+        p = self.programmes.get(programme_id)
+        return p.institution_id if p else None
+
+    def enrolment_keys(self, student_id: str, year: str) -> set[ReportKey]:
+        e = self.enrolments.get((student_id, year))
+        inst = self.institution_of(e.programme_id) if e else None
+        if e is None or inst is None:
+            return set()
+        return keys_of(inst, e.programme_id, year) | (pilot_keys(inst, e.pilot_id, year) if e.pilot_id else set())
+
     def student_reports(self, student_id: str) -> set[ReportKey]:
         out: set[ReportKey] = set()
-        for key in self.by_student.get(student_id, ()):
-            out |= keys_of(self.enrolments[key].institution_id, key[1], key[2])
+        for year in self.by_student.get(student_id, ()):
+            out |= self.enrolment_keys(student_id, year)
         return out
 
     def placement_terms(self, placement_id: str) -> PlacementAgreed | PlacementAmended:
         return self.amended.get(placement_id) or self.placements[placement_id]
 
-    def confirmed_entries(self, student_id: str) -> list[uuid.UUID]:
-        return sorted(e for e, (conf, rev) in self.decisions.get(student_id, {}).items()
-                      if conf is not None and (rev is None or conf > rev))
+    def confirmed_entries(self, student_id: str, placement_id: str | None = None) -> list[uuid.UUID]:
+        return sorted(e for e, (pid, conf, rev) in self.decisions.get(student_id, {}).items()
+                      if conf is not None and (rev is None or conf > rev) and placement_id in (None, pid))
 
     def programme_reports(self, programme_id: str) -> set[ReportKey]:
-        return {k for k in self.reports if k.programme_id == programme_id} | {
-            ReportKey(k.institution_id, None, k.academic_year) for k in self.reports if k.programme_id == programme_id}
+        students = {s for (s, _), e in self.enrolments.items() if e.programme_id == programme_id}
+        return set().union(*(self.student_reports(s) for s in students))
+
+    def report_keys(self) -> set[ReportKey]:
+        """Every report there is: a programme's in each year it has enrolments or a cohort whose nominal
+        duration plus one year ends (its success is reported then), their roll-ups, pilots in their years."""
+        keys: set[ReportKey] = set()
+        entered: dict[tuple[str, str], str] = {}
+        for (student, year), e in self.enrolments.items():
+            keys |= self.enrolment_keys(student, year)
+            first = min(year, e.entry_year or year)
+            entered[(student, e.programme_id)] = min(entered.get((student, e.programme_id), first), first)
+        for (_, programme), first in entered.items():
+            p = self.programmes.get(programme)
+            if p is not None:
+                closing = int(first[:4]) + p.phases
+                keys |= keys_of(p.institution_id, programme, f"{closing}-{closing + 1}")
+        for pilot in self.pilots.values():
+            keys |= set().union(*(pilot_keys(pilot.institution_id, pilot.pilot_id, y) for y in pilot_years(pilot)))
+        return keys
+
+
+def pilot_years(p: PilotRegistered) -> list[str]:
+    """The academic years the pilot's period touches: it has a report in each."""
+    first, last = (int(academic_year_of(d)[:4]) for d in (p.start_date, p.end_date))
+    return [f"{y}-{y + 1}" for y in range(first, last + 1)]
 
 
 def _enrolled(c: Cohort, e: StudentEnrolled) -> set[ReportKey]:
-    key = (e.student_id, e.programme_id, e.academic_year)
-    old = c.enrolments.get(key)
-    if old is None or old.occurred_at <= e.occurred_at:
+    key = (e.student_id, e.academic_year)
+    before = c.enrolment_keys(*key)  # an enrolment moved to another programme leaves the old report
+    if newer(c.enrolments.get(key), e):
         c.enrolments[key] = e
-    c.by_student.setdefault(e.student_id, set()).add(key)
-    new = keys_of(e.institution_id, e.programme_id, e.academic_year)
-    c.reports |= new
-    return new
+    c.by_student.setdefault(e.student_id, set()).add(e.academic_year)
+    return before | c.enrolment_keys(*key)
 
 
 def _ended(c: Cohort, e: EnrolmentEnded) -> set[ReportKey]:
@@ -103,9 +152,24 @@ def _ended(c: Cohort, e: EnrolmentEnded) -> set[ReportKey]:
     return c.student_reports(e.student_id)
 
 
+def _credits(c: Cohort, e: CreditsRecorded) -> set[ReportKey]:
+    if newer(c.credits.get((e.student_id, e.academic_year)), e):
+        c.credits[(e.student_id, e.academic_year)] = e
+    return c.enrolment_keys(e.student_id, e.academic_year)
+
+
+def _pilot(c: Cohort, e: PilotRegistered) -> set[ReportKey]:
+    old = c.pilots.get(e.pilot_id)
+    if newer(old, e):
+        c.pilots[e.pilot_id] = e
+    years = set(pilot_years(e)) | (set(pilot_years(old)) if old else set())
+    return set().union(*(pilot_keys(e.institution_id, e.pilot_id, y) for y in years))
+
+
 def _programme(c: Cohort, e: ProgrammeRegistered) -> set[ReportKey]:
+    before = c.programme_reports(e.programme_id)
     c.programmes[e.programme_id] = e
-    return c.programme_reports(e.programme_id)
+    return before | c.programme_reports(e.programme_id)
 
 
 def _by_placement(c: Cohort, keep: Callable[[PlacementAgreed | PlacementAmended], bool]) -> set[ReportKey]:
@@ -126,12 +190,12 @@ def _mentor(c: Cohort, e: MentorRegistered) -> set[ReportKey]:
 
 def _agreed(c: Cohort, e: PlacementAgreed) -> set[ReportKey]:
     c.placements[e.placement_id] = e
+    c.placements_of.setdefault(e.student_id, set()).add(e.placement_id)
     return c.student_reports(e.student_id)
 
 
 def _amended(c: Cohort, e: PlacementAmended) -> set[ReportKey]:
-    old = c.amended.get(e.placement_id)
-    if old is None or old.occurred_at <= e.occurred_at:
+    if newer(c.amended.get(e.placement_id), e):
         c.amended[e.placement_id] = e
     return c.student_reports(e.student_id)
 
@@ -175,17 +239,18 @@ def _assessed(c: Cohort, e: AssessmentRecorded) -> set[ReportKey]:
 
 def _confirmed(c: Cohort, e: TimeEntryConfirmed) -> set[ReportKey]:
     entries = c.decisions.setdefault(e.student_id, {})
-    conf, rev = entries.get(e.entry_id, (None, None))
-    entries[e.entry_id] = (max(conf, e.occurred_at) if conf else e.occurred_at, rev)
-    return set()  # lineage only: the hours reach the report through ShareUpdated
+    _, conf, rev = entries.get(e.entry_id, (e.placement_id, None, None))
+    entries[e.entry_id] = (e.placement_id, max(conf, e.occurred_at) if conf else e.occurred_at, rev)
+    return c.student_reports(e.student_id)  # co-creation: the workplace takes part in running it
 
 
 def _reversed(c: Cohort, e: TimeEntryDecisionReversed) -> set[ReportKey]:
-    if e.reversed == Decision.CONFIRMED:
-        entries = c.decisions.setdefault(e.student_id, {})
-        conf, rev = entries.get(e.entry_id, (None, None))
-        entries[e.entry_id] = (conf, max(rev, e.occurred_at) if rev else e.occurred_at)
-    return set()
+    if e.reversed != Decision.CONFIRMED:
+        return set()
+    entries = c.decisions.setdefault(e.student_id, {})
+    _, conf, rev = entries.get(e.entry_id, (e.placement_id, None, None))
+    entries[e.entry_id] = (e.placement_id, conf, max(rev, e.occurred_at) if rev else e.occurred_at)
+    return c.student_reports(e.student_id)
 
 
 _HANDLERS: dict[type[Event], Callable[[Cohort, Any], set[ReportKey]]] = {
@@ -194,6 +259,7 @@ _HANDLERS: dict[type[Event], Callable[[Cohort, Any], set[ReportKey]]] = {
     PlacementAmended: _amended, PlacementEnded: _placement_ended, LearningAgreementSigned: _signed,
     ShareUpdated: _share, StudentRiskStatusChanged: _risk, OutcomeProgressUpdated: _progress,
     AssessmentRecorded: _assessed, TimeEntryConfirmed: _confirmed, TimeEntryDecisionReversed: _reversed,
+    CreditsRecorded: _credits, PilotRegistered: _pilot,
 }
 
 
