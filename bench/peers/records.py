@@ -1,7 +1,7 @@
-"""The records every contestant reads (bench_peers and tests/integration/hour_accounting/test_peers.py): one programme,
-per student an enrolment and an agreed placement, then time entries; every 11th entry is corrected
-(revision 2), 4 of every 7 entries have their latest revision confirmed, and every 20th entry is delivered twice
-(the same record again, as at-least-once delivery does)."""
+"""The records every contestant reads (bench_peers, tests/integration/hour_accounting/test_peers.py):
+one programme, per student an enrolment and an agreed placement, then time entries; every 11th entry
+is corrected (revision 2), 4 of every 7 entries have their latest revision confirmed, and every 20th
+record is delivered twice (the same record again, as at-least-once delivery does)."""
 
 from __future__ import annotations
 
