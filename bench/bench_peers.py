@@ -46,6 +46,7 @@ from werkplek_hour_accounting.worker import tune_gc
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.bench_accounting import ends_of, produce_fast, raw_consume, run_engine, seed_offsets  # noqa: E402
+from bench.ingest_limit import postmaster  # noqa: E402
 from bench.peers.records import SOURCE, catalogue_of, programme_of, records, students_of  # noqa: E402
 from tests.unit.hour_accounting.builders import AS_OF  # noqa: E402
 
@@ -169,19 +170,18 @@ async def final_outputs(bootstrap: str, topic: str) -> dict[str, dict[str, Any]]
 def postgres_cpu(port: int) -> float:
     """CPU-seconds used so far by the PostgreSQL server listening on `port` (postmaster, its live
     backends and the backends it has reaped), or 0.0 when it is not found on this machine."""
-    for p in psutil.process_iter(["name", "cmdline"]):
-        cmd = p.info["cmdline"] or []
-        if p.info["name"] == "postgres" and "-p" in cmd and cmd[cmd.index("-p") + 1:][:1] == [str(port)]:
-            t = p.cpu_times()
-            total = t.user + t.system + t.children_user + t.children_system
-            for c in p.children(recursive=True):
-                try:
-                    ct = c.cpu_times()
-                    total += ct.user + ct.system
-                except psutil.NoSuchProcess:
-                    continue
-            return total
-    return 0.0
+    server = postmaster(port)
+    if server is None:
+        return 0.0
+    t = server.cpu_times()
+    total = t.user + t.system + t.children_user + t.children_system
+    for c in server.children(recursive=True):
+        try:
+            ct = c.cpu_times()
+            total += ct.user + ct.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
 
 
 def figures(n: int, seconds: float, cpu: float) -> dict[str, Any]:

@@ -101,15 +101,24 @@ def script(inst: str, students: int, producer: str) -> str:
     ])
 
 
-def _tree_cpu(procs: list[psutil.Process]) -> float:
-    total = 0.0
+def postmaster(port: int) -> psutil.Process | None:
+    """The PostgreSQL server listening on `port` (other stacks' servers run on this machine too)."""
+    for p in psutil.process_iter(["name", "cmdline"]):
+        cmd = p.info["cmdline"] or []
+        if p.info["name"] == "postgres" and "-p" in cmd and cmd[cmd.index("-p") + 1:][:1] == [str(port)]:
+            return p
+    return None
+
+
+def _cpu_by_pid(procs: list[psutil.Process]) -> dict[int, float]:
+    out = {}
     for p in procs:
         try:
             t = p.cpu_times()
-            total += t.user + t.system
+            out[p.pid] = t.user + t.system
         except psutil.NoSuchProcess:
             continue
-    return total
+    return out
 
 
 def run_pgbench(dsn_port: int, inst: str, students: int, producer: str, clients: int, seconds: float,
@@ -120,7 +129,10 @@ def run_pgbench(dsn_port: int, inst: str, students: int, producer: str, clients:
         return {"missing": "pgbench not found under /usr/lib/postgresql/*/bin (Debian's postgresql package)"}
     path = out_dir / f"pgbench-entry-{inst}.sql"
     path.write_text(script(inst, students, producer))
-    backends0 = {p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"}
+    server = postmaster(dsn_port)
+    if server is None:
+        return {"failed": f"no PostgreSQL server listening on port {dsn_port} on this machine"}
+    backends0 = {p.pid for p in server.children()}
     cmd = [binary, "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(int(seconds)), "-f", str(path),
            "-h", "127.0.0.1", "-p", str(dsn_port), "-U", "werkplek", "werkplek"]
     busy = psutil.cpu_times()
@@ -130,12 +142,16 @@ def run_pgbench(dsn_port: int, inst: str, students: int, producer: str, clients:
     deadline = time.monotonic() + min(10.0, seconds / 2)
     while len(backends) < clients and time.monotonic() < deadline:  # until every client's backend exists
         time.sleep(0.1)
-        backends = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"
-                    and p.pid not in backends0]
-    pg0 = _tree_cpu(backends)
-    out, err = proc.communicate(timeout=seconds + 120)
+        backends = [p for p in server.children() if p.pid not in backends0]
+    first = _cpu_by_pid(backends)
+    last = dict(first)
+    while proc.poll() is None:  # sampled while they live: a backend's times vanish when its client leaves
+        last.update(_cpu_by_pid(backends))
+        time.sleep(0.2)
+    out, err = proc.communicate(timeout=120)
     wall = time.monotonic() - t0
-    pg1, busy1 = _tree_cpu(backends), psutil.cpu_times()
+    busy1 = psutil.cpu_times()
+    pg_cpu = sum(last[pid] - first[pid] for pid in first)
     if proc.returncode:
         return {"failed": f"pgbench exit {proc.returncode}: {err[-1500:]}", "script": str(path)}
     tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
@@ -148,5 +164,5 @@ def run_pgbench(dsn_port: int, inst: str, students: int, producer: str, clients:
             "tps": round(float(tps.group(1))) if tps else None,
             "failed_transactions": int(failed.group(1)) if failed else 0,
             "latency_avg_ms": float(lat.group(1)) if lat else None,
-            "cpu_ms_per_entry_postgres": round((pg1 - pg0) / max(n, 1) * 1000, 4), "backends_seen": len(backends),
+            "cpu_ms_per_entry_postgres": round(pg_cpu / max(n, 1) * 1000, 4), "backends_seen": len(backends),
             "machine_busy_cpu_s": round(machine, 2), "wall_s": round(wall, 2)}
