@@ -24,6 +24,8 @@ from .vocabulary import (
 
 
 class _Decision(Event):
+    DECISION: ClassVar[Decision]
+
     entry_id: uuid.UUID
     student_id: Id
     placement_id: Id
@@ -34,10 +36,12 @@ class _Decision(Event):
 
 class TimeEntryConfirmed(_Decision):
     EVENT_TYPE: ClassVar[str] = "feedback.time_entry.confirmed"
+    DECISION: ClassVar[Decision] = Decision.CONFIRMED  # what it decides (not on the wire)
 
 
 class TimeEntryRejected(_Decision):
     EVENT_TYPE: ClassVar[str] = "feedback.time_entry.rejected"
+    DECISION: ClassVar[Decision] = Decision.REJECTED
 
     reason: RejectionReason
     comment: Text = ""

@@ -98,7 +98,10 @@ _FUNDING_INPUTS = (placement.ProgrammeRegistered, placement.StudentEnrolled, pla
                    placement.PlacementAmended, placement.PlacementEnded, placement.CreditsRecorded,
                    placement.PilotRegistered, feedback.LearningAgreementSigned, accounting.ShareUpdated,
                    accounting.StudentRiskStatusChanged, feedback.OutcomeProgressUpdated, feedback.AssessmentRecorded,
-                   feedback.TimeEntryConfirmed, feedback.TimeEntryDecisionReversed)
+                   # an entry's revisions and every decision: whether it counts as confirmed on its
+                   # current revision (werkplek_events.rules.entry_status)
+                   placement.TimeEntryLogged, placement.TimeEntryCorrected, placement.TimeEntryWithdrawn,
+                   *_DECISIONS)
 CLIENTS: tuple[KafkaClient, ...] = (
     KafkaClient("placement-logging-worker", _PLACEMENT_OUT, _DECISIONS, "placement_logging-decisions"),
     KafkaClient("mentor-feedback-worker",

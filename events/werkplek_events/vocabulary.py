@@ -87,6 +87,16 @@ class Decision(StrEnum):
     REJECTED = "rejected"
 
 
+class EntryStatus(StrEnum):
+    """Where a time entry stands on its current revision (`werkplek_events.rules.entry_status`);
+    `withdrawn` only where a student's own entries are listed (placement logging)."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
 class AssessmentLevel(StrEnum):
     """The documented four-step scale; `achieved` and `exceeds` count as reached."""
 

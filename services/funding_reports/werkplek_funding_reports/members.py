@@ -33,6 +33,9 @@ from .domain.state import INPUTS, Cohort, newer
 
 REFERENCE = (ProgrammeRegistered, WorkplaceRegistered, MentorRegistered, PilotRegistered)
 REFERENCE_FACTS = ("programmes", "workplaces", "mentors", "pilots")  # the Cohort's attributes of reference data
+# facts this stage keeps to itself: stage two needs only what they decide (`Cohort.confirmed`), and sending
+# every entry's revisions and decisions would make each member change grow with the student's entries
+OWN_FACTS = ("entries",)
 STUDENT_TOPICS = [topic_for(e).name for e in INPUTS if e not in REFERENCE]
 SOURCE = "/werkplek/funding-reports"
 _NS = uuid.UUID("0c8f3a52-9d4e-4d2b-8f61-2a7b5e9c1d34")
@@ -79,8 +82,9 @@ def _put(table: dict[str, Any], key: str, event: Event, kind: str) -> set[str]:
 
 
 def facts_of(cohort: Cohort) -> dict[str, Any]:
-    """What a student's cohort holds about the student (no reference data, no applied event ids)."""
-    return {k: v for k, v in vars(cohort).items() if k not in (*REFERENCE_FACTS, "seen")}
+    """What a student's cohort holds about the student for stage two (no reference data, no applied
+    event ids, none of this stage's own facts)."""
+    return {k: v for k, v in vars(cohort).items() if k not in (*REFERENCE_FACTS, *OWN_FACTS, "seen")}
 
 
 @dataclass
@@ -129,8 +133,10 @@ class Members(Processor[MemberState]):
             last_event_time=s.last_event_time, offsets=s.positions)
 
     def dump(self, state: MemberState) -> bytes:
-        return codec.dumps({"cohort": {**facts_of(state.cohort), "seen": state.cohort.seen}, "version": state.version,
-                            "units": state.units, "positions": state.positions, "last": state.last_event_time})
+        own = {k: getattr(state.cohort, k) for k in OWN_FACTS}
+        return codec.dumps({"cohort": {**facts_of(state.cohort), **own, "seen": state.cohort.seen},
+                            "version": state.version, "units": state.units, "positions": state.positions,
+                            "last": state.last_event_time})
 
     def load(self, key: str, blob: bytes) -> MemberState:
         data: dict[str, Any] = codec.loads(blob)

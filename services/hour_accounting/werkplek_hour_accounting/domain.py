@@ -10,7 +10,7 @@ Rules implemented (docs/domain.md, "Hours and shares"):
   * a placement's terms are those of its latest agreement/amendment by (`occurred_at`, `event_id`);
   * an enrolment per academic year is the latest by (`occurred_at`, `event_id`);
   * decisions are counted per entry revision, and reversals are counted per decision kind
-    (see `projection.entry_decision` for how they combine);
+    (`werkplek_events.rules.Decisions`; `werkplek_events.rules.entry_status` combines them);
 - an event whose reference has not arrived yet (a decision before its entry, an entry before its
   placement, anything before the enrolment or the programme) is *held*: its fact is stored but it
   counts only once the reference arrives (`projection.figures` skips it until then).
@@ -39,7 +39,8 @@ from werkplek_events import (
     TimeEntryRejected,
     TimeEntryWithdrawn,
 )
-from werkplek_events.vocabulary import Decision, Level
+from werkplek_events.rules import Decisions
+from werkplek_events.vocabulary import Level
 
 GRADUAAT_REQUIRED_SHARE = Fraction(1, 3)  # by decree, one third of a graduaat curriculum is WPL
 Stamp = tuple[datetime, int]  # (occurred_at, event id): a total order for "latest fact wins"
@@ -112,17 +113,6 @@ class Entry(NamedTuple):
     @property
     def active(self) -> bool:
         return self.revision > self.withdrawn_rev
-
-
-@dataclass(frozen=True, slots=True)
-class Decisions:
-    """Mentor decisions on one entry: how often each revision was confirmed / rejected, and how
-    often a confirmation / rejection was reversed (a reversal names no revision)."""
-
-    confirmed: dict[int, int] = field(default_factory=dict)
-    rejected: dict[int, int] = field(default_factory=dict)
-    reversed_confirmed: int = 0
-    reversed_rejected: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,24 +243,14 @@ def _entry_withdrawn(d: _Draft, e: TimeEntryWithdrawn) -> None:
     d.entries[e.entry_id.int] = old._replace(withdrawn_rev=max(old.withdrawn_rev, e.revision))
 
 
-def _bump(counts: dict[int, int], revision: int) -> dict[int, int]:
-    return {**counts, revision: counts.get(revision, 0) + 1}
-
-
 def _decided(d: _Draft, e: TimeEntryConfirmed | TimeEntryRejected) -> None:
     old = d.decisions.get(e.entry_id.int, Decisions())
-    if isinstance(e, TimeEntryConfirmed):
-        d.decisions[e.entry_id.int] = replace(old, confirmed=_bump(old.confirmed, e.entry_revision))
-    else:
-        d.decisions[e.entry_id.int] = replace(old, rejected=_bump(old.rejected, e.entry_revision))
+    d.decisions[e.entry_id.int] = old.decided(e.DECISION, e.entry_revision)
 
 
 def _reversed(d: _Draft, e: TimeEntryDecisionReversed) -> None:
     old = d.decisions.get(e.entry_id.int, Decisions())
-    if e.reversed == Decision.CONFIRMED:
-        d.decisions[e.entry_id.int] = replace(old, reversed_confirmed=old.reversed_confirmed + 1)
-    else:
-        d.decisions[e.entry_id.int] = replace(old, reversed_rejected=old.reversed_rejected + 1)
+    d.decisions[e.entry_id.int] = old.reversed(e.reversed)
 
 
 _RULES: dict[type[Event], Callable[[_Draft, Any], None]] = {

@@ -10,7 +10,7 @@
   publishes it under the same id and consumers' deduplication by event id drops it.
 - `StudentRiskStatusChanged` when the status differs from the last published one (a student's first
   status is compared with on track): worsened when it moved towards behind, else recovered.
-- Shares are rounded half-even to 4 places here, and only here.
+- Shares are rounded half-even to 4 places here, and only here (`werkplek_events.rules.rounded`).
 - The share per academic year (`per_year`): confirmed minutes of that year's placements ÷ the study
   load of one year of the programme (= one phase's load), for every year with placements and always
   for the current one.
@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from werkplek_events import PhaseShare, ShareUpdated, StudentRiskStatusChanged, YearShare
+from werkplek_events.rules import real_share, rounded, ten_thousandths
 from werkplek_events.vocabulary import ShareStatus
 
 from .domain import Emitted, StudentState
@@ -34,25 +33,12 @@ NAMESPACE = uuid.UUID("6f6e1c2e-6b84-4d53-9a41-6b3c0b2f8a10")  # hour accounting
 SEVERITY = {ShareStatus.ON_TRACK: 0, ShareStatus.AT_RISK: 1, ShareStatus.BEHIND: 2}
 
 
-def share_decimal(value: Fraction) -> Decimal:
-    """Exact half-even rounding to 4 places."""
-    return Decimal(_ten_thousandths(value)).scaleb(-4)
-
-
-def _ten_thousandths(value: Fraction) -> int:
-    """`round(value * 10_000)` (exact, half to even) in integer arithmetic: the same result without
-    building a Fraction, and five of these run for every student of every batch."""
-    q, r = divmod(value.numerator * 10_000, value.denominator)
-    twice = 2 * r
-    return q + (twice > value.denominator or (twice == value.denominator and q & 1))
-
-
 def _values(f: Figures) -> tuple[Any, ...]:
     """What a ShareUpdated shows, as plain values (compared for "changed", stored with the state)."""
     o = f.overall
     return (f.programme_id, f.academic_year, (o.confirmed, o.pending, o.rejected), f.planned_minutes,
-            f.study_load_minutes, f.target_to_date_minutes, _ten_thousandths(f.real_share),
-            _ten_thousandths(f.projected_share), tuple(sorted((ph, t.confirmed) for ph, t in f.per_phase.items())),
+            f.study_load_minutes, f.target_to_date_minutes, ten_thousandths(f.real_share),
+            ten_thousandths(f.projected_share), tuple(sorted((ph, t.confirmed) for ph, t in f.per_phase.items())),
             f.status.value, f.on_course_for_required_share, f.build_up_ok, _year_minutes(f))
 
 
@@ -65,18 +51,18 @@ def _year_minutes(f: Figures) -> tuple[tuple[str, int], ...]:
 
 def share_updated(student_id: str, version: int, f: Figures, caused_by: uuid.UUID | None) -> ShareUpdated:
     per_phase = [PhaseShare(phase=ph, confirmed_minutes=f.per_phase[ph].confirmed if ph in f.per_phase else 0,
-                            study_load_minutes=f.phase_load_minutes, share=share_decimal(share))
+                            study_load_minutes=f.phase_load_minutes, share=rounded(share))
                  for ph, share in sorted(f.phase_shares.items())]
     load = f.phase_load_minutes
     per_year = [YearShare(academic_year=y, confirmed_minutes=m, study_load_minutes=load,
-                          share=share_decimal(Fraction(m, load))) for y, m in _year_minutes(f)]
+                          share=rounded(real_share(m, load))) for y, m in _year_minutes(f)]
     return ShareUpdated(
         event_id=uuid.uuid5(NAMESPACE, f"share:{student_id}:{version}"), student_id=student_id,
         programme_id=f.programme_id, academic_year=f.academic_year, version=version, as_of=f.as_of,
         confirmed_minutes=f.overall.confirmed, pending_minutes=f.overall.pending,
         rejected_minutes=f.overall.rejected, planned_minutes=f.planned_minutes,
         study_load_minutes=f.study_load_minutes, target_to_date_minutes=f.target_to_date_minutes,
-        real_share=share_decimal(f.real_share), projected_share=share_decimal(f.projected_share),
+        real_share=rounded(f.real_share), projected_share=rounded(f.projected_share),
         per_phase=per_phase, per_year=per_year, status=f.status,
         on_course_for_required_share=f.on_course_for_required_share, build_up_ok=f.build_up_ok, caused_by=caused_by)
 

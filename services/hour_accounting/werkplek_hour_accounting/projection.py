@@ -4,9 +4,10 @@ Rules (docs/domain.md, "Hours and shares"), all in whole minutes and exact
 fractions; rounding (half-even, 4 places) happens only when an event is built (`outputs.py`):
 - study load = ECTS × hours per ECTS × 60; a phase's load = study load ÷ phases;
 - an entry counts for the decision on its *current* revision: a confirmation of an older revision
-  does not confirm a corrected entry (the correction is pending again);
-- **real share** = confirmed minutes ÷ study load; per phase: confirmed minutes of that phase's
-  placements ÷ the phase's load;
+  does not confirm a corrected entry (the correction is pending again) — the one rule,
+  `werkplek_events.rules.entry_status`;
+- **real share** = confirmed minutes ÷ study load (`werkplek_events.rules.real_share`); per phase:
+  confirmed minutes of that phase's placements ÷ the phase's load;
 - **target to date** of a placement = its planned minutes spread evenly over its calendar days
   (start and end inclusive), summed over the days up to `as_of`; a placement ended early keeps only
   the planned minutes of the days before it ended; an ended enrolment stops the clock at its end;
@@ -25,9 +26,10 @@ from datetime import date
 from fractions import Fraction
 from itertools import pairwise
 
-from werkplek_events.vocabulary import ShareStatus
+from werkplek_events.rules import entry_status, real_share
+from werkplek_events.vocabulary import EntryStatus, ShareStatus
 
-from .domain import Decisions, Entry, Placement, Programme, StudentState
+from .domain import Placement, Programme, StudentState
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +37,6 @@ class Tally:
     confirmed: int = 0
     pending: int = 0
     rejected: int = 0
-
-    def add(self, kind: str, minutes: int) -> Tally:
-        return Tally(self.confirmed + minutes * (kind == "confirmed"), self.pending + minutes * (kind == "pending"),
-                     self.rejected + minutes * (kind == "rejected"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,32 +59,6 @@ class Figures:
     on_course_for_required_share: bool | None
     build_up_ok: bool | None
     held: int  # facts waiting for what they refer to
-
-
-def _net(counts: dict[int, int], reversals: int) -> dict[int, int]:
-    """Reversals undo the most recent decisions first: they are taken from the highest revisions."""
-    out = {}
-    for rev in sorted(counts, reverse=True):
-        taken = min(counts[rev], reversals)
-        reversals -= taken
-        out[rev] = counts[rev] - taken
-    return out
-
-
-def entry_decision(entry: Entry, decisions: Decisions | None) -> str:
-    """confirmed / rejected / pending for the entry's current revision. Both at once breaks the
-    reversal rule (out of order it cannot be told which came last): counted as pending, not confirmed."""
-    if decisions is None:
-        return "pending"
-    if not (decisions.reversed_confirmed or decisions.reversed_rejected):  # the common case, without sorting
-        confirmed = decisions.confirmed.get(entry.revision, 0) > 0
-        rejected = decisions.rejected.get(entry.revision, 0) > 0
-        return "pending" if confirmed == rejected else "confirmed" if confirmed else "rejected"
-    confirmed = _net(decisions.confirmed, decisions.reversed_confirmed).get(entry.revision, 0) > 0
-    rejected = _net(decisions.rejected, decisions.reversed_rejected).get(entry.revision, 0) > 0
-    if confirmed != rejected:
-        return "confirmed" if confirmed else "rejected"
-    return "pending"
 
 
 def _days(first: date, last: date) -> int:
@@ -117,8 +89,8 @@ def _agreed(state: StudentState) -> set[str]:
     return {pid for pid, p in state.placements.items() if p.phase is not None and p.academic_year is not None}
 
 
-_KINDS = ("confirmed", "pending", "rejected")
-_PENDING = _KINDS.index("pending")  # an entry without decisions (entry_decision's answer for None)
+_KINDS = (EntryStatus.CONFIRMED, EntryStatus.PENDING, EntryStatus.REJECTED)  # the columns of `_tallies`' sums
+_PENDING = _KINDS.index(EntryStatus.PENDING)  # an entry without decisions (entry_status's answer for None)
 
 
 def _tallies(state: StudentState,
@@ -137,7 +109,7 @@ def _tallies(state: StudentState,
         if revision <= withdrawn_rev:
             continue  # withdrawn (not `entry.active`: a property call per entry)
         d = decisions.get(key)
-        kind = _PENDING if d is None else _KINDS.index(entry_decision(entry, d))
+        kind = _PENDING if d is None else _KINDS.index(entry_status(revision, d))
         row = sums.get(placement_id)
         if row is None:
             row = sums[placement_id] = [0, 0, 0]
@@ -196,7 +168,7 @@ def figures(state: StudentState, programme: Programme, as_of: date) -> Figures |
         ahead_by_phase[p.phase] = ahead_by_phase.get(p.phase, Fraction(0)) + have - to_date
     load, phase_load = programme.study_load_minutes, programme.phase_load_minutes
     projected = (overall.confirmed + sum(ahead_by_phase.values(), Fraction(0))) / load
-    phase_shares = {ph: Fraction(per_ph.get(ph, Tally()).confirmed, phase_load)
+    phase_shares = {ph: real_share(per_ph.get(ph, Tally()).confirmed, phase_load)
                     for ph in range(1, programme.phases + 1)}
     target_minutes = round(target)
     required = programme.required_share
@@ -207,6 +179,6 @@ def figures(state: StudentState, programme: Programme, as_of: date) -> Figures |
         build_up = _build_up_ok({**phase_shares, current: phase_shares[current] + ahead}, current)
     return Figures(
         enrolment.programme_id, enrolment.academic_year, as_of, overall, per_pl, per_ph, per_yr,
-        round(planned), load, phase_load, target_minutes, Fraction(overall.confirmed, load), projected,
+        round(planned), load, phase_load, target_minutes, real_share(overall.confirmed, load), projected,
         phase_shares, status_of(overall.confirmed, target_minutes, programme),
         None if required is None else projected >= required, build_up, _held(state, agreed, waiting))

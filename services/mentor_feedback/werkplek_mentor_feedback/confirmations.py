@@ -23,7 +23,9 @@ from .payloads import ConfirmationRequestData, OutboundConfirmationRequested, Ou
 
 log = logging.getLogger(__name__)
 
-# One definition of "pending": logged, not withdrawn, undecided on its current revision.
+# "Pending" in SQL: logged, not withdrawn, undecided on its current revision — the SQL form of
+# werkplek_events.rules.entry_status over the one standing decision (Entry.current_decision), held
+# to it by tests/unit/test_rules.py.
 PENDING_ENTRY = ("NOT e.withdrawn AND e.work_date IS NOT NULL"
                  " AND (e.decision IS NULL OR e.decided_revision IS DISTINCT FROM e.revision)")
 _PENDING = f"""

@@ -17,7 +17,8 @@ from werkplek_events import (
     TimeEntryDecisionReversed,
     TimeEntryRejected,
 )
-from werkplek_events.vocabulary import ConfirmationChannel, Decision, OutcomeKind, SigningParty
+from werkplek_events.rules import Decisions, entry_status
+from werkplek_events.vocabulary import ConfirmationChannel, Decision, EntryStatus, OutcomeKind, SigningParty
 
 from .payloads import AgreementSigned, AssessmentPayload, EntryRef, RejectedEntry, ReversedEntry
 
@@ -48,8 +49,11 @@ class Entry:
 
     @property
     def current_decision(self) -> Decision | None:
-        """A decision holds for the revision it was taken on; a correction makes the entry pending again."""
-        return self.decision if self.decided_revision == self.revision else None
+        """The decision standing on the current revision (None: pending), by the one rule
+        (`werkplek_events.rules.entry_status`): a decision holds for the revision it was taken on; a
+        correction makes the entry pending again."""
+        status = entry_status(self.revision, Decisions.standing(self.decision, self.decided_revision))
+        return None if status is EntryStatus.PENDING else Decision(status.value)
 
 
 class Refused(Exception):

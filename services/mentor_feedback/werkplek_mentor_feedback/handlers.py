@@ -148,8 +148,7 @@ async def _plan(conn: asyncpg.Connection, kind: Kind, payload: Payload, channel:
 def count_applied(events: list[Any]) -> None:
     for event in events:
         if isinstance(event, TimeEntryConfirmed | TimeEntryRejected):
-            decision = "confirmed" if isinstance(event, TimeEntryConfirmed) else "rejected"
-            DECISIONS.labels(decision, event.channel.value).inc()
+            DECISIONS.labels(event.DECISION.value, event.channel.value).inc()
         elif isinstance(event, AssessmentRecorded):
             ASSESSMENTS.labels(event.moment.value).inc()
             for o in event.outcomes:

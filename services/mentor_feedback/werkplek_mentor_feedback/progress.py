@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
 
 from pydantic import BaseModel, ConfigDict
 from werkplek_events import (
@@ -20,6 +20,7 @@ from werkplek_events import (
     PlacementAgreed,
     PlacementAmended,
 )
+from werkplek_events.rules import rounded
 from werkplek_events.vocabulary import AssessmentLevel, AssessmentMoment, OutcomeKind
 
 REACHED = frozenset({AssessmentLevel.ACHIEVED, AssessmentLevel.EXCEEDS})
@@ -121,9 +122,9 @@ def body(state: State) -> dict:
                                    achieved=sum(1 for s in outcomes if s.kind is kind and s.latest_level in REACHED))
                 for kind in OutcomeKind}
     reached = sum(1 for s in outcomes if s.latest_level in REACHED)
-    share = (Decimal(reached) / Decimal(len(outcomes))) if outcomes else Decimal(0)
+    share = Fraction(reached, len(outcomes)) if outcomes else Fraction(0)
     return {"student_id": state.student_id, "outcomes": outcomes, "coverage": coverage,
-            "achieved_share": share.quantize(Decimal("0.0001"), ROUND_HALF_EVEN),
+            "achieved_share": rounded(share),  # the contract's 4 places, half-even
             "never_assessed": [s.outcome_id for s in outcomes if s.latest_level is None]}
 
 

@@ -92,7 +92,7 @@ async def record(conn: asyncpg.Connection, events: Sequence[Event]) -> None:
 
 
 async def _record_decision(conn: asyncpg.Connection, event: TimeEntryConfirmed | TimeEntryRejected) -> None:
-    decision = Decision.CONFIRMED if isinstance(event, TimeEntryConfirmed) else Decision.REJECTED
+    decision = event.DECISION
     await conn.execute("UPDATE mf_entries SET decision = $2, decided_revision = $3, decided_at = now()"
                        " WHERE entry_id = $1", event.entry_id, decision.value, event.entry_revision)
     reason = event.reason.value if isinstance(event, TimeEntryRejected) else None

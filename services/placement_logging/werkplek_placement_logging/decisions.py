@@ -16,13 +16,14 @@ from typing import Any
 import asyncpg
 from werkplek_common.runtime import Context, Processor
 from werkplek_events import Event, TimeEntryConfirmed, TimeEntryDecisionReversed, TimeEntryRejected, topic_for
+from werkplek_events.vocabulary import EntryStatus
 
 from . import domain
 from .metrics import DECISIONS_APPLIED
 
 log = logging.getLogger(__name__)
 TOPICS = [topic_for(e).name for e in (TimeEntryConfirmed, TimeEntryRejected, TimeEntryDecisionReversed)]
-Decision = TimeEntryConfirmed | TimeEntryRejected | TimeEntryDecisionReversed
+Decision = domain.MentorDecision
 
 _RECORD = """
 INSERT INTO pl_entry_decision (event_id, entry_id, kind, entry_revision, mentor_id, occurred_at, reason, comment)
@@ -44,10 +45,9 @@ WHERE e.entry_id = u.entry_id
 
 
 def kind_of(event: Event) -> str:
-    if isinstance(event, TimeEntryConfirmed):
-        return "confirmed"
-    if isinstance(event, TimeEntryRejected):
-        return "rejected"
+    """The kind a decision is stored and counted under: confirmed, rejected or reversed."""
+    if isinstance(event, TimeEntryConfirmed | TimeEntryRejected):
+        return event.DECISION.value
     return "reversed"
 
 
@@ -63,29 +63,31 @@ async def apply_decisions(conn: asyncpg.Connection, events: Sequence[Decision]) 
         [e.mentor_id for e in events], [e.occurred_at for e in events], [r for r, _ in reasons],
         [c for _, c in reasons])}
     rows = {r["entry_id"]: r for r in await conn.fetch(_CURRENT, sorted({e.entry_id for e in events}))}
-    current = {entry: (row["decision"], row["rejection_reason"], row["rejection_comment"])
+    current = {entry: (EntryStatus(row["decision"]), row["rejection_reason"], row["rejection_comment"])
                for entry, row in rows.items()}
     changes: dict[uuid.UUID, int] = {}
     effects = []
-    for event, revision, (reason, comment) in zip(events, revisions, reasons, strict=True):
+    for event, (reason, comment) in zip(events, reasons, strict=True):
         row = rows.get(event.entry_id)
         if event.event_id not in fresh:
             effects.append("duplicate")
         elif row is None or row["student_id"] != event.student_id:
             effects.append("unknown_entry")
-        elif (new := domain.decide(kind_of(event), revision, row["revision"])) is None:
+        elif (new := domain.decide(current[event.entry_id][0], row["revision"], event)) is None:
             effects.append("stale")
         else:
             effects.append("applied")
             fresh.discard(event.event_id)  # the same event twice in one batch applies once
-            if new != domain.REJECTED:  # the reason belongs to a rejection only (a confirmation or reversal clears it)
+            if new is not domain.REJECTED:  # a reason belongs to a rejection only (a confirmation, reversal clears it)
                 reason = comment = None
+            elif not isinstance(event, TimeEntryRejected):  # a reversal of the other kind: the rejection stands
+                _, reason, comment = current[event.entry_id]
             if (new, reason, comment) != current[event.entry_id]:
                 current[event.entry_id] = (new, reason, comment)
                 changes[event.entry_id] = changes.get(event.entry_id, 0) + 1
     if changes:
-        await conn.execute(_UPDATE, list(changes), *([current[e][i] for e in changes] for i in range(3)),
-                           list(changes.values()))
+        await conn.execute(_UPDATE, list(changes), [current[e][0].value for e in changes],
+                           *([current[e][i] for e in changes] for i in (1, 2)), list(changes.values()))
     return effects
 
 

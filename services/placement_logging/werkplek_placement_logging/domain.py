@@ -10,6 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
+from werkplek_events import TimeEntryConfirmed, TimeEntryDecisionReversed, TimeEntryRejected
+from werkplek_events.rules import Decisions, entry_status
+from werkplek_events.vocabulary import EntryStatus
+
 DAY_MINUTES = 24 * 60
 
 
@@ -190,29 +194,35 @@ def patched(current: Facts, changes: dict[str, object]) -> Draft:
 
 # --- the state of an entry -------------------------------------------------------------------
 
-PENDING, CONFIRMED, REJECTED, WITHDRAWN = "pending", "confirmed", "rejected", "withdrawn"
+PENDING, CONFIRMED, REJECTED, WITHDRAWN = (EntryStatus.PENDING, EntryStatus.CONFIRMED, EntryStatus.REJECTED,
+                                           EntryStatus.WITHDRAWN)
+MentorDecision = TimeEntryConfirmed | TimeEntryRejected | TimeEntryDecisionReversed
 
 
-def refuse_change(decision: str, withdrawn: bool) -> str | None:
+def refuse_change(decision: EntryStatus, withdrawn: bool) -> str | None:
     """Why an entry may not be corrected or withdrawn, or None. A confirmed entry is immutable."""
     if withdrawn:
         return "the entry was withdrawn"
-    if decision == CONFIRMED:
+    if decision is CONFIRMED:
         return "the entry was confirmed by the mentor and is immutable; ask the mentor to reverse the decision"
     return None
 
 
-def decide(kind: str, decided_revision: int | None, current_revision: int) -> str | None:
-    """The decision status after a mentor's event, or None when it no longer applies: a decision on
-    an older revision than the current one is kept in the history but changes nothing."""
-    if kind == "reversed":
-        return PENDING
-    if decided_revision != current_revision:
+def decide(standing: EntryStatus, current_revision: int, event: MentorDecision) -> EntryStatus | None:
+    """The decision status after a mentor's event, by the one rule (`werkplek_events.rules.entry_status`)
+    over the decision standing on the current revision and this event; None when the event does not
+    apply: a decision on an older revision than the current one is kept in the history but changes
+    nothing. A reversal undoes a standing decision of its kind (a reversal of the other kind changes
+    nothing)."""
+    decisions = Decisions.standing(standing, current_revision)
+    if isinstance(event, TimeEntryDecisionReversed):
+        return entry_status(current_revision, decisions.reversed(event.reversed))
+    if event.entry_revision != current_revision:
         return None
-    return CONFIRMED if kind == "confirmed" else REJECTED
+    return entry_status(current_revision, decisions.decided(event.DECISION, event.entry_revision))
 
 
-def status_of(decision: str, withdrawn: bool) -> str:
+def status_of(decision: EntryStatus, withdrawn: bool) -> EntryStatus:
     return WITHDRAWN if withdrawn else decision
 
 

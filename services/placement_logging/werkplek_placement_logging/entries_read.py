@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 from werkplek_common.problems import Problem, problem_type
+from werkplek_events.vocabulary import EntryStatus
 
 from . import ledger_sql as sql
 from .ledger import row_doc
@@ -45,9 +46,9 @@ ORDER BY work_date, entry_id LIMIT $8
 
 
 async def page(pool: asyncpg.Pool, student_id: str, placement_id: str | None, from_: date | None, to: date | None,
-               status: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
+               status: EntryStatus | None, cursor: str | None, limit: int) -> dict[str, Any]:
     after = _after(cursor)
-    rows = await pool.fetch(_PAGE, student_id, placement_id, from_, to, status,
+    rows = await pool.fetch(_PAGE, student_id, placement_id, from_, to, status.value if status else None,
                             after[0] if after else None, after[1] if after else None, limit + 1)
     items = [row_doc(r) for r in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None

@@ -19,6 +19,7 @@ from werkplek_common.problems import Problem, problem_type
 from werkplek_events import TimeEntryCorrected, TimeEntryLogged, TimeEntryWithdrawn
 from werkplek_events.base import new_event_id
 from werkplek_events.limits import storable
+from werkplek_events.vocabulary import EntryStatus
 
 from . import domain
 from . import ledger_sql as sql
@@ -44,7 +45,7 @@ class Ledger:
 Render = Callable[[list[Verdict], dict[uuid.UUID, tuple[dict[str, Any], int]]], Reply]
 
 
-def entry_doc(facts: Facts, revision: int, status: str, logged_at: datetime, updated_at: datetime,
+def entry_doc(facts: Facts, revision: int, status: EntryStatus, logged_at: datetime, updated_at: datetime,
               rejection: dict[str, str] | None = None) -> dict[str, Any]:
     return {"entry_id": facts.entry_id, "placement_id": facts.placement_id, "revision": revision,
             "work_date": facts.work_date, "start_time": facts.start_time, "end_time": facts.end_time,
@@ -59,9 +60,9 @@ def row_facts(row: asyncpg.Record) -> Facts:
 
 
 def row_doc(row: asyncpg.Record) -> dict[str, Any]:
-    status = domain.status_of(row["decision"], row["withdrawn"])
+    status = domain.status_of(EntryStatus(row["decision"]), row["withdrawn"])
     rejection = ({"reason": row["rejection_reason"], "comment": row["rejection_comment"] or ""}
-                 if status == domain.REJECTED and row["rejection_reason"] is not None else None)
+                 if status is domain.REJECTED and row["rejection_reason"] is not None else None)
     return entry_doc(row_facts(row), row["revision"], status, row["logged_at"], row["updated_at"], rejection)
 
 
@@ -198,11 +199,11 @@ async def _locked_entry(conn: asyncpg.Connection, student_id: str, entry_id: uui
         raise Problem(412, "The entry has changed", f"its current ETag is {domain.etag(row['version'])}; "
                       "read it again and resend the change", type_=problem_type("precondition-failed"),
                       headers={"ETag": domain.etag(row["version"])})
-    reason = domain.refuse_change(row["decision"], row["withdrawn"])
+    standing = EntryStatus(row["decision"])
+    reason = domain.refuse_change(standing, row["withdrawn"])
     if reason:
         raise Problem(409, "The entry cannot be changed", reason, type_=problem_type("entry-immutable"),
-                      reason=("confirmed" if row["decision"] == domain.CONFIRMED and not row["withdrawn"]
-                              else "withdrawn"))
+                      reason=domain.status_of(standing, row["withdrawn"]).value)
     return row, now
 
 

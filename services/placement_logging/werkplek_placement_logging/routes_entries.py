@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from werkplek_common.auth import Principal
 from werkplek_common.problems import Problem, problem_type
 from werkplek_events.limits import Id
+from werkplek_events.vocabulary import EntryStatus
 
 from . import domain, entries_read
 from .domain import Draft, Verdict, Violation
@@ -136,7 +137,7 @@ async def log_batch(request: Request) -> Response:
 async def list_entries(request: Request, who: Student, placement_id: Id | None = None,
                        from_: Annotated[date | None, Query(alias="from")] = None,
                        to: date | None = None,
-                       status: Literal["pending", "confirmed", "rejected", "withdrawn"] | None = None,
+                       status: EntryStatus | None = None,
                        cursor: str | None = None,
                        limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Response:
     """Own entries by work date, keyset-paginated (pass next_cursor back as cursor)."""

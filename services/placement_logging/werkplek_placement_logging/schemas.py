@@ -17,6 +17,7 @@ from werkplek_events.vocabulary import (
     AgeBand,
     EnrolmentEndReason,
     EnrolmentStatus,
+    EntryStatus,
     LearningEnvironment,
     Level,
     NaceSection,
@@ -206,7 +207,7 @@ class EntryOut(BaseModel):
     activity: str
     outcome_ids: list[str]
     description: str
-    status: str = Field(description="pending, confirmed, rejected or withdrawn")
+    status: EntryStatus = Field(description="pending, confirmed, rejected (on the current revision) or withdrawn")
     rejection: Rejection | None = Field(default=None, description=(
         "on a rejected entry, the mentor's reason and comment (correct the entry and it is sent to the mentor"
         " again, or withdraw it); null otherwise, and on entries rejected before reasons were kept"))

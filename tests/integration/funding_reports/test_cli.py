@@ -34,7 +34,7 @@ async def ready(stack, producer, start_worker):
         events += story.dual_trajectory(f"{story.prog}-s{n}")
     events += [story.enrol(f"{story.prog}-n{n}") for n in range(5)]  # non-dual: the dual count stays visible
     entry = uuid.uuid4()
-    events += [story.confirmed(f"{story.prog}-s0", f"pl-{story.prog}-s0", entry),
+    events += [*story.worked(f"{story.prog}-s0", f"pl-{story.prog}-s0", entry),
                story.assessed(f"{story.prog}-s0", f"pl-{story.prog}-s0", f"as-{story.prog}")]
     await send(producer, events)
     rid = f"{story.prog}:{story.year}"

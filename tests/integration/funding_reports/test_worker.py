@@ -78,7 +78,7 @@ async def test_confirmed_hours_change_the_report(stack, producer, start_worker):
     raised = []
     for n in range(N):
         student = f"{story.prog}-s{n}"
-        raised += [story.confirmed(student, f"pl-{student}", uuid.uuid4()), story.share(student, 70_000)]
+        raised += [*story.worked(student, f"pl-{student}", uuid.uuid4()), story.share(student, 70_000)]
     await send(producer, raised)
     later = await wait_for_report(
         stack.kafka_bootstrap, rid,

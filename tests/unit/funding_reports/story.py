@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
 from werkplek_events import (
@@ -32,6 +32,8 @@ from werkplek_events import (
     ShareUpdated,
     StudentEnrolled,
     TimeEntryConfirmed,
+    TimeEntryCorrected,
+    TimeEntryLogged,
     WorkplaceRegistered,
     YearShare,
 )
@@ -142,9 +144,20 @@ class Story:
                                   outcomes=[OutcomeAssessment(outcome_id=o, kind="skill", level="achieved")
                                             for o in outcomes or ("lo-1",)])
 
-    def confirmed(self, student: str, pid: str, entry: uuid.UUID) -> TimeEntryConfirmed:
+    def logged(self, student: str, pid: str, entry: uuid.UUID,
+               revision: int = 1) -> TimeEntryLogged | TimeEntryCorrected:
+        """A time entry of the day before the story's instant (never today: it could end in the future)."""
+        kind = TimeEntryLogged if revision == 1 else TimeEntryCorrected
+        return kind(entry_id=entry, student_id=student, placement_id=pid, revision=revision,
+                    work_date=(NOW - timedelta(days=1)).date(), duration_minutes=480, activity="work")
+
+    def confirmed(self, student: str, pid: str, entry: uuid.UUID, revision: int = 1) -> TimeEntryConfirmed:
         return TimeEntryConfirmed(entry_id=entry, student_id=student, placement_id=pid, mentor_id="m",
-                                  entry_revision=1)
+                                  entry_revision=revision)
+
+    def worked(self, student: str, pid: str, entry: uuid.UUID) -> list[Event]:
+        """An entry logged and confirmed by its mentor."""
+        return [self.logged(student, pid, entry), self.confirmed(student, pid, entry)]
 
     def dual_trajectory(self, student: str, confirmed: int = 50_000, pilot: str | None = None) -> list[Event]:
         """A dual student meeting all six criteria (its workplace outcomes lo-1 and lo-2 assessed)."""
@@ -152,6 +165,7 @@ class Story:
         entry = uuid.uuid4()
         return [self.enrol(student, dual=True, pilot=pilot), self.workplace(wid), self.mentor(mid, wid),
                 self.placement(student, pid, mid, wid, signed=True), self.progress(student),
+                self.logged(student, pid, entry),
                 TimeEntryConfirmed(entry_id=entry, student_id=student, placement_id=pid, mentor_id=mid,
                                    entry_revision=1),
                 self.assessed(student, pid, f"as-{student}", "lo-1", "lo-2"), self.share(student, confirmed)]

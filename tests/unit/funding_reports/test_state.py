@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
-from werkplek_events import CreditsRecorded, Event, PilotRegistered, TimeEntryDecisionReversed
+from werkplek_events import CreditsRecorded, Event, PilotRegistered, TimeEntryDecisionReversed, TimeEntryRejected
 from werkplek_funding_reports.domain.keys import ReportKey
 from werkplek_funding_reports.domain.publication import publication_set
 from werkplek_funding_reports.domain.state import Cohort
@@ -171,11 +171,41 @@ def test_institution_roll_up_spans_its_programmes():
 def test_confirmations_and_their_reversal_for_lineage():
     story = Story()
     e1, e2 = uuid.uuid4(), uuid.uuid4()
-    c1, c2 = story.confirmed("s", "p", e1), story.confirmed("s", "p", e2)
     rev = TimeEntryDecisionReversed(entry_id=e2, student_id="s", placement_id="p", mentor_id="m",
                                     reversed="confirmed")
-    cohort = fold([c1, c2, rev])
+    cohort = fold([*story.worked("s", "p", e1), *story.worked("s", "p", e2), rev])
     assert cohort.confirmed_entries("s") == [e1]
+
+
+def test_a_corrected_entry_is_not_confirmed_by_the_confirmation_of_its_older_revision():
+    """The old disagreement: lineage kept an entry confirmed after its correction (it looked only at
+    confirmation and reversal times) while hour accounting's share counts it pending. Both follow
+    `werkplek_events.rules.entry_status` now, in any arrival order."""
+    from werkplek_hour_accounting.domain import apply_all, new_state
+    from werkplek_hour_accounting.projection import _tallies
+
+    story = Story()
+    entry = uuid.uuid4()
+    events = [story.logged("s", "p", entry), story.confirmed("s", "p", entry), story.logged("s", "p", entry, 2)]
+    for order in (events, events[::-1], [events[1], events[2], events[0]]):
+        assert fold(order).confirmed_entries("s") == []
+    assert fold([*events, story.confirmed("s", "p", entry, 2)]).confirmed_entries("s") == [entry]
+    # hour accounting, fed the same facts (and the placement they need), counts the entry pending
+    agreed = story.placement("s", "p", "m", "w")
+    state = apply_all(new_state("s"), [agreed, *events])
+    overall = _tallies(state, {"p"})[0]
+    assert (overall.confirmed, overall.pending) == (0, 480)
+
+
+def test_a_confirmation_counts_only_once_its_entry_is_known_and_not_withdrawn():
+    story = Story()
+    entry = uuid.uuid4()
+    assert fold([story.confirmed("s", "p", entry)]).confirmed_entries("s") == []  # held: entry not logged yet
+    assert fold([story.confirmed("s", "p", entry), story.logged("s", "p", entry)]).confirmed_entries("s") == [entry]
+    rejected = TimeEntryRejected(entry_id=entry, student_id="s", placement_id="p", mentor_id="m", entry_revision=1,
+                                 reason="wrong_hours")
+    both = fold([*story.worked("s", "p", entry), rejected])  # which came last cannot be told: pending
+    assert both.confirmed_entries("s") == []
 
 
 def test_a_pilot_report_waits_for_its_pilot():

@@ -7,9 +7,10 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from werkplek_events.rules import rounded
 from werkplek_events.vocabulary import Decision, ShareStatus
 from werkplek_hour_accounting.domain import apply, new_state, programme_from
-from werkplek_hour_accounting.outputs import changes, share_decimal
+from werkplek_hour_accounting.outputs import changes
 from werkplek_hour_accounting.projection import figures
 
 from .builders import (
@@ -56,9 +57,9 @@ def test_exact_figures_of_a_student():
     f = figs(enrolled(S), agreed(S), e1, e2, e3, confirmed(e1), confirmed(e2), rejected(e3))
     assert (f.overall.confirmed, f.overall.pending, f.overall.rejected) == (960, 0, 480)
     assert f.target_to_date_minutes == 18_600 and f.planned_minutes == 36_600
-    assert share_decimal(f.real_share) == Decimal("0.0066")  # 960 / 145,800 = 0.006584…
+    assert rounded(f.real_share) == Decimal("0.0066")  # 960 / 145,800 = 0.006584…
     assert f.projected_share == Fraction(960 + 30 * 600, 145_800)
-    assert share_decimal(f.projected_share) == Decimal("0.1300")
+    assert rounded(f.projected_share) == Decimal("0.1300")
     assert f.status == ShareStatus.BEHIND and f.on_course_for_required_share is False
     assert f.phase_shares[1] == Fraction(960, 48_600) and f.phase_shares[2] == 0
     assert f.per_placement["plc-1"].confirmed == 960 and f.per_year["2026-2027"].rejected == 480
@@ -150,9 +151,9 @@ def test_an_event_applied_twice_changes_nothing():
 
 
 def test_half_even_rounding_to_four_places():
-    assert share_decimal(Fraction(5, 100_000)) == Decimal("0.0000")
-    assert share_decimal(Fraction(15, 100_000)) == Decimal("0.0002")
-    assert share_decimal(Fraction(1, 3)) == Decimal("0.3333")
+    assert rounded(Fraction(5, 100_000)) == Decimal("0.0000")
+    assert rounded(Fraction(15, 100_000)) == Decimal("0.0002")
+    assert rounded(Fraction(1, 3)) == Decimal("0.3333")
 
 
 def test_outputs_only_when_a_value_changed_and_risk_on_worsening_and_recovery():

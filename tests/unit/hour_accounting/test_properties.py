@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
-from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -89,13 +88,3 @@ def test_a_decision_followed_by_its_reversal_restores_the_figures(events, kind):
     decision = confirmed(entry) if kind == Decision.CONFIRMED else rejected(entry)
     after = fold([*events, entry, decision, reversal(entry, kind)])
     assert figures(after, PROGRAMME, AS_OF) == figures(before, PROGRAMME, AS_OF)
-
-
-@given(st.fractions(min_value=0, max_value=10, max_denominator=10**9), st.integers(0, 100_000))
-def test_shares_round_half_even_to_four_places_exactly(value, k):
-    from decimal import Decimal
-
-    from werkplek_hour_accounting.outputs import share_decimal
-    assert share_decimal(value) == Decimal(round(value * 10_000)).scaleb(-4)  # Python's exact banker's rounding
-    tie = Fraction(2 * k + 1, 20_000)  # exactly halfway between k and k + 1 ten-thousandths: to the even one
-    assert share_decimal(tie) == Decimal(k + (k % 2)).scaleb(-4)

@@ -8,6 +8,7 @@ from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from werkplek_events import TimeEntryConfirmed, TimeEntryDecisionReversed, TimeEntryRejected
 from werkplek_placement_logging import domain
 from werkplek_placement_logging.domain import Draft, Logged, PlacementView
 
@@ -101,11 +102,24 @@ def test_every_violation_is_reported_at_once():
         "duration_minutes", "work_date", "outcome_ids"}
 
 
+def _decision(kind: str, revision: int = 2, reversed_: str = "confirmed") -> domain.MentorDecision:
+    common = {"entry_id": uuid.uuid4(), "student_id": "s", "placement_id": "p", "mentor_id": "m"}
+    if kind == "reversed":
+        return TimeEntryDecisionReversed(**common, reversed=reversed_)
+    if kind == "rejected":
+        return TimeEntryRejected(**common, entry_revision=revision, reason="wrong_hours")
+    return TimeEntryConfirmed(**common, entry_revision=revision)
+
+
 def test_decisions():
-    assert domain.decide("confirmed", 2, 2) == domain.CONFIRMED
-    assert domain.decide("rejected", 2, 2) == domain.REJECTED
-    assert domain.decide("confirmed", 1, 2) is None  # the mentor saw an older revision
-    assert domain.decide("reversed", None, 3) == domain.PENDING
+    assert domain.decide(domain.PENDING, 2, _decision("confirmed")) is domain.CONFIRMED
+    assert domain.decide(domain.PENDING, 2, _decision("rejected")) is domain.REJECTED
+    assert domain.decide(domain.PENDING, 2, _decision("confirmed", 1)) is None  # the mentor saw an older revision
+    assert domain.decide(domain.CONFIRMED, 3, _decision("reversed")) is domain.PENDING
+    assert domain.decide(domain.REJECTED, 3, _decision("reversed", reversed_="rejected")) is domain.PENDING
+    assert domain.decide(domain.PENDING, 3, _decision("reversed")) is domain.PENDING  # after a correction
+    # the one rule (werkplek_events.rules.entry_status): a reversal of the other kind leaves the decision
+    assert domain.decide(domain.REJECTED, 3, _decision("reversed", reversed_="confirmed")) is domain.REJECTED
     assert domain.refuse_change(domain.CONFIRMED, False) and domain.refuse_change(domain.PENDING, True)
     assert domain.refuse_change(domain.REJECTED, False) is None
 

@@ -3,11 +3,12 @@ disclosure control) but never reach a published report: trajectory rows use `pse
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 
+from werkplek_events.rules import Decisions, is_confirmed, real_share
 from werkplek_events.vocabulary import (
     AcquiredAt,
     EnrolmentEndReason,
@@ -39,7 +40,7 @@ class PhaseMinutes:
 
     @property
     def share(self) -> Fraction:
-        return Fraction(self.confirmed_minutes, self.study_load_minutes) if self.study_load_minutes else Fraction(0)
+        return real_share(self.confirmed_minutes, self.study_load_minutes)
 
 
 @dataclass(frozen=True)
@@ -56,19 +57,35 @@ class ShareFacts:
     # exact fractions, computed once per student: every section reads them
     @cached_property
     def real(self) -> Fraction:
-        if self.study_load_minutes == 0:
+        if self.study_load_minutes == 0:  # nothing to divide: the share as hour accounting published it
             return Fraction(self.real_share)
-        return Fraction(self.confirmed_minutes, self.study_load_minutes)
+        return real_share(self.confirmed_minutes, self.study_load_minutes)
 
     @cached_property
     def year(self) -> Fraction | None:
         if self.year_minutes is None or not self.year_load_minutes:
             return None
-        return Fraction(self.year_minutes, self.year_load_minutes)
+        return real_share(self.year_minutes, self.year_load_minutes)
 
     @cached_property
     def projected(self) -> Fraction:
         return Fraction(self.projected_share)
+
+
+@dataclass(frozen=True)
+class EntryFacts:
+    """What the cohort knows of one time entry to tell whether it counts as confirmed on its current
+    revision (`werkplek_events.rules.entry_status`): revision 0 = not logged yet (a decision may
+    overtake its entry: held until it arrives); withdrawn up to `withdrawn_rev`."""
+
+    placement_id: str
+    revision: int = 0
+    withdrawn_rev: int = 0
+    decisions: Decisions = field(default_factory=Decisions)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.revision > self.withdrawn_rev and is_confirmed(self.revision, self.decisions)
 
 
 @dataclass(frozen=True)

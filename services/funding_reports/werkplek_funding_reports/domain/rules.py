@@ -1,21 +1,21 @@
 """Share rules: the programme's required share (graduaat ⅓), on course, reached, bands, quartiles.
 
-Real shares are judged on exact minutes (confirmed ÷ study load) so a student one minute short of ⅓
-has not reached it; their quartiles are taken of the exact fractions too. Projected shares exist only
-as published, rounded to 4 places, so the threshold is rounded the same way: a projection of 0.3333
-is on course for ⅓."""
+Real shares are judged on exact minutes (confirmed ÷ study load, `werkplek_events.rules.real_share`) so
+a student one minute short of ⅓ has not reached it; their quartiles are taken of the exact fractions
+too. Projected shares exist only as published, rounded to 4 places, so the threshold is rounded the
+same way: a projection of 0.3333 is on course for ⅓."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
+from werkplek_events.rules import rounded as to_places  # a rational as published: 4 places, half-even
 from werkplek_events.vocabulary import Level
 
 from .records import ShareFacts
 
 THIRD = Fraction(1, 3)
-PLACES = Decimal("0.0001")
 BAND_EDGES = (Fraction(1, 10), Fraction(1, 5), THIRD, Fraction(1, 2))
 
 
@@ -24,11 +24,6 @@ def required_share(level: Level, given: Decimal | None) -> Fraction | None:
     if given is not None:
         return Fraction(given)
     return THIRD if level == Level.GRADUAAT else None
-
-
-def to_places(value: Fraction) -> Decimal:
-    """A rational as published: 4 places, half-even."""
-    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(PLACES, ROUND_HALF_EVEN)
 
 
 def real_fraction(share: ShareFacts) -> Fraction:

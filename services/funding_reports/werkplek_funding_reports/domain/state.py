@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 from werkplek_events import (
@@ -31,20 +31,26 @@ from werkplek_events import (
     StudentEnrolled,
     StudentRiskStatusChanged,
     TimeEntryConfirmed,
+    TimeEntryCorrected,
     TimeEntryDecisionReversed,
+    TimeEntryLogged,
+    TimeEntryRejected,
+    TimeEntryWithdrawn,
     WorkplaceRegistered,
 )
 from werkplek_events.placement import academic_year_of
-from werkplek_events.vocabulary import Decision, ShareStatus, SigningParty
+from werkplek_events.vocabulary import ShareStatus, SigningParty
 
 from .keys import ReportKey, keys_of, pilot_keys
+from .records import EntryFacts
 
 StudentYear = tuple[str, str]  # student, academic year: one enrolment (the registry keeps one per year)
 INPUTS: tuple[type[Event], ...] = (
     ProgrammeRegistered, StudentEnrolled, EnrolmentEnded, WorkplaceRegistered, MentorRegistered,
     PlacementAgreed, PlacementAmended, PlacementEnded, LearningAgreementSigned, ShareUpdated,
-    StudentRiskStatusChanged, OutcomeProgressUpdated, AssessmentRecorded, TimeEntryConfirmed,
-    TimeEntryDecisionReversed, CreditsRecorded, PilotRegistered,
+    StudentRiskStatusChanged, OutcomeProgressUpdated, AssessmentRecorded, TimeEntryLogged, TimeEntryCorrected,
+    TimeEntryWithdrawn, TimeEntryConfirmed, TimeEntryRejected, TimeEntryDecisionReversed, CreditsRecorded,
+    PilotRegistered,
 )
 Stamped = StudentEnrolled | CreditsRecorded | PilotRegistered | PlacementAmended
 
@@ -73,8 +79,10 @@ class Cohort:
         self.risk: dict[tuple[str, str], StudentRiskStatusChanged] = {}
         self.progress: dict[str, OutcomeProgressUpdated] = {}
         self.assessments: dict[str, dict[str, AssessmentRecorded]] = {}
-        # entry id -> (placement, last confirmed at, last reversal of a confirmation at), per student
-        self.decisions: dict[str, dict[uuid.UUID, tuple[str, datetime | None, datetime | None]]] = {}
+        # student -> entry id -> its revision, withdrawal and decisions (the members stage's own facts)
+        self.entries: dict[str, dict[uuid.UUID, EntryFacts]] = {}
+        # student -> entry id -> placement: the entries confirmed on their current revision (from `entries`)
+        self.confirmed: dict[str, dict[uuid.UUID, str]] = {}
         self.by_student: dict[str, set[str]] = {}  # student -> academic years enrolled
 
     def apply(self, event: Event) -> set[ReportKey]:
@@ -106,8 +114,8 @@ class Cohort:
         return self.amended.get(placement_id) or self.placements[placement_id]
 
     def confirmed_entries(self, student_id: str, placement_id: str | None = None) -> list[uuid.UUID]:
-        return sorted(e for e, (pid, conf, rev) in self.decisions.get(student_id, {}).items()
-                      if conf is not None and (rev is None or conf > rev) and placement_id in (None, pid))
+        """The student's entries that count as confirmed on their current revision (of one placement)."""
+        return sorted(e for e, pid in self.confirmed.get(student_id, {}).items() if placement_id in (None, pid))
 
     def programme_reports(self, programme_id: str) -> set[ReportKey]:
         students = {s for (s, _), e in self.enrolments.items() if e.programme_id == programme_id}
@@ -237,20 +245,40 @@ def _assessed(c: Cohort, e: AssessmentRecorded) -> set[ReportKey]:
     return c.student_reports(e.student_id)
 
 
-def _confirmed(c: Cohort, e: TimeEntryConfirmed) -> set[ReportKey]:
-    entries = c.decisions.setdefault(e.student_id, {})
-    _, conf, rev = entries.get(e.entry_id, (e.placement_id, None, None))
-    entries[e.entry_id] = (e.placement_id, max(conf, e.occurred_at) if conf else e.occurred_at, rev)
-    return c.student_reports(e.student_id)  # co-creation: the workplace takes part in running it
+def _entry(c: Cohort, student_id: str, entry_id: uuid.UUID, placement_id: str,
+           change: Callable[[EntryFacts], EntryFacts]) -> set[ReportKey]:
+    """Change one entry's facts; the student's reports when whether it counts as confirmed changed
+    (co-creation: the workplace takes part in running a placement it confirmed time on)."""
+    entries = c.entries.setdefault(student_id, {})
+    facts = entries[entry_id] = change(entries.get(entry_id) or EntryFacts(placement_id))
+    confirmed = c.confirmed.setdefault(student_id, {})
+    was = entry_id in confirmed
+    if facts.confirmed:
+        confirmed[entry_id] = facts.placement_id
+    else:
+        confirmed.pop(entry_id, None)
+    return c.student_reports(student_id) if was != facts.confirmed else set()
+
+
+def _revised(c: Cohort, e: TimeEntryLogged | TimeEntryCorrected) -> set[ReportKey]:
+    return _entry(c, e.student_id, e.entry_id, e.placement_id,
+                  lambda f: f if f.revision >= e.revision else replace(f, placement_id=e.placement_id,
+                                                                        revision=e.revision))
+
+
+def _withdrawn(c: Cohort, e: TimeEntryWithdrawn) -> set[ReportKey]:
+    return _entry(c, e.student_id, e.entry_id, e.placement_id,
+                  lambda f: replace(f, withdrawn_rev=max(f.withdrawn_rev, e.revision)))
+
+
+def _decided(c: Cohort, e: TimeEntryConfirmed | TimeEntryRejected) -> set[ReportKey]:
+    return _entry(c, e.student_id, e.entry_id, e.placement_id,
+                  lambda f: replace(f, decisions=f.decisions.decided(e.DECISION, e.entry_revision)))
 
 
 def _reversed(c: Cohort, e: TimeEntryDecisionReversed) -> set[ReportKey]:
-    if e.reversed != Decision.CONFIRMED:
-        return set()
-    entries = c.decisions.setdefault(e.student_id, {})
-    _, conf, rev = entries.get(e.entry_id, (e.placement_id, None, None))
-    entries[e.entry_id] = (e.placement_id, conf, max(rev, e.occurred_at) if rev else e.occurred_at)
-    return c.student_reports(e.student_id)
+    return _entry(c, e.student_id, e.entry_id, e.placement_id,
+                  lambda f: replace(f, decisions=f.decisions.reversed(e.reversed)))
 
 
 _HANDLERS: dict[type[Event], Callable[[Cohort, Any], set[ReportKey]]] = {
@@ -258,7 +286,9 @@ _HANDLERS: dict[type[Event], Callable[[Cohort, Any], set[ReportKey]]] = {
     WorkplaceRegistered: _workplace, MentorRegistered: _mentor, PlacementAgreed: _agreed,
     PlacementAmended: _amended, PlacementEnded: _placement_ended, LearningAgreementSigned: _signed,
     ShareUpdated: _share, StudentRiskStatusChanged: _risk, OutcomeProgressUpdated: _progress,
-    AssessmentRecorded: _assessed, TimeEntryConfirmed: _confirmed, TimeEntryDecisionReversed: _reversed,
+    AssessmentRecorded: _assessed, TimeEntryLogged: _revised, TimeEntryCorrected: _revised,
+    TimeEntryWithdrawn: _withdrawn, TimeEntryConfirmed: _decided, TimeEntryRejected: _decided,
+    TimeEntryDecisionReversed: _reversed,
     CreditsRecorded: _credits, PilotRegistered: _pilot,
 }
 
