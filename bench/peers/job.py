@@ -5,16 +5,15 @@ Per student (the record key): the programme (from the enrolment) and its study l
 catalogue, reference data read once at start), and per time entry its highest revision and minutes and
 whether that revision is confirmed. A record whose (entry id, revision) is not above what the state holds
 is a duplicate and changes nothing; a confirmation of a revision not seen yet is held until the entry
-arrives. Out: the confirmed and pending minutes and the real share (confirmed / study load, rounded
-half-even to 4 places like `ShareUpdated.real_share`), only when one of them changed.
+arrives. Out: the confirmed and pending minutes and the real share (`werkplek_events.rules.real_share`,
+`rounded` to 4 places like `ShareUpdated.real_share`), only when one of them changed.
 
 It decodes with the contract's codec (`werkplek_events.decode`), so it reads the same records the engine
-reads; it imports nothing else of werkplek, so it also runs in the Quix Streams virtualenv (ADR 0080)."""
+reads, and uses the contract's share rules (`werkplek_events.rules`); it imports nothing else of werkplek,
+so it also runs in the Quix Streams virtualenv (ADR 0080)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from werkplek_events import (
@@ -25,6 +24,7 @@ from werkplek_events import (
     TimeEntryLogged,
     decode,
 )
+from werkplek_events.rules import real_share, rounded
 from werkplek_events.topics import TOPICS
 
 # A peer reads one topic holding the same records as the contract's topics; the CloudEvents type names
@@ -45,8 +45,7 @@ def new_state() -> State:
 
 
 def share(confirmed: int, load: int) -> str:
-    r = round(Fraction(confirmed, load), 4)  # half-even, exact
-    return f"{Decimal(r.numerator) / Decimal(r.denominator):.4f}"
+    return f"{rounded(real_share(confirmed, load)):.4f}"  # the contract's one definition of both
 
 
 def fold(state: State, event: Event, catalogue: dict[str, int]) -> tuple[bool, Output | None]:
