@@ -52,4 +52,7 @@ lock: ## re-resolve requirements.lock from pyproject.toml (after adding or chang
 bench: ## run the benchmarks and write bench/out/*.json
 	@bash infra/bench.sh
 
-.PHONY: help install infra-up infra-down infra-status run test test-up pytest lint schemas lock bench
+chaos: ## the multi-replica chaos run on a stack of its own (not in make test; ARGS="--replicas 1" ...)
+	@bash infra/chaos.sh $(ARGS)
+
+.PHONY: help install infra-up infra-down infra-status run test test-up pytest lint schemas lock bench chaos

@@ -7,6 +7,7 @@ import inspect
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -109,3 +110,15 @@ async def _commit_when_coordinated(consumer: AIOKafkaConsumer, offsets: dict[Top
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(POLL_S)
+
+
+async def relay_until_drained(relay: Any, pool: Any, producer: str) -> None:
+    """Run an outbox relay until its producer's rows are all published, then stop it."""
+    task = asyncio.create_task(relay.run())
+
+    async def drained() -> bool:
+        return await pool.fetchval("SELECT count(*) FROM outbox WHERE producer = $1", producer) == 0
+
+    await eventually(drained, what="outbox drained")
+    relay.stop()
+    await task

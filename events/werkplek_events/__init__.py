@@ -38,6 +38,7 @@ from .placement import (
     TimeEntryWithdrawn,
     WorkplaceRegistered,
 )
+from .privacy import SubjectErased
 from .reporting import (
     FundingReportPublished,
     FundingReportSnapshotted,
@@ -91,6 +92,7 @@ __all__ = [
     "StatusThresholds",
     "StudentEnrolled",
     "StudentRiskStatusChanged",
+    "SubjectErased",
     "TimeEntryConfirmed",
     "TimeEntryCorrected",
     "TimeEntryDecisionReversed",

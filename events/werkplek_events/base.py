@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr
 
 from .limits import EMAIL_PATTERN, PERSONAL, TEXT_MAX, AcademicYear, Email, Id, Text
 
@@ -52,6 +52,13 @@ class Event(Model):
 
     event_id: uuid.UUID = Field(default_factory=new_event_id)
     occurred_at: AwareDatetime = Field(default_factory=utcnow)
+    # personal fields whose values the decoder could not give (path -> "erased" / "sealed"); not part
+    # of the payload: the codec sets it when it opens a sealed record (personal.py)
+    _redacted: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def redacted(self) -> dict[str, str]:
+        return self._redacted
 
     @classmethod
     def qualified_type(cls) -> str:

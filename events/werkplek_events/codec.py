@@ -4,13 +4,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import orjson
 from pydantic import ValidationError
 
 from .base import Event
 from .limits import READING
+from .personal import KEY_HEADER, DataKey, KeyLookup, Redaction, open_payload, personal_paths, seal_payload
 from .topics import BY_NAME, topic_for
 
 SPECVERSION = "1.0"
@@ -70,6 +73,30 @@ def encode(event: Event, *, source: str) -> KafkaRecord:
     return KafkaRecord(spec.name, spec.key_of(event).encode(), value, headers_for(event, source))
 
 
+def needs_seal(topic: str) -> bool:
+    """Whether records of `topic` carry personal fields that `seal` must encrypt before publishing."""
+    spec = BY_NAME.get(topic)
+    return spec is not None and bool(personal_paths(spec.event))
+
+
+def seal(rec: KafkaRecord, key: DataKey) -> KafkaRecord:
+    """The record with its personal fields encrypted under its subject's data key (personal.py); the
+    key's id goes in `ce_datakey`. A record of a topic without personal fields is returned as it is."""
+    spec = BY_NAME.get(rec.topic)
+    if spec is None or not personal_paths(spec.event) or any(k == KEY_HEADER for k, _ in rec.headers):
+        return rec
+    payload = seal_payload(spec.event, orjson.loads(rec.value), key)
+    return KafkaRecord(rec.topic, rec.key, orjson.dumps(payload), [*rec.headers, (KEY_HEADER, key.key_id.encode())])
+
+
+def sealing_key(headers: Sequence[tuple[str, bytes]] | None) -> str | None:
+    """The id of the data key a record was sealed with, if any."""
+    for k, v in headers or ():
+        if k == KEY_HEADER:
+            return (v or b"").decode(errors="replace") or None
+    return None
+
+
 def _header_map(headers: Headers | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for k, v in headers or ():
@@ -87,9 +114,11 @@ def _require(hdrs: dict[str, str], name: str) -> str:
     return value
 
 
-def decode(topic: str, value: bytes | None, headers: Headers | None) -> Event:
+def decode(topic: str, value: bytes | None, headers: Headers | None, keys: KeyLookup | None = None) -> Event:
     """Decode one record of `topic` into its event. Tolerant: fields the model does not know are
-    ignored, so an additive change of the payload needs no new version (docs/adr/0006)."""
+    ignored, so an additive change of the payload needs no new version (docs/adr/0006). A sealed
+    record's personal fields are opened with `keys`; where its key is gone they decode empty and are
+    listed in `event.redacted` as erased (without `keys`: as sealed, for readers that never need them)."""
     spec = BY_NAME.get(topic)
     if spec is None:
         raise DecodeError("topic", f"{topic!r} is not in the topic registry")
@@ -106,13 +135,29 @@ def decode(topic: str, value: bytes | None, headers: Headers | None) -> Event:
         raise DecodeError("content-type", f"expected {CONTENT_TYPE}, got {ctype!r}")
     if not value:
         raise DecodeError("value", "record has no payload")
-    event = _validate(spec.event, value)
+    key_id = hdrs.get(KEY_HEADER) if personal_paths(spec.event) else None
+    event = _validate(spec.event, value) if key_id is None else _open(spec.event, value, key_id, keys)
     if str(event.event_id) != ce_id:
         raise DecodeError("ce_id", f"header {ce_id!r} differs from payload event_id {event.event_id}")
     return event
 
 
 _TOLERANT = {READING: True}  # read what writers stored, refusing only what no store could hold (limits.py)
+
+
+def _open(cls: type[Event], value: bytes, key_id: str, keys: KeyLookup | None) -> Event:
+    """A sealed record: its personal fields opened (or marked redacted) before validation."""
+    try:
+        payload = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError("value", f"not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise DecodeError("value", "payload is not a JSON object")
+    secret = keys(key_id) if keys is not None else None
+    payload, redacted = open_payload(cls, payload, secret, Redaction.ERASED if keys else Redaction.SEALED)
+    event = _validate(cls, orjson.dumps(payload))
+    event._redacted.update(redacted)
+    return event
 
 
 def _validate(cls: type[Event], value: bytes) -> Event:

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from . import accounting, feedback, placement, reporting
+from . import accounting, feedback, placement, privacy, reporting
 from .base import Event
 from .topics import BY_EVENT, TOPICS, TopicSpec
 
@@ -65,7 +65,7 @@ def kafka_topics(specs: tuple[TopicSpec, ...] = TOPICS) -> list[Manifest]:
     for spec in specs:
         out.append(kafka_topic(spec.name, spec.partitions, spec.configs()))
         if spec.dlq:
-            out.append(kafka_topic(spec.dlq, spec.partitions, {"cleanup.policy": "delete", "retention.ms": "-1"}))
+            out.append(kafka_topic(spec.dlq, spec.partitions, spec.dlq_configs()))
     return out
 
 
@@ -87,7 +87,8 @@ _PLACEMENT_OUT = (placement.ProgrammeRegistered, placement.StudentEnrolled, plac
                   placement.WorkplaceRegistered, placement.MentorRegistered, placement.PlacementAgreed,
                   placement.PlacementAmended, placement.PlacementEnded, placement.TimeEntryLogged,
                   placement.TimeEntryCorrected, placement.TimeEntryWithdrawn, placement.MentorContactChanged,
-                  placement.InstitutionContactChanged, placement.CreditsRecorded, placement.PilotRegistered)
+                  placement.InstitutionContactChanged, placement.CreditsRecorded, placement.PilotRegistered,
+                  privacy.SubjectErased)
 _DECISIONS = (feedback.TimeEntryConfirmed, feedback.TimeEntryRejected, feedback.TimeEntryDecisionReversed)
 _REPORTS = (reporting.FundingReportPublished, reporting.FundingReportSnapshotted)
 _STUDENT_INPUTS = (placement.StudentEnrolled, placement.EnrolmentEnded, placement.PlacementAgreed,
@@ -109,10 +110,11 @@ CLIENTS: tuple[KafkaClient, ...] = (
                  feedback.ConfirmationRequested),
                 (placement.MentorRegistered, placement.PlacementAgreed, placement.PlacementAmended,
                  placement.PlacementEnded, placement.TimeEntryLogged, placement.TimeEntryCorrected,
-                 placement.TimeEntryWithdrawn), "mentor-feedback"),
+                 placement.TimeEntryWithdrawn, privacy.SubjectErased), "mentor-feedback"),
     KafkaClient("mentor-feedback-notifier", (),
                 (feedback.ConfirmationRequested, placement.MentorContactChanged, placement.InstitutionContactChanged,
-                 accounting.StudentRiskStatusChanged, placement.ProgrammeRegistered), "mentor-feedback-notifier"),
+                 accounting.StudentRiskStatusChanged, placement.ProgrammeRegistered, privacy.SubjectErased),
+                "mentor-feedback-notifier"),
     KafkaClient("outcome-progress", (feedback.OutcomeProgressUpdated,),
                 (placement.PlacementAgreed, placement.PlacementAmended, feedback.AssessmentRecorded),
                 "werkplek-outcome-progress"),

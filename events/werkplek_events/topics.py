@@ -14,10 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from . import accounting, feedback, placement, reporting
+from . import accounting, feedback, placement, privacy, reporting
 from .base import Event
 
 STUDENT_PARTITIONS = 8
+# A DLQ keeps a failed record (sealed fields stay sealed, docs/adr/0070) this long for repair, then
+# Kafka deletes it (docs/privacy.md, "Retention"); `WERKPLEK_DLQ_RETENTION_DAYS` sets it per stack.
+DLQ_RETENTION_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class TopicSpec:
         if self.cleanup == "compact":
             return {"cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.1", "segment.ms": "3600000"}
         return {"cleanup.policy": "delete", "retention.ms": "-1"}
+
+    @staticmethod
+    def dlq_configs(retention_days: int = DLQ_RETENTION_DAYS) -> dict[str, str]:
+        return {"cleanup.policy": "delete", "retention.ms": str(retention_days * 86_400_000)}
 
 
 STUDENT = ("student_id",)
@@ -88,6 +95,8 @@ TOPICS: tuple[TopicSpec, ...] = (
               description="A student's real workplace share, per phase and academic year (latest: highest version)."),
     TopicSpec(accounting.StudentRiskStatusChanged, STUDENT,
               description="A student's status worsened (at risk, behind) or recovered."),
+    TopicSpec(privacy.SubjectErased, ("subject_id",),
+              description="A student or mentor was erased: every service removes its copies of their personal data."),
     TopicSpec(reporting.FundingReportPublished, ("report_id",), 4, "compact", consumed=False, quarantine=True,
               description="The latest funding report per programme and academic year, or per institution."),
     TopicSpec(reporting.FundingReportSnapshotted, ("snapshot_id",), 4, consumed=False,

@@ -101,6 +101,12 @@ OVERVIEW = Dashboard("werkplek-overview", "werkplek: overview", "Is every servic
     Panel("Outbox published per second, batch p99", "Rows each relay publishes, and the time of one batch.",
           [(rate("werkplek_outbox_published_total", "producer"), "published {{producer}}"),
            (quantile(0.99, "werkplek_outbox_batch_duration_seconds", "producer"), "batch p99 (s) {{producer}}")]),
+    Panel("Outbox relay leases", "Replicas holding each relay's lease (1 in normal operation; 0 for longer than the "
+          "lease's time to live means no replica publishes), and how often it changed hands in the last hour "
+          "(taken; lost: a paused or cut-off holder found another replica had taken it).",
+          [("sum by (lease) (werkplek_leases_held)", "held {{lease}}"),
+           ("sum by (lease) (increase(werkplek_lease_taken_total[1h]))", "taken (1 h) {{lease}}"),
+           ("sum by (lease) (increase(werkplek_lease_losses_total[1h]))", "lost (1 h) {{lease}}")]),
     Panel("Dead-lettered records", "Records a consumer could not decode or apply, sent to the topic's .dlq.",
           [("sum by (topic, consumer) (increase(werkplek_dlq_records_total[$__rate_interval]))",
             "{{consumer}} {{topic}}")]),
@@ -128,6 +134,9 @@ INGEST = Dashboard("werkplek-ingest", "werkplek: ingest (placement logging)",
           "someone probing: see docs/security.md.",
           [("sum by (kind, via) (increase(werkplek_tenant_refusals_total[$__rate_interval]))",
             "{{kind}} via {{via}}")]),
+    Panel("Erasures of students and mentors", "Erasure requests by coordinators (docs/privacy.md), by kind and "
+          "outcome: requested, repeated (asked before: answered with the first erasure), completed.",
+          [("sum by (kind, outcome) (increase(werkplek_erasures_total[$__rate_interval]))", "{{kind}} {{outcome}}")]),
     Panel("Shares and progress stored for the app", "ShareUpdated and OutcomeProgressUpdated events stored in "
           "placement logging's own read models (applied, or stale: an older version arriving late).",
           [(rate("werkplek_student_views_applied_total", "effect"), "{{effect}}")], "ops"),

@@ -46,8 +46,9 @@ up() {
   local agent="-javaagent:$LIBS/agents/jmx_prometheus_javaagent.jar=127.0.0.1:$KAFKA_METRICS_PORT:$ROOT/deploy/k8s/components/strimzi/kafka-metrics.yaml"
   nohup "${java[0]}" "$agent" "${java[@]:1}" kafka.Kafka "$CONF" >"$K/logs/stdout.log" 2>&1 &
   echo $! > "$PIDFILE"
-  # a deadline, not a wait: on two cores shared with a load average of 40-50 the broker took over 90 s
-  if ! wait_for "kafka" 240 ready_or_dead || ! ready; then
+  # a deadline, not a wait: on two cores shared with a load average of 40-50 the broker took over 90 s;
+  # WERKPLEK_KAFKA_START_S changes it (a broker recovering many partitions on a busy machine may need longer)
+  if ! wait_for "kafka" "${WERKPLEK_KAFKA_START_S:-240}" ready_or_dead || ! ready; then
     grep -hE "ERROR|Exception" "$K/logs/server.log" "$K/logs/stdout.log" 2>/dev/null | tail -n 8 >&2 || true
     stop_pidfile "$PIDFILE" kafka
     die "Kafka did not start (logs: $K/logs)" "read the log lines above; 'Address already in use' means another socket holds port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT: choose others with WERKPLEK_KAFKA_PORT / WERKPLEK_KAFKA_CONTROLLER_PORT"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from werkplek_common.db import create_pool
 from werkplek_common.outbox import OutboxRelay, stage
 from werkplek_events import StudentEnrolled, topic_for
 
-from tests.support import eventually, read_until
+from tests.support import read_until, relay_until_drained
 
 PRODUCER = "outbox-test"
 
@@ -32,15 +31,7 @@ async def test_relay_publishes_committed_events_once_in_order(stack, producer, p
             await tx.start()
             await stage(conn, rolled_back, producer=PRODUCER, source="/t")
             await tx.rollback()
-        relay = OutboxRelay(pool, producer, PRODUCER, batch_size=10)
-        task = asyncio.create_task(relay.run())
-
-        async def drained() -> bool:
-            return await pg.fetchval("SELECT count(*) FROM outbox WHERE producer = $1", PRODUCER) == 0
-
-        await eventually(drained, what="outbox drained")
-        relay.stop()
-        await task
+        await relay_until_drained(OutboxRelay(pool, producer, PRODUCER, batch_size=10), pool, PRODUCER)
     finally:
         await pool.close()
     topic = topic_for(StudentEnrolled).name

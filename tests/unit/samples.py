@@ -49,6 +49,7 @@ from werkplek_events import (
     StatusThresholds,
     StudentEnrolled,
     StudentRiskStatusChanged,
+    SubjectErased,
     TimeEntryConfirmed,
     TimeEntryCorrected,
     TimeEntryDecisionReversed,
@@ -291,7 +292,12 @@ def _reports() -> list[Event]:
     ]
 
 
+def _privacy() -> list[Event]:
+    return [SubjectErased(occurred_at=_at(28, 9), erasure_id=uuid.UUID("0a8f6c2e-51d4-4f0b-9e7a-3c2d1b0a9f8e"),
+                          subject_kind="student", subject_id=STUDENT, institution_id=INSTITUTION)]
+
+
 def sample_events() -> list[Event]:
     """One valid instance of every event class in `werkplek_events.topics.TOPICS`, in registry order."""
     return [*_registry(), *_placement(), *_funding_inputs(), *_time_entries(), *_decisions(), *_feedback(),
-            *_accounting(), *_reports()]
+            *_accounting(), *_privacy(), *_reports()]

@@ -357,7 +357,8 @@ def test_environment_check_catches(doctor: str, rendered: list[Doc]) -> None:
     assert len(set(env_problems(docs)) - set(env_problems(rendered))) == 1
 
 
-EXTERNAL_SECRETS = {"werkplek-mentor-feedback", "werkplek-funding-reports", "werkplek-smtp"}  # created per installation
+EXTERNAL_SECRETS = {"werkplek-mentor-feedback", "werkplek-funding-reports", "werkplek-smtp",  # created per installation
+                    "werkplek-keys"}
 
 
 def test_references_resolve(rendered: list[Doc]) -> None:

@@ -1,5 +1,11 @@
 """PostgreSQL: the connection pool and the migration runner.
 
+Every session a service opens through `create_pool` is bounded on the server (`SessionLimits`): a
+statement waits at most `lock_timeout` for a lock and runs at most `statement_timeout`, and a session
+left idle inside a transaction (its process paused by SIGSTOP, frozen by a long GC, or partitioned
+away) is ended after `idle_in_transaction_session_timeout`, which rolls it back and frees its locks.
+So a paused or dead holder blocks the other replicas for a bounded time, never until it resumes.
+
 Migrations are plain SQL files `services/<service>/migrations/NNNN_name.sql`, applied once each in
 version order per service, each in its own transaction, under an advisory lock so two processes
 starting together do not race. An applied file whose text changed is an error, not a silent skip."""
@@ -9,8 +15,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -19,8 +27,44 @@ _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _LOCK_ID = 0x77657270  # 'werp': one advisory lock for all migration runs
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=30)
+CLIENT_GRACE_S = 5.0  # the client's own timeout waits this much longer, so the server's error arrives first
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    """The server-side bounds of a session, in seconds (0: no bound, PostgreSQL's default). With the
+    defaults a paused holder is ended 15 s after its last statement, so a waiter for its locks is
+    served within 15 s (a waiter gives up after 20 s only when the holder is busy, not paused), and a
+    statement, lock waits included, ends after 30 s. A consumer group hands a paused member's
+    partitions to another after its session timeout (10 s): the new owner waits about 5 s more."""
+
+    lock_timeout_s: float = 20.0
+    statement_timeout_s: float = 30.0
+    idle_in_transaction_s: float = 15.0
+
+    def server_settings(self) -> dict[str, str]:
+        """As startup parameters of the session (milliseconds): they hold for its whole life, and
+        asyncpg's `RESET ALL` on release goes back to them, not to the server's defaults."""
+        return {"lock_timeout": _ms(self.lock_timeout_s), "statement_timeout": _ms(self.statement_timeout_s),
+                "idle_in_transaction_session_timeout": _ms(self.idle_in_transaction_s)}
+
+    @property
+    def command_timeout(self) -> float | None:
+        return self.statement_timeout_s + CLIENT_GRACE_S if self.statement_timeout_s else None
+
+
+def _ms(seconds: float) -> str:
+    return str(round(seconds * 1000))
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10, limits: SessionLimits | None = None,
+                      reset: Callable[[asyncpg.Connection], Coroutine[Any, Any, None]] | None = None,
+                      ) -> asyncpg.Pool:
+    """A pool whose every session is bounded by `limits` (a service passes its settings' `pg_limits`)."""
+    limits = limits or SessionLimits()
+    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
+                                     command_timeout=limits.command_timeout,
+                                     server_settings=limits.server_settings(), reset=reset)
     assert pool is not None
     return pool
 
@@ -49,6 +93,12 @@ def discover(root: Path) -> list[Migration]:
         if not m:
             raise MigrationError(f"{path}: migration files are named NNNN_lower_snake.sql")
         found.append(Migration(path.parent.parent.name, int(m[1]), m[2], path.read_text()))
+    seen: dict[tuple[str, int], str] = {}
+    for mig in found:  # two branches that each added "the next number" meet in a merge: say so here
+        if (key := (mig.service, mig.version)) in seen:
+            raise MigrationError(f"{mig.service}: {seen[key]} and {mig.name} share version {mig.version:04d};"
+                                 " number every migration of a service uniquely")
+        seen[key] = mig.name
     return sorted(found, key=lambda x: (x.service != "common", x.service, x.version))
 
 

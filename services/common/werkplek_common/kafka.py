@@ -36,7 +36,7 @@ def _wanted(specs: Iterable[TopicSpec]) -> dict[str, tuple[int, dict[str, str]]]
     for spec in specs:
         out[spec.name] = (spec.partitions, spec.configs())
         if spec.dlq:
-            out[spec.dlq] = (spec.partitions, {"cleanup.policy": "delete", "retention.ms": "-1"})
+            out[spec.dlq] = (spec.partitions, spec.dlq_configs(CommonSettings().dlq_retention_days))
     return out
 
 
@@ -98,8 +98,9 @@ def new_producer(bootstrap: str, client_id: str, **overrides: object) -> AIOKafk
 
 
 async def send_record(producer: AIOKafkaProducer, record: KafkaRecord) -> asyncio.Future[object]:
-    """Queue one record; await the returned future for the broker's acknowledgement."""
-    fut = await producer.send(record.topic, record.value, key=record.key, headers=record.headers)
+    """Queue one record; await the returned future for the broker's acknowledgement. An empty value
+    goes as null: the tombstone of a compacted topic (no event has an empty payload)."""
+    fut = await producer.send(record.topic, record.value or None, key=record.key, headers=record.headers)
     EVENTS_PRODUCED.labels(record.topic).inc()
     return fut
 

@@ -20,6 +20,12 @@ OUTBOX_BATCH_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
+LEASES_HELD = Gauge("werkplek_leases_held", "1 while this process holds the lease (werkplek_common.lease)", ["lease"])
+LEASE_TAKEN = Counter("werkplek_lease_taken_total", "Times this process took the lease", ["lease"])
+LEASE_LOSSES = Counter(
+    "werkplek_lease_losses_total", "Times this process found that another replica had taken its lease", ["lease"],
+)
+
 TENANT_REFUSALS = Counter(
     "werkplek_tenant_refusals_total",
     "Requests that named another institution's object (answered as unknown, nothing changed), by kind of"

@@ -1,17 +1,28 @@
 """Transactional outbox: no dual writes. `stage` adds events to the outbox inside the caller's
-transaction; `OutboxRelay` publishes them in id order and deletes them in the same transaction
-(`FOR UPDATE SKIP LOCKED`, batched). While Kafka is down rows stay and the relay retries; when it
-returns the relay catches up. Only the relay holding the producer's advisory lock publishes, so
-per-key order is kept. A crash between the broker's ack and the commit republishes a batch: consumers
-dedupe by event_id."""
+transaction; `OutboxRelay` publishes them in id order and deletes what the broker acknowledged. While
+Kafka is down rows stay and the relay retries; when it returns the relay catches up.
+
+One relay per producer publishes at a time: the holder of the producer's lease (werkplek_common.lease),
+renewed while it is alive, so a paused or dead holder loses it within the lease's time to live and a
+replica's relay takes over. Per-key order and the windows where a batch is published twice:
+- a relay reads the oldest rows, checks that it still holds the lease, sends them, waits for the acks
+  and only then deletes them: no transaction or row lock spans the broker round trip (a paused relay
+  holds nothing in the database that the next holder would have to skip or wait for);
+- the next holder starts again from the oldest row left, so what the previous one had sent but not
+  deleted is published again before anything newer: the first copy of every event stays in id order,
+  per key too, and a later copy (a paused relay's send that reaches the broker after it resumes) is a
+  duplicate, which consumers ignore by event_id;
+- a relay that resumes after losing the lease finds it invalid before its next batch and publishes
+  nothing more; the rows it had sent and sees acknowledged it still deletes (they are on the broker).
+A crash between the broker's ack and the delete republishes that batch the same way."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
-import zlib
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -21,6 +32,8 @@ from aiokafka import AIOKafkaProducer
 from werkplek_events import Event, KafkaRecord, encode
 
 from .kafka import send_record
+from .keystore import KeyStore
+from .lease import LEASE_S, Lease
 from .metrics import OUTBOX_BACKLOG, OUTBOX_BATCH_SECONDS, OUTBOX_PUBLISHED, OUTBOX_RELAY_LAG
 
 log = logging.getLogger(__name__)
@@ -71,17 +84,29 @@ async def stage(conn: asyncpg.Connection, events: Sequence[Event], *, producer: 
     await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, producer)
 
 
+async def stage_tombstone(conn: asyncpg.Connection, topic: str, key: str, *, producer: str) -> None:
+    """Add a tombstone (null value) for `key` on a compacted topic: compaction then drops every
+    earlier record of the key (erasure of contact data, docs/adr/0072)."""
+    await conn.execute("INSERT INTO outbox (producer, topic, key, value, headers, event_id)"
+                       " VALUES ($1, $2, $3, '', '[]', $4)", producer, topic, key.encode(), uuid.uuid4())
+    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, producer)
+
+
 BACKLOG_COUNT_EVERY_S = 5.0  # while the relay works through a backlog, how often it is counted
 
 
 class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, kafka: AIOKafkaProducer, producer: str, *,
-                 batch_size: int = 1000, idle_poll_s: float = 0.5) -> None:
+                 batch_size: int = 1000, idle_poll_s: float = 0.5, lease_s: float = LEASE_S,
+                 keys: KeyStore | None = None) -> None:
         self.pool, self.kafka, self.producer = pool, kafka, producer
+        # personal fields are sealed here, on their way out (docs/adr/0070): the one place every
+        # producer's events pass; the key is committed before the record is sent
+        self.keys = keys or KeyStore()
         self.batch_size, self.idle_poll_s = batch_size, idle_poll_s
+        self.lease = Lease(pool, f"outbox:{producer}", ttl_s=lease_s)
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
-        self._lock_id = zlib.crc32(f"outbox:{producer}".encode())
         self._counted_at = 0.0  # when the backlog was last counted (a full batch: more rows wait)
 
     def stop(self) -> None:
@@ -89,17 +114,22 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self) -> None:
-        """Hold the producer's advisory lock, then publish until stopped."""
-        async with self.pool.acquire() as listen:
-            while not await listen.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_id):
-                if await self._sleep(2.0):
-                    return
-            await listen.add_listener(CHANNEL, self._on_notify)
-            try:
-                await self._loop()
-            finally:
-                await listen.remove_listener(CHANNEL, self._on_notify)
-                await listen.execute("SELECT pg_advisory_unlock($1)", self._lock_id)
+        """Keep the producer's lease (take it when free, renew it while held) and publish while it is
+        held, until stopped; a stopping holder lets its lease go at once."""
+        keeper = asyncio.create_task(self.lease.keep(self._stop, self._wake.set))
+        try:
+            async with self.pool.acquire() as listen:
+                await listen.add_listener(CHANNEL, self._on_notify)
+                try:
+                    await self._loop()
+                finally:
+                    await listen.remove_listener(CHANNEL, self._on_notify)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.lease.release(), 5.0)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         if payload == self.producer:
@@ -117,6 +147,10 @@ class OutboxRelay:
     async def _loop(self) -> None:
         backoff = 0.1
         while not self._stop.is_set():
+            if not self.lease.valid():  # a standby, or a holder whose renewals stopped: publish nothing
+                if await self._sleep(self.lease.poll_s):
+                    return
+                continue
             try:
                 published = await self.publish_batch()
                 backoff = 0.1
@@ -130,30 +164,36 @@ class OutboxRelay:
                 return
 
     async def publish_batch(self) -> int:
-        """Publish one batch in id order and delete it, in one transaction. Returns rows published."""
+        """Publish the oldest rows, if the lease is still held once they are read, and delete them
+        once the broker acknowledged every one. Returns rows published."""
         started = time.perf_counter()
-        async with self.pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                "SELECT id, topic, key, value, headers, created_at FROM outbox WHERE producer = $1"
-                " ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED", self.producer, self.batch_size)
-            await self._observe(conn, rows)
-            if not rows:
-                return 0
-            records = [KafkaRecord(r["topic"], r["key"], r["value"], _headers(r["headers"])) for r in rows]
-            futures = [await send_record(self.kafka, rec) for rec in records]
-            await asyncio.gather(*futures)
-            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+        rows = await self.pool.fetch("SELECT id, topic, key, value, headers, created_at FROM outbox"
+                                     " WHERE producer = $1 ORDER BY id LIMIT $2", self.producer, self.batch_size)
+        await self._observe(rows)
+        if not rows or not self.lease.valid():  # checked after the read: see the module's docstring
+            return 0
+        # personal fields sealed on their way out; keys created on the pool and committed at once, so
+        # a consumer that reads a record finds its key
+        records = await self.keys.seal_records(
+            self.pool, [KafkaRecord(r["topic"], r["key"], r["value"], _headers(r["headers"])) for r in rows])
+        futures = [await send_record(self.kafka, rec) for rec in records]
+        acks = await asyncio.gather(*futures, return_exceptions=True)  # all of them: none left unretrieved
+        failed = next((a for a in acks if isinstance(a, BaseException)), None)
+        if failed is not None:
+            raise failed
+        # on the broker now, whoever holds the lease meanwhile: deleting them is right either way
+        await self.pool.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
         OUTBOX_PUBLISHED.labels(self.producer).inc(len(rows))
         OUTBOX_BATCH_SECONDS.labels(self.producer).observe(time.perf_counter() - started)
         return len(rows)
 
-    async def _observe(self, conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -> None:
+    async def _observe(self, rows: Sequence[asyncpg.Record]) -> None:
         if len(rows) < self.batch_size:
             OUTBOX_BACKLOG.labels(self.producer).set(len(rows))
         elif time.monotonic() - self._counted_at > BACKLOG_COUNT_EVERY_S:  # counting a deep backlog is a scan
             self._counted_at = time.monotonic()
             OUTBOX_BACKLOG.labels(self.producer).set(
-                await conn.fetchval("SELECT count(*) FROM outbox WHERE producer = $1", self.producer))
+                await self.pool.fetchval("SELECT count(*) FROM outbox WHERE producer = $1", self.producer))
         oldest = rows[0]["created_at"].timestamp() if rows else None
         OUTBOX_RELAY_LAG.labels(self.producer).set(time.time() - oldest if oldest else 0)
 

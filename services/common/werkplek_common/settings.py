@@ -9,6 +9,10 @@ from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from werkplek_events.topics import DLQ_RETENTION_DAYS
+
+from .db import SessionLimits
+from .lease import LEASE_S
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -31,8 +35,24 @@ class CommonSettings(BaseSettings):
     metrics_port: int = 0  # 0: metrics only on the service's own HTTP app, no separate listener
     metrics_host: str = "127.0.0.1"  # where the workers' metrics listener binds: loopback locally, 0.0.0.0 in pods
     prom_port: int = 19090  # the local Prometheus of `make run` (infra/lib.sh reads the same variable)
+    # Crypto-shredding (docs/adr/0070): the master keys that wrap the data keys, `id:base64(32 bytes)`
+    # separated by commas, and the id of the one that wraps new keys. Old ids stay listed until
+    # `python -m werkplek_common.keystore rotate` has re-wrapped every key. The default is a dev key,
+    # for the local stack only; a cluster sets both from a Secret.
+    master_keys: SecretStr = SecretStr("dev:ZGV2LW9ubHktbWFzdGVyLWtleS1ub3QtYS1zZWNyZXQ=")
+    master_key_id: str = "dev"
+    dlq_retention_days: int = DLQ_RETENTION_DAYS  # how long a DLQ keeps a failed record (docs/privacy.md)
     migrations_root: Path = REPO_ROOT / "services"
     data_dir: Path = REPO_ROOT / ".data"
+    # bounds of every PostgreSQL session (werkplek_common.db.SessionLimits; 0: none)
+    pg_lock_timeout_s: float = SessionLimits.lock_timeout_s
+    pg_statement_timeout_s: float = SessionLimits.statement_timeout_s
+    pg_idle_in_transaction_s: float = SessionLimits.idle_in_transaction_s
+    outbox_lease_s: float = LEASE_S  # a paused relay holds up its replicas' relays at most this long
+
+    @property
+    def pg_limits(self) -> SessionLimits:
+        return SessionLimits(self.pg_lock_timeout_s, self.pg_statement_timeout_s, self.pg_idle_in_transaction_s)
 
     def kafka_client_options(self) -> dict[str, object]:
         """Keyword arguments for every aiokafka client (consumer, producer, admin) of this process."""

@@ -6,8 +6,9 @@ from typing import Literal
 
 from pydantic import SecretStr
 from werkplek_common.settings import CommonSettings
+from werkplek_events.pseudonyms import DEV_PSEUDONYM_KEY
 
-DEV_KEY = "werkplek-dev-pseudonym-key"  # development default only; production sets its own key
+DEV_KEY = DEV_PSEUDONYM_KEY  # development default only; production sets its own key
 
 
 class Settings(CommonSettings):

@@ -26,6 +26,10 @@ class MentorFeedbackSettings(CommonSettings):
     mentor_dev_sources: tuple[str, ...] = ("sim-tool-1", "sim-tool-2", "sim-tool-3")
     mentor_link_secret: str | None = None  # HMAC key of confirmation links; generated under data_dir if unset
     mentor_link_ttl_s: int = 72 * 3600
+    # Retention (docs/privacy.md): webhook-replay records and finished outbound webhooks, and spent or
+    # expired links and link requests, are deleted after this many days
+    mentor_webhook_replay_retention_days: int = 7
+    mentor_link_retention_days: int = 30
     # Batching: every `batch_interval_s` the worker groups each mentor's pending entries that are older
     # than `batch_min_age_s` (so a day's entries travel together) into one confirmation request; an
     # entry still pending is requested again after `rerequest_after_s`.

@@ -19,15 +19,17 @@ from werkplek_events import (
     MentorContactChanged,
     ProgrammeRegistered,
     StudentRiskStatusChanged,
+    SubjectErased,
     topic_for,
 )
 
 from .config import MentorFeedbackSettings
+from .erasure import erase_in_notifier
 from .notify import QueuedMail, mail_for_request
 from .projection import first_time
 
 CONSUMED = (ConfirmationRequested, MentorContactChanged, InstitutionContactChanged, StudentRiskStatusChanged,
-            ProgrammeRegistered)
+            ProgrammeRegistered, SubjectErased)
 TOPICS = [topic_for(c).name for c in CONSUMED]
 
 
@@ -62,6 +64,10 @@ class Notifications:
                 " real_share, occurred_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING",
                 event.event_id, event.student_id, event.programme_id, event.previous_status.value,
                 event.status.value, event.worsened, event.real_share, event.occurred_at)
+        elif isinstance(event, SubjectErased):
+            if event.subject_kind == "mentor":
+                await save_contact(conn, "mentor", event.subject_id, None, "nl", event)
+            await erase_in_notifier(conn, event)
         elif isinstance(event, ProgrammeRegistered):
             await conn.execute("INSERT INTO mf_programmes(programme_id, institution_id, name) VALUES ($1,$2,$3)"
                                " ON CONFLICT (programme_id) DO UPDATE SET institution_id = $2, name = $3",
@@ -74,6 +80,7 @@ class NotifierProcessor(Processor[None]):
     topics = TOPICS
     stateful = False
     publish = False
+    opens_personal = True  # descriptions, comments, addresses (docs/adr/0070)
 
     def __init__(self, group: str, cfg: MentorFeedbackSettings) -> None:
         self.name = group

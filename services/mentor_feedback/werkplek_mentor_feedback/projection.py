@@ -18,14 +18,17 @@ from werkplek_events import (
     PlacementAgreed,
     PlacementAmended,
     PlacementEnded,
+    SubjectErased,
     TimeEntryCorrected,
     TimeEntryLogged,
     TimeEntryWithdrawn,
     topic_for,
 )
 
+from .erasure import erase_in_projection
+
 CONSUMED = (MentorRegistered, PlacementAgreed, PlacementAmended, PlacementEnded, TimeEntryLogged,
-            TimeEntryCorrected, TimeEntryWithdrawn)
+            TimeEntryCorrected, TimeEntryWithdrawn, SubjectErased)
 TOPICS = [topic_for(c).name for c in CONSUMED]
 
 
@@ -33,6 +36,7 @@ class Projection(Processor[None]):
     topics = TOPICS
     stateful = False
     publish = False
+    opens_personal = True  # descriptions, comments, addresses (docs/adr/0070)
 
     def __init__(self, group: str) -> None:
         self.name = group
@@ -72,6 +76,8 @@ async def apply_event(conn: asyncpg.Connection, event: Event) -> None:
         await save_entry(conn, event)
     elif isinstance(event, TimeEntryWithdrawn):
         await withdraw_entry(conn, event)
+    elif isinstance(event, SubjectErased):
+        await erase_in_projection(conn, event)
 
 
 async def save_mentor(conn: asyncpg.Connection, e: MentorRegistered) -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from werkplek_common.retention import run_retention
 from werkplek_common.runtime import Options, Worker
 
-from . import SERVICE
+from . import SERVICE, retention
 from .config import MentorFeedbackSettings
 from .confirmations import run_requests
 from .outbound import Deliverer
@@ -18,7 +19,8 @@ from .sources import ensure_dev_sources, link_key
 
 def build(cfg: MentorFeedbackSettings) -> Worker:
     worker = Worker(cfg.mentor_consumer_group, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.pg_dsn,
-                    metrics_port=cfg.metrics_port, metrics_host=cfg.metrics_host, pool_size=10)
+                    metrics_port=cfg.metrics_port, metrics_host=cfg.metrics_host, limits=cfg.pg_limits,
+                    lease_s=cfg.outbox_lease_s, pool_size=10)
     worker.consumer(Projection(cfg.mentor_consumer_group), Options(group=cfg.mentor_consumer_group, batch_max=2000),
                     outbox_producer=SERVICE)
     worker.relay(SERVICE)
@@ -34,8 +36,13 @@ def build(cfg: MentorFeedbackSettings) -> Worker:
         async with httpx.AsyncClient(follow_redirects=False) as client:
             await Deliverer(worker.pool, cfg, client).run(stop)
 
+    async def expiry(stop: asyncio.Event) -> None:
+        assert worker.pool is not None
+        await run_retention(worker.pool, retention.rules(cfg), stop)
+
     worker.task("confirmation-requests", requests)
     worker.task("outbound", deliveries)
+    worker.task("retention", expiry)
     return worker
 
 

@@ -16,11 +16,20 @@ from starlette.middleware import Middleware
 from starlette.types import Scope
 from werkplek_common import openapi
 from werkplek_common.auth import IssuerVerifiers, TokenVerifier
+from werkplek_common.db import create_pool
 from werkplek_common.devidp import DEV_AUDIENCE, DEV_ISSUER, ensure_keys
 from werkplek_common.http import BodyLimitFor, create_app
 from werkplek_common.metrics import OUTBOX_BACKLOG, OUTBOX_RELAY_LAG
 
-from . import routes_contacts, routes_entries, routes_me, routes_registry, routes_shares, routes_students
+from . import (
+    routes_contacts,
+    routes_entries,
+    routes_me,
+    routes_privacy,
+    routes_registry,
+    routes_shares,
+    routes_students,
+)
 from .config import SERVICE, Settings
 from .hot_routes import HotRoutes
 from .ledger import Ledger
@@ -50,10 +59,8 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
 
 
 async def open_pool(cfg: Settings) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(cfg.pg_dsn, min_size=cfg.pool_min, max_size=cfg.pool_max, command_timeout=30,
-                                     reset=_keep_session)
-    assert pool is not None
-    return pool
+    return await create_pool(cfg.pg_dsn, min_size=cfg.pool_min, max_size=cfg.pool_max, limits=cfg.pg_limits,
+                             reset=_keep_session)
 
 
 _BACKLOG = "SELECT count(*) AS n, min(created_at) AS oldest, now() AS now FROM outbox WHERE producer = $1"
@@ -104,7 +111,7 @@ def build(cfg: Settings | None = None) -> FastAPI:
     app.state.auth = Authenticator(verifier_for(cfg))
     app.state.settings = cfg
     for router in (routes_registry.router, routes_students.router, routes_entries.router, routes_shares.router,
-                   routes_me.router, routes_contacts.router):
+                   routes_me.router, routes_contacts.router, routes_privacy.router):
         app.include_router(router)
     hot = [r for r in routes_entries.router.routes
            if isinstance(r, APIRoute) and r.endpoint in (routes_entries.log_entry, routes_entries.log_batch)]

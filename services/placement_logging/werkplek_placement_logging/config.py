@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import SecretStr
 from werkplek_common.auth import INSTITUTION_CLAIM, ROLE_CLAIM
 from werkplek_common.devidp import DEV_AUDIENCE, DEV_ISSUER
 from werkplek_common.settings import CommonSettings
+from werkplek_events.pseudonyms import DEV_PSEUDONYM_KEY
 
 SERVICE = "placement_logging"
 
@@ -28,6 +30,13 @@ class Settings(CommonSettings):
     timezone: str = "Europe/Brussels"  # where students work: "today" and times of day are local
     clock_skew_s: int = 300  # a phone's clock may run ahead this much before "in the future" applies
     max_batch: int = 500
+    # stored replies of POSTs (Idempotency-Key) are deleted after this many days: longer than a phone
+    # stays offline; after it, entry_id dedupe still holds (docs/privacy.md, "Retention")
+    idempotency_retention_days: int = 7
+    # the key of funding reports' trajectory pseudonyms, to reveal a coordinator's own student behind
+    # one (docs/adr/0074); the same variable funding reports read
+    reports_pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
+    personal_reads_retention_days: int = 730  # the log of staff reads of personal data (docs/privacy.md)
     outbox_producer: str = SERVICE
     event_source: str = "/werkplek/placement-logging"
     decisions_group: str = "placement_logging-decisions"

@@ -101,6 +101,7 @@ class Decisions(Processor[None]):
     topics = TOPICS
     stateful = False
     publish = False
+    opens_personal = True  # descriptions, comments, addresses (docs/adr/0070)
 
     def __init__(self, group: str) -> None:
         self.name = group

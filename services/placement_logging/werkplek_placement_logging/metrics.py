@@ -14,3 +14,8 @@ IDEMPOTENT_REPLAYS = Counter("werkplek_idempotent_replays_total", "POSTs answere
                              ["route"])
 VIEWS_APPLIED = Counter("werkplek_student_views_applied_total", "Share and outcome-progress events stored in "
                         "placement logging's read models", ["effect"])  # applied / stale
+ERASURES = Counter("werkplek_erasures_total", "Erasure requests of data subjects, by kind and outcome",
+                   ["kind", "outcome"])  # kind: student / mentor; outcome: requested / repeated / completed
+for _kind in ("student", "mentor"):  # known label values exist from the start (dashboards, alerts)
+    for _outcome in ("requested", "repeated", "completed"):
+        ERASURES.labels(_kind, _outcome)

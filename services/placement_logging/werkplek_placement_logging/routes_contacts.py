@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 from werkplek_common.problems import Problem, problem_type
 from werkplek_events.limits import Id
 
-from . import contacts
+from . import access, contacts
 from .contacts import ContactIn, ContactOut
 from .replies import dumps
 from .routes_registry import PROBLEM, Coordinator, _inst, _reg
@@ -44,6 +44,7 @@ async def get_mentor_contact(request: Request, who: Coordinator, mentor_id: Id) 
     row = await contacts.load(_reg(request).pool, "mentor", mentor_id, _inst(who))
     if row is None:
         raise _no_contact("e-mail address for this mentor")
+    await access.record_read(_reg(request).pool, who, "mentor_contact", mentor_id)  # staff read of personal data
     return _answer(200, row)
 
 

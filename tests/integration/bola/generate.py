@@ -22,13 +22,20 @@ ID_KINDS = {
     "programme_id": "programme", "student_id": "student", "workplace_id": "workplace", "mentor_id": "mentor",
     "placement_id": "placement", "entry_id": "entry", "to_institution_id": "institution",
     "institution_id": "institution", "source_id": "source", "pilot_id": "pilot",
+    "subject_id": "student",  # an erasure request's subject (its kind's first value is "student")
 }
 # Ids with one value for everybody. The year is one nobody is enrolled in yet: what an institution
 # takes over is a student's next year (the enrolment hijack: another's student, one's own programme).
 NEXT_YEAR = "2027-2028"
 # An address carries no marker (an answer may echo what was sent): the attempt is to reach another's
 # mentor with one's own address, or to learn whether an address is known (the fresh-link form).
-FIXED = {"academic_year": NEXT_YEAR, "outcome_id": "LO1", "token": "<link>", "email": "bola-someone@mentor.example"}
+FIXED = {"academic_year": NEXT_YEAR, "outcome_id": "LO1", "token": "<link>", "email": "bola-someone@mentor.example",
+         # nobody of the world is erased (that would change a victim): an erasure id nobody has; reading
+         # another institution's real erasure is tests/integration/placement_logging/test_erasure.py
+         "erasure_id": "0b0b0b0b-0000-4000-8000-00000000e7a5",
+         # a pseudonym is no object of the world; revealing another institution's is tested in
+         # tests/integration/placement_logging/test_personal_reads.py
+         "trajectory": "t-0000000000000000"}
 NOT_IDS = {"cursor", "limit", "from", "to", "status"}  # optional query filters left out
 
 

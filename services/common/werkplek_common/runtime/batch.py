@@ -2,8 +2,10 @@
 
 `group` keeps only what the owned partitions have not committed yet (a fetch from before a seek or a
 revocation may carry records already committed, or of partitions no longer owned) and says how far
-each partition advances. `decode_all` decodes a key's records with the contract's codec; a record
-that does not decode, or whose key is not its event's, is dead (it goes to the DLQ)."""
+each partition advances. `decode_all` decodes a key's records with the contract's codec (opening
+sealed personal fields with `keys`, when the processor asked for them); a record that does not
+decode, or whose key is not its event's, is dead (it goes to the DLQ); a compacted topic's tombstone
+(no value: an erased contact) is no event and is skipped."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import NamedTuple
 
 from aiokafka import ConsumerRecord, TopicPartition
 from werkplek_events import DecodeError, Event, decode
+from werkplek_events.personal import KeyLookup
 
 from ..kafka import PoisonRecord
 
@@ -47,18 +50,23 @@ class Decoded(NamedTuple):
     dead: list[tuple[ConsumerRecord, Exception]]
 
 
-def decode_all(records: Sequence[ConsumerRecord], key: str | None, key_of: Callable[[Event], str]) -> Decoded:
+def decode_all(records: Sequence[ConsumerRecord], key: str | None, key_of: Callable[[Event], str],
+               keys: KeyLookup | None = None) -> Decoded:
     """`key`: the records' common key, decoded (None: records without a key, all poison)."""
     events: list[Event] = []
     good: list[ConsumerRecord] = []
     dead: list[tuple[ConsumerRecord, Exception]] = []
+    skipped = False
     for rec in records:
+        if rec.value is None:
+            skipped = True
+            continue
         try:
-            event = decode(rec.topic, rec.value, rec.headers)
+            event = decode(rec.topic, rec.value, rec.headers, keys)
             if key is None or key_of(event) != key:
                 raise PoisonRecord("key", f"record key {rec.key!r} is not the event's key {key_of(event)!r}")
             events.append(event)
             good.append(rec)
         except (DecodeError, PoisonRecord) as exc:
             dead.append((rec, exc))
-    return Decoded(events, good if dead else list(records), dead)
+    return Decoded(events, good if dead or skipped else list(records), dead)

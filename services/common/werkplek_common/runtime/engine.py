@@ -34,14 +34,16 @@ from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 from aiokafka import ConsumerRecord, TopicPartition
+from werkplek_events.personal import KeyLookup
 
+from ..keystore import KeyStore
 from ..metrics import DLQ_RECORDS
 from ..outbox import outbox_columns
 from . import metrics
 from .batch import decode_all, group
 from .dead import Quarantined
 from .processor import Context, Processor
-from .store import TAG_SEP, Commit, KeyWrite, Store
+from .store import TAG_SEP, Commit, Fenced, KeyWrite, Store
 
 log = logging.getLogger(__name__)
 S = TypeVar("S")
@@ -87,6 +89,7 @@ class Engine(Generic[S]):
         self._inflight: asyncio.Task[None] | None = None
         self._pending: Fresh = {}  # the in-flight commit's states kept decoded (see `_state`)
         self._pending_keys: set[str] = set()  # every key it writes
+        self._keystore: KeyStore | None = None  # made on first use, for a processor that opens personal fields
 
     @property
     def partitions(self) -> set[int]:
@@ -151,6 +154,7 @@ class Engine(Generic[S]):
             await self.settle()  # nothing new: let the commit in flight land meanwhile
             return 0
         ctx, key_of = self.context(), self.processor.key_of
+        opener = await self._keys_for(batch)
         c, n = Commit(ctx), 0
         fresh: Fresh = {}
         types: dict[str, int] = defaultdict(int)
@@ -167,7 +171,7 @@ class Engine(Generic[S]):
                 if key is not None and key in self.quarantined:
                     self._still_quarantined(key, part, records, c)
                     continue
-                events, good, dead = decode_all(records, key, key_of)
+                events, good, dead = decode_all(records, key, key_of, opener)
                 c.dead.extend(dead)
                 for e in events:
                     types[e.EVENT_TYPE] += 1
@@ -180,6 +184,15 @@ class Engine(Generic[S]):
         await self._commit(c, advanced, fresh)
         self._observe(types, batch, started)
         return n
+
+    async def _keys_for(self, batch: Mapping[TopicPartition, Sequence[ConsumerRecord]]) -> KeyLookup | None:
+        """The data keys of the batch's sealed records, for a processor that opens personal fields:
+        one query per batch, never cached, so a key destroyed by an erasure is gone at once."""
+        if not self.processor.opens_personal:
+            return None
+        if self._keystore is None:
+            self._keystore = KeyStore()
+        return await self._keystore.lookup_for(self.store.pool, (r.headers for recs in batch.values() for r in recs))
 
     async def _blobs(self, keys: list[str | None]) -> dict[str, Any]:
         if not self.processor.stateful:
@@ -315,6 +328,13 @@ class Engine(Generic[S]):
             return
         try:
             await task
+        except Fenced as exc:
+            if not discard:
+                raise  # the member counts it and reloads
+            # a zombie's stale commit met in a rebalance (a paused worker resumed): rolled back, counted
+            metrics.FENCED.labels(self.store.group).inc()
+            log.warning("fenced: another worker moved the stored offsets; the commit in flight is rolled back",
+                        extra={"fields": {"consumer": self.store.group, "error": str(exc)}})
         except Exception:
             if not discard:
                 raise

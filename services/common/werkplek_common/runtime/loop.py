@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
@@ -39,6 +40,18 @@ async def sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> bool:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
     return stop.is_set()
+
+
+async def periodically(job: Callable[[], Awaitable[object]], stop: asyncio.Event, every_s: float, what: str) -> None:
+    """Run `job` now and then every `every_s` until stopped (a worker's side task: retention, a
+    sweep); an unreachable database or network is logged and tried again next time."""
+    while not stop.is_set():
+        try:
+            await job()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning(f"{what} failed; will retry", extra={"fields": {"error": repr(exc)}})
+        if await sleep_unless_stopped(stop, every_s):
+            return
 
 
 async def started(make: Callable[[], C], stop: asyncio.Event, outage: Outage, part: Part | None,

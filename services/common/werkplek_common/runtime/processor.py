@@ -64,6 +64,9 @@ class Processor(Generic[S]):
     publish: bool = True  # outputs go to the outbox (and from there to their topics)
     positions: bool = False  # give each step the positions of its records (`Context.positions`)
     parted: bool = False  # the state is a head (`dump`) plus parts written when changed (`dump_parts`)
+    # the step needs personal fields in plain text (docs/adr/0070): the runtime looks up the batch's
+    # data keys in the key store and the codec opens sealed fields; otherwise they decode as sealed
+    opens_personal: bool = False
 
     def key_of(self, event: Event) -> str:
         """The key a record of this event must carry (the registry's); another key is poison."""

@@ -23,8 +23,9 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
-from ..db import create_pool
+from ..db import SessionLimits, create_pool
 from ..kafka import new_producer, send_to_dlq
+from ..lease import LEASE_S
 from ..outbox import OutboxRelay
 from ..shutdown import STEP_TIMEOUT_S, bounded
 from . import health as health_mod
@@ -58,10 +59,13 @@ class Supervised:
 class Worker:
     def __init__(self, name: str, *, kafka_bootstrap: str, pg_dsn: str, metrics_port: int = 0,
                  metrics_host: str = "127.0.0.1", pool_size: int = 6, max_failures: int = 5,
-                 failure_window_s: float = 300.0) -> None:
+                 failure_window_s: float = 300.0, limits: SessionLimits | None = None,
+                 lease_s: float = LEASE_S) -> None:
         self.name, self.bootstrap, self.dsn, self.metrics_port = name, kafka_bootstrap, pg_dsn, metrics_port
         self.metrics_host = metrics_host  # the setting `metrics_host`: loopback locally, 0.0.0.0 in pods
         self.pool_size, self.max_failures, self.failure_window_s = pool_size, max_failures, failure_window_s
+        # every session bounded (the settings' `pg_limits`): a paused holder cannot block the other replicas
+        self.limits, self.lease_s = limits or SessionLimits(), lease_s  # lease_s: the relays' (`outbox_lease_s`)
         self.stop = asyncio.Event()
         self.health = Health()
         self.kafka = Outage("kafka", log)
@@ -98,7 +102,7 @@ class Worker:
     def relay(self, outbox_producer: str) -> None:
         async def run(stop: asyncio.Event) -> None:
             assert self.pool is not None and self.producer is not None
-            relay = OutboxRelay(self.pool, self.producer, outbox_producer)
+            relay = OutboxRelay(self.pool, self.producer, outbox_producer, lease_s=self.lease_s)
             task = asyncio.create_task(relay.run())
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -164,7 +168,8 @@ class Worker:
         backoff = Backoff()
         while self.pool is None and not self.stop.is_set():
             try:
-                self.pool = await asyncio.wait_for(create_pool(self.dsn, min_size=1, max_size=self.pool_size),
+                self.pool = await asyncio.wait_for(create_pool(self.dsn, min_size=1, max_size=self.pool_size,
+                                                               limits=self.limits),
                                                    CONNECT_TIMEOUT_S)
                 self.database.ok()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:

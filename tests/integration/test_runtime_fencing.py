@@ -1,0 +1,168 @@
+"""Two workers of the stream runtime in one consumer group, on the real broker and database: one is
+frozen (SIGSTOP) in the middle of a batch, past its session timeout; the other takes its partitions
+over, handles that batch and commits it; the frozen one, resumed, commits its stale batch and is
+fenced by the stored offsets' compare-and-set: the state, the read model and the published outputs
+stay as the other worker left them, and `werkplek_consumer_fenced_total` counts it. Each worker is a
+process of its own (tests/integration/runtime_process.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from werkplek_common.kafka import client_options, send_record
+from werkplek_common.settings import REPO_ROOT, CommonSettings
+from werkplek_events import StudentEnrolled, encode
+
+from tests.e2e.stack import free_port
+from tests.integration.runtime_process import SESSION_TIMEOUT_S, TOPIC
+from tests.support import eventually, read_until, start_groups_at_end
+
+
+class Member:
+    def __init__(self, name: str, group: str, out_topic: str, pause_file: Path, log_dir: Path) -> None:
+        self.name, self.port, self.log = name, free_port(), log_dir / f"{name}.log"
+        env = {**os.environ, "WERKPLEK_LOG_LEVEL": "INFO", "WERKPLEK_OUTBOX_LEASE_S": "3"}
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.integration.runtime_process", name, group, out_topic, str(pause_file),
+                 str(self.port)], cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stopped(self) -> bool:
+        """Frozen by a SIGSTOP (state T in /proc)."""
+        return Path(f"/proc/{self.proc.pid}/stat").read_text().split(") ", 1)[1].startswith("T")
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def fenced(self) -> float:
+        body = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
+        return sum(float(v) for v in re.findall(r"^werkplek_consumer_fenced_total\{[^}]*\} (\S+)$", body, re.M))
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                return self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        return self.proc.wait(10)
+
+
+@pytest.fixture
+def members() -> Iterator[list[Member]]:
+    started: list[Member] = []
+    yield started
+    codes = [m.stop() for m in started]
+    assert codes == [0] * len(codes), [m.text()[-3000:] for m in started]
+
+
+def enrolment(student: str, phase: int = 1) -> StudentEnrolled:
+    return StudentEnrolled(student_id=student, programme_id="prog-1", institution_id="inst-1",
+                           academic_year="2026-2027", phase=phase, status="regular", age_band="under_21")
+
+
+async def test_a_worker_frozen_past_its_session_is_fenced_and_its_stale_batch_changes_nothing(
+        stack: CommonSettings, producer, pg: asyncpg.Connection, members: list[Member], tmp_path: Path) -> None:
+    tag = uuid.uuid4().hex[:8]
+    group, out_topic, pause_file = f"test-fencing-{tag}", f"test.runtime-fencing.{tag}", tmp_path / "pause-once"
+    await pg.execute("CREATE TABLE IF NOT EXISTS test_runtime_fencing"
+                     " (student_id text PRIMARY KEY, handled_by text NOT NULL, events int NOT NULL)")
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap, **client_options())
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(out_topic, 1, 1)])
+    finally:
+        await admin.close()
+    await start_groups_at_end(stack.kafka_bootstrap, [group], [TOPIC])
+    students = [f"fence-{tag}-{i}" for i in range(8)]
+    try:
+        members.append(Member("first", group, out_topic, pause_file, tmp_path))
+        await eventually(members[0].ready, timeout=90, what="the first worker ready")
+        members.append(Member("second", group, out_topic, pause_file, tmp_path))
+        await eventually(lambda: all(m.ready() for m in members), timeout=90, what="both workers ready")
+        await eventually(lambda: all("partitions assigned" in m.text() for m in members), timeout=60,
+                         what="both workers owning partitions")
+        sent = [encode(enrolment(s), source="/t") for s in students]
+        for rec in sent:
+            await send_record(producer, rec)
+        await producer.flush()
+
+        async def handled(n: int) -> bool:
+            return await pg.fetchval("SELECT count(*) FROM test_runtime_fencing WHERE student_id = ANY($1)",
+                                     students) == n
+
+        await eventually(lambda: handled(len(students)), timeout=60, what="the first records handled")
+
+        async def outbox_empty() -> bool:  # no relay has a batch in flight when the pause comes
+            return await pg.fetchval("SELECT count(*) FROM outbox WHERE producer = $1", group) == 0
+
+        await eventually(outbox_empty, timeout=30, what="the outbox drained")
+
+        pause_file.touch()
+        paused_student = f"fence-{tag}-pause"
+        late = [encode(enrolment(paused_student), source="/t"), encode(enrolment(students[0], 2), source="/t")]
+        for rec in late:
+            await send_record(producer, rec)
+        await producer.flush()
+        await eventually(lambda: any(m.stopped() for m in members), timeout=30, what="a worker frozen mid-batch")
+        frozen = next(m for m in members if m.stopped())
+        other = next(m for m in members if m is not frozen)
+        assert not pause_file.exists()
+
+        async def taken_over() -> bool:
+            return await pg.fetchval("SELECT handled_by FROM test_runtime_fencing WHERE student_id = $1",
+                                     paused_student) == other.name
+
+        await eventually(taken_over, timeout=SESSION_TIMEOUT_S + 60, what="the other worker handling the batch")
+        before = await snapshot(pg, group, [*students, paused_student])
+        fenced_before = other.fenced()
+        frozen.proc.send_signal(signal.SIGCONT)
+        await eventually(lambda: frozen.fenced() >= 1, timeout=60, what="the resumed worker fenced")
+        assert "fenced" in frozen.text()
+        await eventually(lambda: all(m.ready() for m in members), timeout=90, what="both ready again after it")
+        assert await snapshot(pg, group, [*students, paused_student]) == before
+        assert other.fenced() == fenced_before
+
+        want = {f"{r.key.decode()}:{uuid.UUID(dict(r.headers)['ce_id'].decode())}" for r in [*sent, *late]}
+
+        def outputs(recs: list) -> Counter[str]:
+            return Counter(f"{r.key.decode()}:{r.value.decode().split(':')[0]}" for r in recs)
+
+        recs = await read_until(stack.kafka_bootstrap, [out_topic], lambda rs: set(outputs(rs)) >= want, timeout=60)
+        assert set(outputs(recs)) == want and max(outputs(recs).values()) == 1  # each output once, none stale
+        assert all(r.value.decode().endswith(f":{other.name}") for r in recs
+                   if r.key.decode() == paused_student)
+    finally:
+        for table in ("runtime_state", "runtime_offsets", "runtime_quarantine"):
+            await pg.execute(f"DELETE FROM {table} WHERE consumer_group = $1", group)
+        await pg.execute("DELETE FROM test_runtime_fencing WHERE student_id LIKE $1", f"fence-{tag}-%")
+
+
+async def snapshot(pg: asyncpg.Connection, group: str, students: list[str]) -> dict[str, object]:
+    """The state rows, the read model and the stored offsets of the group."""
+    states = await pg.fetch("SELECT key, state FROM runtime_state WHERE consumer_group = $1 AND key = ANY($2)"
+                            " ORDER BY key", group, students)
+    model = await pg.fetch("SELECT student_id, handled_by, events FROM test_runtime_fencing"
+                           " WHERE student_id = ANY($1) ORDER BY student_id", students)
+    offsets = await pg.fetch("SELECT * FROM runtime_offsets WHERE consumer_group = $1 ORDER BY 2, 3", group)
+    return {"states": [tuple(r) for r in states], "model": [tuple(r) for r in model],
+            "offsets": [tuple(r) for r in offsets]}
