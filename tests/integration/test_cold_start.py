@@ -142,3 +142,48 @@ async def test_workers_wait_for_the_broker_at_start_and_after_losing_it(own: Own
     finally:
         codes = stop_all(procs)
     assert all(code is not None for code in codes.values()), codes
+
+
+async def test_workers_wait_for_the_database_at_start(own: OwnStack, tmp_path: Path) -> None:
+    """Issue 17: every worker started while PostgreSQL is down stays up, says it is not ready, waits
+    with backoff without filling its log, and joins once the database starts; an entry posted then
+    reaches the share. (The API is started after the database: it is not a worker.)"""
+    start_broker(own)
+    ensure_keys(own.data)
+    assert own.run("postgres/postgres.sh", "down").returncode == 0
+    procs, ports, api = processes(own, tmp_path)
+    api_proc, workers = procs[0], procs[1:]
+    for p in workers:
+        p.start()
+    try:
+        def all_say_not_ready() -> bool:
+            assert all(p.exited() is None for p in workers), [p.tail() for p in workers if p.exited() is not None]
+            return all(readiness(port) == 503 for port in ports.values())
+
+        await eventually(all_say_not_ready, timeout=120, what="every worker up and answering 503 without its database")
+        stays_not_ready(workers, ports, OUTAGE_S)
+        lines = {p.name: len(p.log_text().splitlines()) for p in workers}
+        assert max(lines.values()) <= QUIET_LINES, lines
+        up = own.run("postgres/postgres.sh", "up")
+        assert up.returncode == 0, up.stderr
+        await wait_ready(workers, 120)
+        api_proc.start()
+        await wait_ready([api_proc], 120)
+        stack = Stack("cold-db", api, "", f"inst-{new_id('colddb')}", "tool", new_secret(), own.data,
+                      own.env["WERKPLEK_KAFKA_BOOTSTRAP"], own.env["WERKPLEK_PG_DSN"], {}, ports)
+        pg = await asyncpg.connect(stack.pg_dsn)
+        async with httpx.AsyncClient(timeout=10) as client:
+            coord = Coordinator(stack, client)
+            programme, mentor = new_id("prog"), await coord.workplace_with_mentor()
+            await coord.programme(programme, level="graduaat", ects=90, hours_per_ects=30, phases=2)
+            placement = await coord.enrol_and_place(programme, mentor)
+            await log_hours(stack, client, placement, [240])
+            await share_when(stack, pg, placement.student_id, lambda d: d["pending_minutes"] == 240, timeout=60,
+                             what="the entry posted after the database came in the share")
+        await pg.close()
+        for p in workers:
+            text = p.log_text()
+            assert text.count("postgresql unreachable") <= 2 and "postgresql reachable again" in text, p.tail()
+    finally:
+        codes = stop_all([p for p in procs if p.proc is not None])
+    assert all(code is not None for code in codes.values()), codes
