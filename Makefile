@@ -41,9 +41,12 @@ schemas: ## regenerate JSON Schemas and the AsyncAPI document from the models (r
 	@$(PY) -m werkplek_mentor_feedback.contract
 
 lock: ## re-resolve requirements.lock from pyproject.toml (after adding or changing a pin); UPGRADE=pkg moves one
-	@$(PY) -m uv pip compile pyproject.toml --group dev --group build --universal --python-version 3.11 \
+	@$(PY) -m uv pip compile pyproject.toml --group dev --group build --group bench-peers --universal --python-version 3.11 \
 	  --generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade-package $(UPGRADE)) \
 	  -o requirements.lock --quiet
+	@$(PY) -m uv pip compile bench/peers/quix-requirements.in --universal --python-version 3.11 \
+	  --generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade-package $(UPGRADE)) \
+	  -o bench/peers/quix.lock --quiet
 	@bash infra/install.sh
 
 bench: ## run the benchmarks and write bench/out/*.json

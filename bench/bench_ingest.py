@@ -8,6 +8,9 @@ one request at a time per connection, no pipelining):
   2. batches of 500 entries, closed loop, 8 connections  -> batch_entries_per_s
   3. single-entry POSTs at a fixed 500 req/s, open loop  -> p50/p99 latency (from the scheduled send
      time, so a stalled server is not hidden by coordinated omission)
+  4. PostgreSQL's own limit for the same writes (bench/ingest_limit.py): pgbench with a script doing
+     the database work of one single-entry POST, on the same cohort, at the API's database concurrency
+     (workers × pool) and at 64 connections          -> postgres_limit_entries_per_s, single_vs_postgres_limit
 Each phase first runs BENCH_WARMUP seconds unmeasured (connections, plans and caches warm, as in a
 running service), then BENCH_SECONDS measured. During the measured window the CPU time of the API's
 processes, of the PostgreSQL backends serving them, of the load generator and of everything else on
@@ -42,6 +45,9 @@ from uuid6 import uuid7
 from werkplek_common.auth import Role
 from werkplek_common.devidp import mint
 from werkplek_placement_logging.config import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.ingest_limit import run_pgbench
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "ingest.json"
@@ -353,19 +359,32 @@ def main() -> None:
             print(f"{mode}: {r['ok'] / DURATION_S:.0f} entries/s ({r['bad']} refused), p50 {r['p50_ms']} ms,"
                   f" p99 {r['p99_ms']} ms; cpu ms/entry {r['cpu_ms_per_entry']}; other work {r['other_cpu_s']} of"
                   f" {r['machine_cpu_s']} cpu-s")
+        # PostgreSQL's own limit for the same writes, on the same cohort, right after (issue 16): at the
+        # API's database concurrency (workers × pool) and at the load generator's 64 connections
+        limit: dict[str, dict[str, Any]] = {}
+        for clients in dict.fromkeys((workers * POOL, PHASES["single"][1])):
+            limit[str(clients)] = r = run_pgbench(_pg_port(cfg), f"{PREFIX}{tag}", STUDENTS, producer, clients,
+                                                  DURATION_S, OUT.parent)
+            print(f"postgres limit (pgbench, {clients} clients): {r}")
     finally:
         api.terminate()
         api.wait(timeout=30)
         asyncio.run(cleanup(cfg, tag))
     if set(RUN) != {"single", "batch", "fixed"}:
         return  # a partial run (BENCH_PHASES) is for experiments: printed, not written
-    result = {"single_entries_per_s": round(phases["single"]["ok"] / DURATION_S),
+    single = phases["single"]["ok"] / DURATION_S
+    same = limit[str(workers * POOL)]
+    result = {"single_entries_per_s": round(single),
+              "postgres_limit_entries_per_s": same.get("tps"),
+              "single_vs_postgres_limit": round(single / same["tps"], 3) if same.get("tps") else None,
+              "postgres_limit": limit,
               "batch_entries_per_s": round(phases["batch"]["ok"] / DURATION_S),
               "p50_ms_at_500rps": phases["fixed"]["p50_ms"], "p99_ms_at_500rps": phases["fixed"]["p99_ms"],
               "cpu_count": os.cpu_count(), "api_workers": workers, "pool_per_worker": POOL,
               "duration_s_per_phase": DURATION_S, "warmup_s_per_phase": WARMUP_S,
               "load_average_before": load_before, "load_average_after": _load_average(), "phases": phases,
-              "targets": {"single_entries_per_s": 3000, "batch_entries_per_s": 30000, "p99_ms_at_500rps": 50}}
+              "targets": {"single_vs_postgres_limit": 0.6,
+                          "single_entries_per_s": 3000, "batch_entries_per_s": 30000, "p99_ms_at_500rps": 50}}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k != "phases"}))

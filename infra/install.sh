@@ -55,3 +55,17 @@ if [ ! -f "$stamp" ]; then
            "check that PyPI is reachable; after editing pyproject.toml run make lock"; }
   rm -f "$VENV"/.stamp-*; touch "$stamp"
 fi
+
+# The Quix Streams peer of the bench (bench/peers/quix_peer.py) in a virtualenv of its own, from its own
+# hash-checked lock: quixstreams caps pydantic below the project's pin (docs/adr/0080-peers-bench-only.md).
+# A failure here does not stop the install: bench_peers reports the peer as missing, with this log.
+QUIX_VENV="$ROOT/.venv-quix"
+quix_lock="$ROOT/bench/peers/quix.lock"
+quix_stamp="$QUIX_VENV/.stamp-$(sha256sum < "$quix_lock" | cut -c1-16)"
+if [ ! -f "$quix_stamp" ]; then
+  say "installing the Quix Streams peer into .venv-quix (bench only; first run, or after make lock)"
+  { [ -x "$QUIX_VENV/bin/python" ] || python3 -m venv "$QUIX_VENV"; } \
+    && "$QUIX_VENV/bin/python" -m pip install -q --require-hashes --no-deps -r "$quix_lock" >"$DATA/pip-quix.log" 2>&1 \
+    && { rm -f "$QUIX_VENV"/.stamp-*; touch "$quix_stamp"; } \
+    || say "WARNING: the Quix Streams peer could not be installed (log: $DATA/pip-quix.log); bench_peers reports it missing"
+fi
