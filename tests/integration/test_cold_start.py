@@ -1,7 +1,8 @@
-"""Every worker started while the broker is down: each stays up, says it is not ready (/readyz 503)
-for as long as the broker is away, waits with capped backoff without filling its log, and joins once
-the broker starts 30 s later; an entry posted then reaches the student's share. The same after the
-broker is lost mid-run (kill -9) and comes back. On a stack of its own: the shared one is left alone."""
+"""Every worker started while the broker is down: each stays up, says it is not ready (/readyz 503,
+`werkplek_consumer_ready` 0 for every consumer) for as long as the broker is away, waits with capped
+backoff without filling its log, and joins once the broker starts 30 s later; an entry posted then
+reaches the student's share. The same after the broker is lost mid-run (kill -9) and comes back. On a
+stack of its own: the shared one is left alone."""
 
 from __future__ import annotations
 
@@ -88,10 +89,14 @@ def stays_not_ready(procs: list[ServiceProcess], ports: dict[str, int], seconds:
         for p in procs:
             assert p.exited() is None, f"{p.name} exited without the broker:\n{p.tail()}"
             if p.name in ports:
-                assert readiness(ports[p.name]) in (503, None), f"{p.name} says ready without a broker"
+                assert readiness(ports[p.name]) in (503, None), f"{p.name} says ready without its dependency"
         time.sleep(1)
     answers = {name: readiness(port) for name, port in ports.items()}
-    assert set(answers.values()) == {503}, f"readiness after {seconds:.0f} s without a broker: {answers}"
+    assert set(answers.values()) == {503}, f"readiness after {seconds:.0f} s without its dependency: {answers}"
+    for name, port in ports.items():  # and says so in its metrics: every consumer's ready gauge at 0
+        gauges = [line for line in httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text.splitlines()
+                  if line.startswith("werkplek_consumer_ready{")]
+        assert gauges and all(line.endswith(" 0.0") for line in gauges), (name, gauges)
 
 
 async def test_workers_wait_for_the_broker_at_start_and_after_losing_it(own: OwnStack, tmp_path: Path) -> None:
