@@ -15,7 +15,9 @@ import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -23,7 +25,8 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from werkplek_common.kafka import client_options, send_record
 from werkplek_common.settings import REPO_ROOT, CommonSettings
-from werkplek_events import StudentEnrolled, encode
+from werkplek_events import StudentEnrolled, TimeEntryConfirmed, encode
+from werkplek_placement_logging.decisions import TOPICS as DECISION_TOPICS
 
 from tests.e2e.stack import free_port
 from tests.integration.runtime_process import SESSION_TIMEOUT_S, TOPIC
@@ -31,13 +34,14 @@ from tests.support import eventually, read_until, start_groups_at_end
 
 
 class Member:
-    def __init__(self, name: str, group: str, out_topic: str, pause_file: Path, log_dir: Path) -> None:
+    def __init__(self, name: str, group: str, out_topic: str, pause_file: Path, log_dir: Path,
+                 kind: str = "tally") -> None:
         self.name, self.port, self.log = name, free_port(), log_dir / f"{name}.log"
         env = {**os.environ, "WERKPLEK_LOG_LEVEL": "INFO", "WERKPLEK_OUTBOX_LEASE_S": "3"}
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "tests.integration.runtime_process", name, group, out_topic, str(pause_file),
-                 str(self.port)], cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+                 str(self.port), kind], cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -166,3 +170,73 @@ async def snapshot(pg: asyncpg.Connection, group: str, students: list[str]) -> d
     offsets = await pg.fetch("SELECT * FROM runtime_offsets WHERE consumer_group = $1 ORDER BY 2, 3", group)
     return {"states": [tuple(r) for r in states], "model": [tuple(r) for r in model],
             "offsets": [tuple(r) for r in offsets]}
+
+
+async def test_the_decisions_consumer_frozen_past_its_session_is_fenced_and_the_ledger_unchanged(
+        stack: CommonSettings, producer, pg: asyncpg.Connection, members: list[Member], tmp_path: Path) -> None:
+    """The same for placement logging's own decisions consumer (issue 17): its stale batch of mentors'
+    decisions, committed after the other worker applied them, is fenced; the ledger's entries, their
+    versions, the decision log and the stored offsets stay as the other worker left them."""
+    tag = uuid.uuid4().hex[:8]
+    group, pause_file = f"test-decfence-{tag}", tmp_path / "pause-once"
+    await start_groups_at_end(stack.kafka_bootstrap, [group], DECISION_TOPICS)
+    students = [f"decf-{tag}-{i}" for i in range(6)]
+    paused = f"decf-{tag}-pause"
+    entries = {s: uuid.uuid4() for s in [*students, paused]}
+    rows: list[tuple[Any, ...]] = [(e, s, f"pl-{s}", 1, 1, date(2026, 10, 5), 60, "work", [], "fencing test")
+                                   for s, e in entries.items()]
+    await pg.copy_records_to_table("pl_entry", records=rows, columns=[
+        "entry_id", "student_id", "placement_id", "revision", "version", "work_date", "duration_minutes",
+        "activity", "outcome_ids", "description"])
+
+    def confirmation(student: str):  # as mentor feedback's relay publishes it
+        return encode(TimeEntryConfirmed(entry_id=entries[student], student_id=student, placement_id=f"pl-{student}",
+                                         mentor_id=f"m-{tag}", entry_revision=1), source="/t")
+
+    async def confirmed(who: list[str]) -> bool:
+        return await pg.fetchval("SELECT count(*) FROM pl_entry WHERE entry_id = ANY($1::uuid[])"
+                                 " AND decision = 'confirmed'", [entries[s] for s in who]) == len(who)
+
+    try:
+        members.append(Member("first", group, "-", pause_file, tmp_path, kind="decisions"))
+        await eventually(members[0].ready, timeout=90, what="the first worker ready")
+        members.append(Member("second", group, "-", pause_file, tmp_path, kind="decisions"))
+        await eventually(lambda: all(m.ready() for m in members), timeout=90, what="both workers ready")
+        await eventually(lambda: all("partitions assigned" in m.text() for m in members), timeout=60,
+                         what="both workers owning partitions")
+        for s in students:
+            await send_record(producer, confirmation(s))
+        await producer.flush()
+        await eventually(lambda: confirmed(students), timeout=60, what="the first decisions applied")
+
+        pause_file.touch()
+        await send_record(producer, confirmation(paused))
+        await producer.flush()
+        await eventually(lambda: any(m.stopped() for m in members), timeout=30, what="a worker frozen mid-batch")
+        frozen = next(m for m in members if m.stopped())
+        other = next(m for m in members if m is not frozen)
+        await eventually(lambda: confirmed([paused]), timeout=SESSION_TIMEOUT_S + 60,
+                         what="the other worker applying the frozen one's batch")
+        before = await ledger(pg, group, list(entries.values()))
+        frozen.proc.send_signal(signal.SIGCONT)
+        await eventually(lambda: frozen.fenced() >= 1, timeout=60, what="the resumed decisions consumer fenced")
+        assert "fenced" in frozen.text()
+        await eventually(lambda: all(m.ready() for m in members), timeout=90, what="both ready again after it")
+        after = await ledger(pg, group, list(entries.values()))
+        assert after == before
+        assert all(version == 2 for _, _, version in after["entries"])  # each entry changed once: confirmed
+        assert other.fenced() == 0
+    finally:
+        for table in ("runtime_state", "runtime_offsets", "runtime_quarantine"):
+            await pg.execute(f"DELETE FROM {table} WHERE consumer_group = $1", group)
+        await pg.execute("DELETE FROM pl_entry_decision WHERE mentor_id = $1", f"m-{tag}")
+        await pg.execute("DELETE FROM pl_entry WHERE entry_id = ANY($1::uuid[])", list(entries.values()))
+
+
+async def ledger(pg: asyncpg.Connection, group: str, entry_ids: list[uuid.UUID]) -> dict[str, Any]:
+    """The ledger's entries (decision, version), the decisions recorded, the group's stored offsets."""
+    rows = await pg.fetch("SELECT entry_id, decision, version FROM pl_entry WHERE entry_id = ANY($1::uuid[])"
+                          " ORDER BY entry_id", entry_ids)
+    decided = await pg.fetchval("SELECT count(*) FROM pl_entry_decision WHERE entry_id = ANY($1::uuid[])", entry_ids)
+    offsets = await pg.fetch("SELECT * FROM runtime_offsets WHERE consumer_group = $1 ORDER BY 2, 3", group)
+    return {"entries": [tuple(r) for r in rows], "decided": decided, "offsets": [tuple(r) for r in offsets]}

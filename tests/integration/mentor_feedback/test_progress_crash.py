@@ -78,6 +78,13 @@ async def test_kill_9_mid_stream_then_restart_every_progress_equals_the_fold(sta
     with await progress_worker(stack, tmp_path) as worker:
         await _crash_and_recover(worker, producer, pg, events, expected)
         assert worker.proc is not None and worker.proc.poll() is None, worker.output()
+        producer_id = worker.env["WERKPLEK_MENTOR_PROGRESS_OUTBOX_PRODUCER"]
+
+        async def relayed() -> bool:  # stopped before, the rows wait for its next start: not on the topic yet
+            return await pg.fetchval("SELECT count(*) FROM outbox WHERE producer = $1", producer_id) == 0
+
+        # the restarted relay first waits out the killed one's lease (WERKPLEK_OUTBOX_LEASE_S)
+        await eventually(relayed, timeout=120, what="every output relayed from the outbox")
     await _latest_on_the_topic_equal(stack.kafka_bootstrap, await versions(pg, list(expected)), expected)
 
 
