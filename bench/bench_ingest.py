@@ -290,7 +290,7 @@ def start_api(cfg: Settings, port: int, producer: str, workers: int) -> subproce
         time.sleep(READY_POLL_S)
 
 
-def make_cohort(cfg: Settings, port: int, tag: str) -> list[dict[str, str]]:
+def make_cohort(cfg: Settings, port: int, tag: str, n: int = STUDENTS) -> list[dict[str, str]]:
     inst = f"{PREFIX}{tag}"
     coord = {"Authorization": "Bearer " + mint(cfg.data_dir, role=Role.COORDINATOR, sub="bench", institution=inst)}
     start = date.today() - timedelta(days=700)
@@ -302,7 +302,7 @@ def make_cohort(cfg: Settings, port: int, tag: str) -> list[dict[str, str]]:
         put(f"/v1/workplaces/{inst}-w", {"name": "Bench", "sector": "ict", "environment": "authentic"})
         put(f"/v1/mentors/{inst}-m", {"workplace_id": f"{inst}-w", "trained": True})
         students = []
-        for i in range(STUDENTS):
+        for i in range(n):
             sid = f"{inst}-s{i}"
             put(f"/v1/enrolments/{sid}/2026-2027", {"programme_id": f"{inst}-p", "phase": 1, "status": "regular",
                                                    "age_band": "under_21"})
