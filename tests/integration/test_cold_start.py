@@ -99,6 +99,31 @@ def stays_not_ready(procs: list[ServiceProcess], ports: dict[str, int], seconds:
         assert gauges and all(line.endswith(" 0.0") for line in gauges), (name, gauges)
 
 
+async def not_ready_quietly(procs: list[ServiceProcess], ports: dict[str, int], what: str) -> None:
+    """Every process stays up and answers 503 on /readyz, through the whole outage, without filling its log."""
+    def all_say_not_ready() -> bool:
+        assert all(p.exited() is None for p in procs), [p.tail() for p in procs if p.exited() is not None]
+        return all(readiness(port) == 503 for port in ports.values())
+
+    await eventually(all_say_not_ready, timeout=120, what=what)
+    stays_not_ready(procs, ports, OUTAGE_S)
+    lines = {p.name: len(p.log_text().splitlines()) for p in procs if p.name in ports}
+    assert max(lines.values()) <= QUIET_LINES, lines
+
+
+def stack_of(own: OwnStack, api: str, ports: dict[str, int], name: str) -> Stack:
+    return Stack(name, api, "", f"inst-{new_id(name.replace('-', ''))}", "tool", new_secret(), own.data,
+                 own.env["WERKPLEK_KAFKA_BOOTSTRAP"], own.env["WERKPLEK_PG_DSN"], {}, ports)
+
+
+async def placed_student(stack: Stack, client: httpx.AsyncClient) -> Placement:
+    """A graduaat programme, a workplace with its mentor, one student enrolled and placed there."""
+    coord = Coordinator(stack, client)
+    programme, mentor = new_id("prog"), await coord.workplace_with_mentor()
+    await coord.programme(programme, level="graduaat", ects=90, hours_per_ects=30, phases=2)
+    return await coord.enrol_and_place(programme, mentor)
+
+
 async def test_workers_wait_for_the_broker_at_start_and_after_losing_it(own: OwnStack, tmp_path: Path) -> None:
     own.run("kafka/kafka.sh", "down")
     ensure_keys(own.data)
@@ -106,24 +131,13 @@ async def test_workers_wait_for_the_broker_at_start_and_after_losing_it(own: Own
     for p in procs:
         p.start()
     try:
-        def all_say_not_ready() -> bool:
-            assert all(p.exited() is None for p in procs), [p.tail() for p in procs if p.exited() is not None]
-            return all(readiness(port) == 503 for port in ports.values())
-
-        await eventually(all_say_not_ready, timeout=120, what="every worker up and answering 503 on /readyz")
-        stays_not_ready(procs, ports, OUTAGE_S)
-        lines = {p.name: len(p.log_text().splitlines()) for p in procs if p.name in ports}
-        assert max(lines.values()) <= QUIET_LINES, lines
+        await not_ready_quietly(procs, ports, "every worker up and answering 503 on /readyz")
         start_broker(own)
         await wait_ready(procs, 120)
-        stack = Stack("cold", api, "", f"inst-{new_id('cold')}", "tool", new_secret(), own.data,
-                      own.env["WERKPLEK_KAFKA_BOOTSTRAP"], own.env["WERKPLEK_PG_DSN"], {}, ports)
+        stack = stack_of(own, api, ports, "cold")
         pg = await asyncpg.connect(stack.pg_dsn)
         async with httpx.AsyncClient(timeout=10) as client:
-            coord = Coordinator(stack, client)
-            programme, mentor = new_id("prog"), await coord.workplace_with_mentor()
-            await coord.programme(programme, level="graduaat", ects=90, hours_per_ects=30, phases=2)
-            placement = await coord.enrol_and_place(programme, mentor)
+            placement = await placed_student(stack, client)
             await log_hours(stack, client, placement, [420])
             await share_when(stack, pg, placement.student_id, lambda d: d["pending_minutes"] == 420, timeout=60,
                              what="the entry posted after the cold start in the share")
@@ -161,27 +175,16 @@ async def test_workers_wait_for_the_database_at_start(own: OwnStack, tmp_path: P
     for p in workers:
         p.start()
     try:
-        def all_say_not_ready() -> bool:
-            assert all(p.exited() is None for p in workers), [p.tail() for p in workers if p.exited() is not None]
-            return all(readiness(port) == 503 for port in ports.values())
-
-        await eventually(all_say_not_ready, timeout=120, what="every worker up and answering 503 without its database")
-        stays_not_ready(workers, ports, OUTAGE_S)
-        lines = {p.name: len(p.log_text().splitlines()) for p in workers}
-        assert max(lines.values()) <= QUIET_LINES, lines
+        await not_ready_quietly(workers, ports, "every worker up and answering 503 without its database")
         up = own.run("postgres/postgres.sh", "up")
         assert up.returncode == 0, up.stderr
         await wait_ready(workers, 120)
         api_proc.start()
         await wait_ready([api_proc], 120)
-        stack = Stack("cold-db", api, "", f"inst-{new_id('colddb')}", "tool", new_secret(), own.data,
-                      own.env["WERKPLEK_KAFKA_BOOTSTRAP"], own.env["WERKPLEK_PG_DSN"], {}, ports)
+        stack = stack_of(own, api, ports, "cold-db")
         pg = await asyncpg.connect(stack.pg_dsn)
         async with httpx.AsyncClient(timeout=10) as client:
-            coord = Coordinator(stack, client)
-            programme, mentor = new_id("prog"), await coord.workplace_with_mentor()
-            await coord.programme(programme, level="graduaat", ects=90, hours_per_ects=30, phases=2)
-            placement = await coord.enrol_and_place(programme, mentor)
+            placement = await placed_student(stack, client)
             await log_hours(stack, client, placement, [240])
             await share_when(stack, pg, placement.student_id, lambda d: d["pending_minutes"] == 240, timeout=60,
                              what="the entry posted after the database came in the share")

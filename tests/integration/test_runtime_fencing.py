@@ -133,10 +133,13 @@ async def test_a_worker_frozen_past_its_session_is_fenced_and_its_stale_batch_ch
         assert not pause_file.exists()
 
         async def taken_over() -> bool:
-            return await pg.fetchval("SELECT handled_by FROM test_runtime_fencing WHERE student_id = $1",
-                                     paused_student) == other.name
+            """Both late records handled: the frozen batch's by the other worker, and the second
+            enrolment of students[0] (on whichever partition it landed) by its owner."""
+            rows = dict(await pg.fetch("SELECT student_id, handled_by || ':' || events FROM test_runtime_fencing"
+                                       " WHERE student_id = ANY($1)", [paused_student, students[0]]))
+            return rows.get(paused_student) == f"{other.name}:1" and str(rows.get(students[0], "")).endswith(":2")
 
-        await eventually(taken_over, timeout=SESSION_TIMEOUT_S + 60, what="the other worker handling the batch")
+        await eventually(taken_over, timeout=SESSION_TIMEOUT_S + 60, what="the other worker handling the late records")
         before = await snapshot(pg, group, [*students, paused_student])
         fenced_before = other.fenced()
         frozen.proc.send_signal(signal.SIGCONT)
