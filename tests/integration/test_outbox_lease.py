@@ -8,11 +8,7 @@ duplicate that consumers ignore by event_id. Each relay is a process of its own
 from __future__ import annotations
 
 import asyncio
-import os
-import re
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -20,13 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 from werkplek_common.outbox import stage
-from werkplek_common.settings import REPO_ROOT, CommonSettings
+from werkplek_common.settings import CommonSettings
 from werkplek_events import StudentEnrolled, topic_for
 
 from tests.e2e.stack import free_port
+from tests.integration.child import Child
 from tests.support import eventually, read_until
 
 LEASE_S = 3.0
@@ -34,41 +30,20 @@ BATCH = 10
 TOPIC = topic_for(StudentEnrolled).name
 
 
-class Relay:
+class Relay(Child):
     def __init__(self, producer: str, log_dir: Path, **env: str) -> None:
-        self.port = free_port()
-        self.log = log_dir / f"relay-{uuid.uuid4().hex[:6]}.log"
-        environ = {**os.environ, "WERKPLEK_METRICS_PORT": str(self.port), "WERKPLEK_LOG_JSON": "false",
-                   "WERKPLEK_LOG_LEVEL": "INFO", "WERKPLEK_OUTBOX_LEASE_S": str(LEASE_S), **env}
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "tests.integration.relay_process", producer,
-                                          str(BATCH)], cwd=REPO_ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
+        port = free_port()
+        super().__init__("tests.integration.relay_process", [producer, str(BATCH)],
+                         log_dir / f"relay-{uuid.uuid4().hex[:6]}.log",
+                         {"WERKPLEK_METRICS_PORT": str(port), "WERKPLEK_LOG_JSON": "false",
+                          "WERKPLEK_LOG_LEVEL": "INFO", "WERKPLEK_OUTBOX_LEASE_S": str(LEASE_S), **env}, port)
 
     def published(self) -> float:
         """This process's werkplek_outbox_published_total (rows it published and then deleted)."""
-        body = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
-        found = re.findall(r"^werkplek_outbox_published_total\{[^}]*\} (\S+)$", body, re.M)
-        return sum(float(v) for v in found)
+        return self.counter("werkplek_outbox_published_total")
 
-    def signal(self, sig: signal.Signals) -> None:
-        os.kill(self.pid, sig)
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.terminate()
-            try:
-                return self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        return self.proc.wait(10)
+    def stop(self, timeout: float = 20) -> int:
+        return super().stop(timeout)
 
 
 @pytest.fixture

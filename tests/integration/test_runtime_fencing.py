@@ -7,11 +7,7 @@ process of its own (tests/integration/runtime_process.py)."""
 
 from __future__ import annotations
 
-import os
-import re
 import signal
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -20,55 +16,30 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from werkplek_common.kafka import client_options, send_record
-from werkplek_common.settings import REPO_ROOT, CommonSettings
+from werkplek_common.settings import CommonSettings
 from werkplek_events import StudentEnrolled, TimeEntryConfirmed, encode
 from werkplek_placement_logging.decisions import TOPICS as DECISION_TOPICS
 
 from tests.e2e.stack import free_port
+from tests.integration.child import Child
 from tests.integration.runtime_process import SESSION_TIMEOUT_S, TOPIC
 from tests.support import eventually, read_until, start_groups_at_end
 
 
-class Member:
+class Member(Child):
     def __init__(self, name: str, group: str, out_topic: str, pause_file: Path, log_dir: Path,
                  kind: str = "tally") -> None:
-        self.name, self.port, self.log = name, free_port(), log_dir / f"{name}.log"
-        env = {**os.environ, "WERKPLEK_LOG_LEVEL": "INFO", "WERKPLEK_OUTBOX_LEASE_S": "3"}
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.integration.runtime_process", name, group, out_topic, str(pause_file),
-                 str(self.port), kind], cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stopped(self) -> bool:
-        """Frozen by a SIGSTOP (state T in /proc)."""
-        return Path(f"/proc/{self.proc.pid}/stat").read_text().split(") ", 1)[1].startswith("T")
-
-    def ready(self) -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
+        self.name = name
+        port = free_port()
+        super().__init__("tests.integration.runtime_process",
+                         [name, group, out_topic, str(pause_file), str(port), kind], log_dir / f"{name}.log",
+                         {"WERKPLEK_LOG_LEVEL": "INFO", "WERKPLEK_OUTBOX_LEASE_S": "3"}, port)
 
     def fenced(self) -> float:
-        body = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
-        return sum(float(v) for v in re.findall(r"^werkplek_consumer_fenced_total\{[^}]*\} (\S+)$", body, re.M))
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.terminate()
-            try:
-                return self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        return self.proc.wait(10)
+        return self.counter("werkplek_consumer_fenced_total")
 
 
 @pytest.fixture
