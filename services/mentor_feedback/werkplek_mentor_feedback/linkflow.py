@@ -17,7 +17,7 @@ from werkplek_events import AssessmentRecorded, LearningAgreementSigned, TimeEnt
 from werkplek_events.vocabulary import ConfirmationChannel, Language, OutcomeKind
 
 from .domain import Plan
-from .handlers import apply_message, count_applied
+from .handlers import count_applied
 from .linkform import Choices, read_form
 from .links import Link, LinkProblem, LinkRefused, read_token
 from .payloads import (
@@ -29,6 +29,8 @@ from .payloads import (
     Kind,
     Payload,
 )
+from .pg_unit import PgUnit
+from .usecases import apply_message
 
 RECENTLY_ENDED = timedelta(days=60)  # a placement that ended this recently can still be assessed and signed
 _ASSESSMENT_IDS = uuid.UUID("9c4e2a71-0d3b-4f58-8e6a-2b7c1d9f5e40")
@@ -171,8 +173,9 @@ async def decide_by_link(pool: asyncpg.Pool, key: bytes, token: str, form: Mappi
     total = Plan()
     async with pool.acquire() as conn, conn.transaction():
         row = await _request(conn, Link(batch.request_id, int(batch.expires_at.timestamp())), lock=True)
+        unit = PgUnit(conn)
         for kind, payload in payloads(row["mentor_id"], batch, choices, at, today):
-            plan = await apply_message(conn, kind, payload, source_id=None, channel=ConfirmationChannel.LINK)
+            plan = await apply_message(unit, kind, payload, source_id=None, channel=ConfirmationChannel.LINK)
             total.events.extend(plan.events)
             total.results.extend(plan.results)
         await conn.execute("UPDATE mf_confirmation_requests SET used_at = $2 WHERE request_id = $1",

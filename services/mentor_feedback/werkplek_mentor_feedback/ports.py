@@ -1,0 +1,68 @@
+"""The ports of mentor feedback's inbound use cases (`usecases.py`): what a use case may ask of the
+store, as protocols over the domain's own types. One `Unit` is one transaction: the facts a message
+is judged on (entries locked for the decision), what an accepted message changes, the outbox and the
+webhook replay store, committed together or not at all. The PostgreSQL adapter is `pg_unit.py`; the
+unit tests use an in-memory fake. No driver or web framework here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from werkplek_events import Event
+
+from .domain import Entry, Mentor, Placement
+
+StoredAnswer = tuple[int, str, dict[str, Any]]  # status, kind, body of the first answer to a webhook-id
+
+
+class AlreadyAnswered(Exception):
+    """A concurrent delivery of the same message committed first: a unique key of what this unit
+    stores (its answer to the webhook-id, an assessment's id) is taken. The unit is rolled back."""
+
+
+class Unit(Protocol):
+    """The repositories, outbox and replay store of one transaction."""
+
+    async def mentor(self, mentor_id: str) -> Mentor | None: ...
+
+    async def placements(self, ids: Iterable[str]) -> dict[str, Placement]: ...
+
+    async def entries_for_update(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Entry]:
+        """The entries, locked until the unit ends (in id order: two messages never deadlock)."""
+        ...
+
+    async def assessment_exists(self, assessment_id: str) -> bool: ...
+
+    async def workplace_signed(self, placement_id: str) -> bool: ...
+
+    async def record(self, events: Sequence[Event]) -> None:
+        """Store what accepted events change."""
+        ...
+
+    async def stage(self, events: Sequence[Event]) -> None:
+        """Put events in the outbox (published after the unit commits)."""
+        ...
+
+    async def store_answer(self, source_id: str, webhook_id: str, kind: str, status: int,
+                           body: dict[str, Any]) -> None:
+        """The answer to a webhook-id, replayed to a resend."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """Opens units, and answers the reads a use case makes before it needs one."""
+
+    def begin(self) -> AbstractAsyncContextManager[Unit]:
+        """A unit: committed when the block ends normally, rolled back when it raises; raises
+        `AlreadyAnswered` when a concurrent delivery of the same message committed first."""
+        ...
+
+    async def source_secrets(self, source_id: str, now: datetime) -> list[str]:
+        """The secrets of a source valid at `now` (none: unknown or retired)."""
+        ...
+
+    async def stored_answer(self, source_id: str, webhook_id: str) -> StoredAnswer | None: ...

@@ -1,0 +1,214 @@
+"""The inbound use case (`usecases.receive_webhook`) over an in-memory unit of work: a signed message
+is applied once — its changes, events and answer committed together — and a resend gets the first
+answer; every refusal has its reason code and stores nothing (the unit rolls back); a concurrent
+duplicate is answered as a resend. The entrypoint maps each reason to its status and problem type.
+The use-case modules import no driver and no web framework."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pytest
+from werkplek_events import Event, TimeEntryConfirmed, TimeEntryRejected
+from werkplek_events.vocabulary import Decision, OutcomeKind
+from werkplek_mentor_feedback import handlers
+from werkplek_mentor_feedback.domain import Entry, Mentor, Placement
+from werkplek_mentor_feedback.ports import AlreadyAnswered, StoredAnswer
+from werkplek_mentor_feedback.usecases import Accepted, Reason, ReceiveWebhook, Refusal, Replayed, receive_webhook
+
+from .factories import message, signed
+
+NOW = 1_780_000_000.0
+SOURCE, SECRET, MENTOR = "tool-1", "whsec_" + "A" * 32, "mentor-1"
+
+
+@dataclass
+class Data:
+    """What the fake store holds; a unit works on a copy and puts it back on commit."""
+
+    mentors: dict[str, Mentor] = field(default_factory=dict)
+    placements: dict[str, Placement] = field(default_factory=dict)
+    entries: dict[uuid.UUID, Entry] = field(default_factory=dict)
+    assessments: set[str] = field(default_factory=set)
+    signatures: set[str] = field(default_factory=set)
+    answers: dict[tuple[str, str], StoredAnswer] = field(default_factory=dict)
+    recorded: list[Event] = field(default_factory=list)
+    outbox: list[Event] = field(default_factory=list)
+
+
+class FakeUnit:
+    def __init__(self, data: Data) -> None:
+        self.data = data
+
+    async def mentor(self, mentor_id: str) -> Mentor | None:
+        return self.data.mentors.get(mentor_id)
+
+    async def placements(self, ids: Iterable[str]) -> dict[str, Placement]:
+        return {i: self.data.placements[i] for i in ids if i in self.data.placements}
+
+    async def entries_for_update(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Entry]:
+        return {i: self.data.entries[i] for i in ids if i in self.data.entries}
+
+    async def assessment_exists(self, assessment_id: str) -> bool:
+        return assessment_id in self.data.assessments
+
+    async def workplace_signed(self, placement_id: str) -> bool:
+        return placement_id in self.data.signatures
+
+    async def record(self, events: Sequence[Event]) -> None:
+        for e in events:
+            if isinstance(e, TimeEntryConfirmed | TimeEntryRejected):
+                old = self.data.entries[e.entry_id]
+                self.data.entries[e.entry_id] = Entry(old.entry_id, old.student_id, old.placement_id, old.revision,
+                                                      old.withdrawn, e.DECISION, e.entry_revision)
+        self.data.recorded.extend(events)
+
+    async def stage(self, events: Sequence[Event]) -> None:
+        self.data.outbox.extend(events)
+
+    async def store_answer(self, source_id: str, webhook_id: str, kind: str, status: int,
+                           body: dict[str, Any]) -> None:
+        if (source_id, webhook_id) in self.data.answers:
+            raise AlreadyAnswered(webhook_id)
+        self.data.answers[(source_id, webhook_id)] = (status, kind, body)
+
+
+class FakeUoW:
+    def __init__(self) -> None:
+        self.data = Data()
+        self.secrets: dict[str, list[str]] = {SOURCE: [SECRET]}
+        self.commits = self.rollbacks = 0
+        self.concurrent: StoredAnswer | None = None  # another delivery commits this answer while a unit runs
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[FakeUnit]:
+        unit = FakeUnit(copy.deepcopy(self.data))
+        try:
+            yield unit
+        except BaseException:
+            self.rollbacks += 1
+            raise
+        if self.concurrent is not None:
+            self.rollbacks += 1
+            self.data.answers.update({k: self.concurrent for k in unit.data.answers.keys() - self.data.answers})
+            raise AlreadyAnswered("committed first")
+        self.data = unit.data
+        self.commits += 1
+
+    async def source_secrets(self, source_id: str, now: datetime) -> list[str]:
+        return self.secrets.get(source_id, [])
+
+    async def stored_answer(self, source_id: str, webhook_id: str) -> StoredAnswer | None:
+        return self.data.answers.get((source_id, webhook_id))
+
+
+def uow_with_entry(withdrawn: bool = False, bound: str | None = SOURCE) -> tuple[FakeUoW, uuid.UUID]:
+    uow, entry_id = FakeUoW(), uuid.uuid4()
+    uow.data.mentors[MENTOR] = Mentor(MENTOR, bound)
+    uow.data.placements["pl-1"] = Placement("pl-1", "stu-1", MENTOR, {"lo-1": OutcomeKind.SKILL})
+    uow.data.entries[entry_id] = Entry(entry_id, "stu-1", "pl-1", 1, withdrawn)
+    return uow, entry_id
+
+
+def command(body: bytes, *, source: str = SOURCE, secret: str = SECRET, ts: float = NOW,
+            webhook_id: str | None = None) -> ReceiveWebhook:
+    return ReceiveWebhook(source, signed([secret], body, ts=int(ts), webhook_id=webhook_id), body, NOW, 300)
+
+
+def confirm(entry_id: uuid.UUID, mentor: str = MENTOR) -> bytes:
+    return message("hours.confirmed", {"mentor_id": mentor, "entries": [{"entry_id": str(entry_id)}]})
+
+
+async def test_a_signed_confirmation_is_applied_once_and_a_resend_gets_the_first_answer():
+    uow, entry_id = uow_with_entry()
+    cmd = command(confirm(entry_id), webhook_id="msg_1")
+    result = await receive_webhook(uow, cmd)
+    assert isinstance(result, Accepted) and result.body["status"] == "accepted" and result.body["webhook_id"] == "msg_1"
+    [event] = uow.data.outbox
+    assert isinstance(event, TimeEntryConfirmed) and event.entry_id == entry_id and uow.data.recorded == [event]
+    assert uow.data.entries[entry_id].decision is Decision.CONFIRMED
+    assert uow.data.answers[(SOURCE, "msg_1")] == (202, "hours.confirmed", result.body)
+    again = await receive_webhook(uow, cmd)
+    assert again == Replayed(202, "hours.confirmed", result.body)
+    assert len(uow.data.outbox) == 1 and uow.commits == 1
+    answer = handlers.answer(again)
+    assert answer.status == 202 and answer.headers == {"webhook-replayed": "true"} and answer.result == "replay"
+
+
+@pytest.mark.parametrize(("case", "reason"), [
+    ("unknown source", Reason.BAD_SIGNATURE), ("wrong secret", Reason.BAD_SIGNATURE),
+    ("stale", Reason.STALE_TIMESTAMP), ("no headers", Reason.HEADER_INVALID), ("not json", Reason.NOT_JSON),
+    ("not a message", Reason.PAYLOAD_INVALID), ("another mentor", Reason.FORBIDDEN),
+    ("unknown entry", Reason.UNKNOWN_REFERENCE), ("withdrawn", Reason.CONFLICT)])
+async def test_a_refused_message_has_its_reason_and_stores_nothing(case: str, reason: Reason):
+    uow, entry_id = uow_with_entry(withdrawn=case == "withdrawn")
+    uow.data.mentors["mentor-2"] = Mentor("mentor-2", "tool-2")
+    body = {"not json": b"{nope", "not a message": message("hours.weighed", {}),
+            "another mentor": confirm(entry_id, "mentor-2"), "unknown entry": confirm(uuid.uuid4())
+            }.get(case, confirm(entry_id))
+    cmd = command(body, source="tool-9" if case == "unknown source" else SOURCE,
+                  secret="whsec_" + "B" * 32 if case == "wrong secret" else SECRET,
+                  ts=NOW - 3600 if case == "stale" else NOW)
+    if case == "no headers":
+        cmd = ReceiveWebhook(SOURCE, {"content-type": "application/json", "webhook-id": "msg_x",
+                                      "webhook-timestamp": "soon", "webhook-signature": "v1,xx"}, body, NOW, 300)
+    before = copy.deepcopy(uow.data)
+    result = await receive_webhook(uow, cmd)
+    assert isinstance(result, Refusal) and result.reason is reason, result
+    assert result.detail and result.errors
+    assert uow.data == before and uow.commits == 0  # nothing stored, not even the answer
+    answer = handlers.answer(result)
+    status, slug, _, label = handlers.PROBLEMS[reason]
+    assert answer.status == status >= 400 and answer.body["type"].endswith(slug) and answer.result == label
+    assert answer.body["status"] == status and answer.body["detail"] == result.detail
+
+
+def test_every_reason_has_a_problem_document():
+    assert set(handlers.PROBLEMS) == set(Reason)
+
+
+async def test_a_concurrent_delivery_that_committed_first_is_answered_as_a_resend():
+    uow, entry_id = uow_with_entry()
+    first = (202, "hours.confirmed", {"status": "accepted", "webhook_id": "msg_2", "kind": "hours.confirmed",
+                                      "results": []})
+    uow.concurrent = first
+    result = await receive_webhook(uow, command(confirm(entry_id), webhook_id="msg_2"))
+    assert result == Replayed(*first)
+    assert uow.data.outbox == [] and uow.rollbacks == 1  # this delivery's own changes were rolled back
+
+
+async def test_a_taken_key_that_is_no_resend_is_not_hidden():
+    uow, entry_id = uow_with_entry()
+
+    @asynccontextmanager
+    async def taken() -> AsyncIterator[FakeUnit]:
+        yield FakeUnit(copy.deepcopy(uow.data))
+        raise AlreadyAnswered("an assessment id taken by another message")
+
+    uow.begin = taken  # type: ignore[method-assign]
+    with pytest.raises(AlreadyAnswered):
+        await receive_webhook(uow, command(confirm(entry_id)))
+
+
+@pytest.mark.parametrize("module", ["usecases", "ports", "domain", "payloads", "signing"])
+def test_the_use_case_modules_import_no_driver_and_no_web_framework(module: str):
+    """Imported in a fresh interpreter that refuses asyncpg, FastAPI and Starlette: an import of any of
+    them, direct or through another module, fails it."""
+    code = (
+        "import sys\n"
+        "class Refuse:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in {'asyncpg', 'fastapi', 'starlette'}:\n"
+        "            raise ImportError(f'{name} imported')\n"
+        "sys.meta_path.insert(0, Refuse())\n"
+        f"import werkplek_mentor_feedback.{module}\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
