@@ -10,10 +10,9 @@ from typing import Any
 
 import asyncpg
 from werkplek_common.problems import problem_type
-from werkplek_events import AssessmentRecorded, TimeEntryConfirmed, TimeEntryRejected
 
 from . import domain
-from .metrics import ASSESSED_OUTCOMES, ASSESSMENTS, DECISIONS
+from .metrics import count_applied
 from .pg_unit import PgUnitOfWork
 from .usecases import Accepted, Reason, ReceiveWebhook, Refusal, Replayed, WebhookResult
 from .usecases import receive_webhook as receive
@@ -66,13 +65,3 @@ def problem(refusal: Refusal) -> Answer:
 async def receive_webhook(pool: asyncpg.Pool, source_id: str, headers: Mapping[str, str], body: bytes, *,
                           now: float, tolerance_s: int) -> Answer:
     return answer(await receive(PgUnitOfWork(pool), ReceiveWebhook(source_id, headers, body, now, tolerance_s)))
-
-
-def count_applied(events: list[Any]) -> None:
-    for event in events:
-        if isinstance(event, TimeEntryConfirmed | TimeEntryRejected):
-            DECISIONS.labels(event.DECISION.value, event.channel.value).inc()
-        elif isinstance(event, AssessmentRecorded):
-            ASSESSMENTS.labels(event.moment.value).inc()
-            for o in event.outcomes:
-                ASSESSED_OUTCOMES.labels(o.level.value).inc()

@@ -1,4 +1,4 @@
-"""The ports of mentor feedback's inbound use cases (`usecases.py`): what a use case may ask of the
+"""The ports of mentor feedback's inbound use cases (`usecases.py`, `linkflow.py`): what a use case may ask of the
 store, as protocols over the domain's own types. One `Unit` is one transaction: the facts a message
 is judged on (entries locked for the decision), what an accepted message changes, the outbox and the
 webhook replay store, committed together or not at all. The PostgreSQL adapter is `pg_unit.py`; the
@@ -7,14 +7,18 @@ unit tests use an in-memory fake. No driver or web framework here."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from werkplek_events import Event
+from werkplek_events.vocabulary import Language
 
 from .domain import Entry, Mentor, Placement
+
+if TYPE_CHECKING:
+    from .linkflow import LinkRequest, MentorPlacement, ShownEntry
 
 StoredAnswer = tuple[int, str, dict[str, Any]]  # status, kind, body of the first answer to a webhook-id
 
@@ -52,6 +56,12 @@ class Unit(Protocol):
         """The answer to a webhook-id, replayed to a resend."""
         ...
 
+    async def link_request(self, request_id: str, *, lock: bool = False) -> LinkRequest | None:
+        """A link's request (locked until the unit ends: one submission at a time)."""
+        ...
+
+    async def use_link(self, request_id: str, at: datetime) -> None: ...
+
 
 class UnitOfWork(Protocol):
     """Opens units, and answers the reads a use case makes before it needs one."""
@@ -66,3 +76,24 @@ class UnitOfWork(Protocol):
         ...
 
     async def stored_answer(self, source_id: str, webhook_id: str) -> StoredAnswer | None: ...
+
+    async def link_request(self, request_id: str) -> LinkRequest | None: ...
+
+    async def shown_entries(self, ids: Sequence[uuid.UUID]) -> list[ShownEntry]:
+        """The request's entries still to be shown (not withdrawn), by work date."""
+        ...
+
+    async def mentor_placements(self, mentor_id: str, ended_since: date,
+                                including: Sequence[str]) -> list[MentorPlacement]:
+        """The mentor's placements not ended before `ended_since`, and those of `including`."""
+        ...
+
+    async def latest_levels(self, placement_ids: Sequence[str]) -> Mapping[tuple[str, str], str]:
+        """(placement, outcome) -> the level of its latest assessment."""
+        ...
+
+    async def mentor_language(self, mentor_id: str) -> Language | None: ...
+
+    async def mark_opened(self, request_id: str) -> bool:
+        """True the first time."""
+        ...

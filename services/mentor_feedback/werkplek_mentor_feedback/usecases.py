@@ -5,7 +5,7 @@ framework: `tests/unit/mentor_feedback/test_usecases.py` holds that):
   first answer, parse, authorise and apply — the message's rows, events (outbox) and answer in one
   unit — and return what happened: `Accepted`, `Replayed` or a `Refusal` with a `Reason`;
 - `apply_message(unit, kind, payload, ...)`: judge and store one message inside a unit (shared with
-  the mentor page behind a link, which applies several in one); raises `domain.Refused`.
+  the mentor page behind a link, `linkflow.py`, which applies several in one); raises `domain.Refused`.
 
 The entrypoint (`handlers.py`) maps results to HTTP statuses and problem documents."""
 
@@ -90,6 +90,11 @@ class Refusal:
 WebhookResult = Accepted | Replayed | Refusal
 
 
+def reason_of(exc: domain.Refused) -> Reason:
+    """The reason code of a refusal by the rules."""
+    return _REFUSED[type(exc)]
+
+
 def _unverified(exc: VerificationError) -> Refusal:
     fld = exc.header if exc.failure is Failure.MALFORMED_HEADER else (
         "webhook-timestamp" if exc.failure is Failure.STALE_TIMESTAMP else
@@ -136,7 +141,7 @@ async def _apply_once(uow: UnitOfWork, source_id: str, webhook_id: str, kind: Ki
             body = {"status": "accepted", "webhook_id": webhook_id, "kind": kind.value, "results": plan.results}
             await unit.store_answer(source_id, webhook_id, kind.value, 202, body)
     except domain.Refused as exc:
-        return Refusal(_REFUSED.get(type(exc), Reason.UNKNOWN_REFERENCE), exc.detail, kind.value, exc.errors)
+        return Refusal(reason_of(exc), exc.detail, kind.value, exc.errors)
     except AlreadyAnswered:
         first = await uow.stored_answer(source_id, webhook_id)
         if first is None:  # a unique key taken by something else than this message: not a resend

@@ -1,7 +1,9 @@
-"""The inbound use case (`usecases.receive_webhook`) over an in-memory unit of work: a signed message
-is applied once — its changes, events and answer committed together — and a resend gets the first
-answer; every refusal has its reason code and stores nothing (the unit rolls back); a concurrent
-duplicate is answered as a resend. The entrypoint maps each reason to its status and problem type.
+"""The inbound use cases over an in-memory unit of work. A webhook (`usecases.receive_webhook`): a
+signed message is applied once — its changes, events and answer committed together — and a resend
+gets the first answer; every refusal has its reason code and stores nothing (the unit rolls back); a
+concurrent duplicate is answered as a resend; the entrypoint maps each reason to its status and
+problem type. The page behind a link (`linkflow`): shown without using it up, a submission applied
+once and the link used, a refused link, form or choice stores nothing and leaves the link usable.
 The use-case modules import no driver and no web framework."""
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +23,21 @@ from werkplek_events import Event, TimeEntryConfirmed, TimeEntryRejected
 from werkplek_events.vocabulary import Decision, OutcomeKind
 from werkplek_mentor_feedback import handlers
 from werkplek_mentor_feedback.domain import Entry, Mentor, Placement
+from werkplek_mentor_feedback.linkflow import (
+    DecideByLink,
+    Decided,
+    FormRefusal,
+    LinkRefusal,
+    LinkRequest,
+    MentorPlacement,
+    MessageRefusal,
+    OpenLink,
+    Shown,
+    ShownEntry,
+    decide_by_link,
+    show_link,
+)
+from werkplek_mentor_feedback.links import Link, LinkProblem, make_token
 from werkplek_mentor_feedback.ports import AlreadyAnswered, StoredAnswer
 from werkplek_mentor_feedback.usecases import Accepted, Reason, ReceiveWebhook, Refusal, Replayed, receive_webhook
 
@@ -42,6 +59,8 @@ class Data:
     answers: dict[tuple[str, str], StoredAnswer] = field(default_factory=dict)
     recorded: list[Event] = field(default_factory=list)
     outbox: list[Event] = field(default_factory=list)
+    links: dict[str, LinkRequest] = field(default_factory=dict)
+    opened: set[str] = field(default_factory=set)
 
 
 class FakeUnit:
@@ -80,6 +99,13 @@ class FakeUnit:
             raise AlreadyAnswered(webhook_id)
         self.data.answers[(source_id, webhook_id)] = (status, kind, body)
 
+    async def link_request(self, request_id: str, *, lock: bool = False) -> LinkRequest | None:
+        return self.data.links.get(request_id)
+
+    async def use_link(self, request_id: str, at: datetime) -> None:
+        old = self.data.links[request_id]
+        self.data.links[request_id] = LinkRequest(old.request_id, old.mentor_id, old.entry_ids, old.expires_at, True)
+
 
 class FakeUoW:
     def __init__(self) -> None:
@@ -108,6 +134,33 @@ class FakeUoW:
 
     async def stored_answer(self, source_id: str, webhook_id: str) -> StoredAnswer | None:
         return self.data.answers.get((source_id, webhook_id))
+
+    async def link_request(self, request_id: str) -> LinkRequest | None:
+        return self.data.links.get(request_id)
+
+    async def shown_entries(self, ids: Sequence[uuid.UUID]) -> list[ShownEntry]:
+        entries = [self.data.entries[i] for i in ids if i in self.data.entries]
+        return [ShownEntry(e.entry_id, e.revision, e.placement_id, "2026-10-05", 240, "work", "ward rounds",
+                           e.decision.value if e.decision and e.decided_revision == e.revision else None)
+                for e in entries if not e.withdrawn]
+
+    async def mentor_placements(self, mentor_id: str, ended_since: date,
+                                including: Sequence[str]) -> list[MentorPlacement]:
+        return [MentorPlacement(p.placement_id, p.student_id,
+                                tuple({"outcome_id": o, "kind": k.value} for o, k in p.outcomes.items()),
+                                p.placement_id in self.data.signatures)
+                for p in self.data.placements.values() if p.mentor_id == mentor_id]
+
+    async def latest_levels(self, placement_ids: Sequence[str]) -> dict[tuple[str, str], str]:
+        return {}
+
+    async def mentor_language(self, mentor_id: str) -> None:
+        return None
+
+    async def mark_opened(self, request_id: str) -> bool:
+        first = request_id not in self.data.opened
+        self.data.opened.add(request_id)
+        return first
 
 
 def uow_with_entry(withdrawn: bool = False, bound: str | None = SOURCE) -> tuple[FakeUoW, uuid.UUID]:
@@ -198,7 +251,60 @@ async def test_a_taken_key_that_is_no_resend_is_not_hidden():
         await receive_webhook(uow, command(confirm(entry_id)))
 
 
-@pytest.mark.parametrize("module", ["usecases", "ports", "domain", "payloads", "signing"])
+KEY = b"k" * 32
+
+
+def uow_with_link(*, used: bool = False) -> tuple[FakeUoW, uuid.UUID, str]:
+    uow, entry_id = uow_with_entry(bound=None)  # a mentor without a tool: links
+    expires = datetime.fromtimestamp(NOW, UTC) + timedelta(days=7)
+    uow.data.links["req-1"] = LinkRequest("req-1", MENTOR, (entry_id,), expires, used)
+    return uow, entry_id, make_token(KEY, Link("req-1", int(expires.timestamp())))
+
+
+def submit(token: str, form: dict[str, str]) -> DecideByLink:
+    return DecideByLink(KEY, token, form, NOW, date(2026, 10, 6))
+
+
+async def test_a_link_is_shown_without_being_used_up_and_its_first_open_is_told():
+    uow, entry_id, token = uow_with_link()
+    shown = await show_link(uow, OpenLink(KEY, token, NOW))
+    assert isinstance(shown, Shown) and shown.first_open
+    assert [e.entry_id for e in shown.batch.entries] == [entry_id] and shown.batch.placements[0].placement_id == "pl-1"
+    again = await show_link(uow, OpenLink(KEY, token, NOW))
+    assert isinstance(again, Shown) and not again.first_open and not uow.data.links["req-1"].used
+
+
+async def test_a_submission_is_applied_once_and_uses_the_link_up():
+    uow, entry_id, token = uow_with_link()
+    done = await decide_by_link(uow, submit(token, {f"decision-{entry_id}": "confirm"}))
+    assert isinstance(done, Decided)
+    [event] = done.plan.events
+    assert isinstance(event, TimeEntryConfirmed) and event.entry_id == entry_id and uow.data.outbox == [event]
+    assert uow.data.links["req-1"].used
+    assert await decide_by_link(uow, submit(token, {f"decision-{entry_id}": "confirm"})) == \
+        LinkRefusal(LinkProblem.USED)
+    assert await show_link(uow, OpenLink(KEY, token, NOW)) == LinkRefusal(LinkProblem.USED)
+
+
+async def test_a_refused_link_form_or_choice_stores_nothing_and_leaves_the_link_usable():
+    uow, entry_id, token = uow_with_link()
+    expired = make_token(KEY, Link("req-1", int(NOW) - 1))
+    never = make_token(KEY, Link("req-9", int(NOW) + 60))
+    assert await show_link(uow, OpenLink(KEY, token[:-2] + "AA", NOW)) == LinkRefusal(LinkProblem.TAMPERED)
+    assert await show_link(uow, OpenLink(KEY, never, NOW)) == LinkRefusal(LinkProblem.TAMPERED)  # a leaked key
+    assert await decide_by_link(uow, submit(expired, {})) == LinkRefusal(LinkProblem.EXPIRED)
+    form = await decide_by_link(uow, submit(token, {f"decision-{entry_id}": "reject"}))  # no reason, no comment
+    assert isinstance(form, FormRefusal) and set(form.errors) == {f"reason-{entry_id}", f"comment-{entry_id}"}
+    # the entry was corrected after the page was shown: the mentor confirmed revision 1, 2 is current
+    old = uow.data.entries[entry_id]
+    uow.data.entries[entry_id] = Entry(old.entry_id, old.student_id, old.placement_id, 2)
+    stale = await decide_by_link(uow, submit(token, {f"decision-{entry_id}": "confirm", f"revision-{entry_id}": "1"}))
+    assert isinstance(stale, MessageRefusal) and stale.reason is Reason.CONFLICT and "revision" in stale.detail
+    assert handlers.PROBLEMS[stale.reason][0] == 409
+    assert uow.data.outbox == [] and uow.commits == 0 and not uow.data.links["req-1"].used
+
+
+@pytest.mark.parametrize("module", ["usecases", "linkflow", "ports", "domain", "payloads", "signing"])
 def test_the_use_case_modules_import_no_driver_and_no_web_framework(module: str):
     """Imported in a fresh interpreter that refuses asyncpg, FastAPI and Starlette: an import of any of
     them, direct or through another module, fails it."""
