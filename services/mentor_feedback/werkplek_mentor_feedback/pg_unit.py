@@ -12,13 +12,43 @@ from typing import Any
 import asyncpg
 import orjson
 from werkplek_common.outbox import stage
-from werkplek_events import Event
+from werkplek_events import ConfirmationRequested, Event
 from werkplek_events.vocabulary import Language
 
 from . import SERVICE, SOURCE, store
+from .batching import PendingEntry
 from .domain import Entry, Mentor, Placement
 from .linkflow import LinkRequest, MentorPlacement, ShownEntry
+from .payloads import OutboundEntry
 from .ports import AlreadyAnswered, StoredAnswer
+
+# "Pending" in SQL: logged, not withdrawn, undecided on its current revision — the SQL form of
+# werkplek_events.rules.entry_status over the one standing decision (Entry.current_decision), held
+# to it by tests/unit/test_rules.py.
+PENDING_ENTRY = ("NOT e.withdrawn AND e.work_date IS NOT NULL"
+                 " AND (e.decision IS NULL OR e.decided_revision IS DISTINCT FROM e.revision)")
+_PENDING = f"""
+SELECT e.entry_id, p.mentor_id, e.minutes, CASE WHEN s.retired_at IS NULL THEN m.webhook_source END AS webhook_source,
+       s.endpoint_url, s.endpoint_disabled_at IS NOT NULL AS endpoint_disabled
+FROM mf_entries e
+JOIN mf_placements p USING (placement_id)
+JOIN mf_mentors m ON m.mentor_id = p.mentor_id
+LEFT JOIN mf_sources s ON s.source_id = m.webhook_source
+WHERE {PENDING_ENTRY}
+  AND e.logged_at <= $1
+  AND (e.requested_at IS NULL OR e.requested_at <= $2)
+  -- a tool without endpoint sends on its own; a retired tool's mentors get links again
+  AND (m.webhook_source IS NULL OR s.endpoint_url IS NOT NULL OR s.retired_at IS NOT NULL)
+ORDER BY p.mentor_id, e.logged_at, e.entry_id
+LIMIT $3
+FOR UPDATE OF e SKIP LOCKED
+"""  # noqa: S608 - PENDING_ENTRY is a constant
+_MENTOR_PENDING = f"""
+SELECT e.entry_id, e.minutes FROM mf_entries e JOIN mf_placements p USING (placement_id)
+WHERE p.mentor_id = $1 AND {PENDING_ENTRY}
+ORDER BY e.logged_at, e.entry_id LIMIT $2
+FOR UPDATE OF e
+"""  # noqa: S608 - PENDING_ENTRY is a constant
 
 _LINK = ("SELECT request_id, mentor_id, entry_ids, expires_at, used_at FROM mf_confirmation_requests"
          " WHERE request_id = $1 AND channel = 'link'")
@@ -86,6 +116,35 @@ class PgUnit:
     async def use_link(self, request_id: str, at: datetime) -> None:
         await self.conn.execute("UPDATE mf_confirmation_requests SET used_at = $2 WHERE request_id = $1",
                                 request_id, at)
+
+    async def pending_entries(self, logged_before: datetime, requested_before: datetime,
+                              limit: int) -> list[PendingEntry]:
+        rows = await self.conn.fetch(_PENDING, logged_before, requested_before, limit)
+        return [PendingEntry(r["entry_id"], r["mentor_id"], r["minutes"], r["webhook_source"], r["endpoint_url"],
+                             r["endpoint_disabled"]) for r in rows]
+
+    async def mentor_pending(self, mentor_id: str, limit: int) -> list[PendingEntry]:
+        return [PendingEntry(r["entry_id"], mentor_id, r["minutes"], None, None, False)
+                for r in await self.conn.fetch(_MENTOR_PENDING, mentor_id, limit)]
+
+    async def save_request(self, request: ConfirmationRequested, now: datetime) -> None:
+        ids = list(request.entry_ids)
+        await self.conn.execute(
+            "INSERT INTO mf_confirmation_requests(request_id, mentor_id, channel, entry_ids, expires_at, purpose)"
+            " VALUES ($1,$2,$3,$4,$5,$6)", request.request_id, request.mentor_id, request.channel.value, ids,
+            request.expires_at, request.purpose.value)
+        await self.conn.execute("UPDATE mf_entries SET requested_at = $2, request_id = $3"
+                                " WHERE entry_id = ANY($1::uuid[])", ids, now, request.request_id)
+
+    async def outbound_entries(self, ids: Sequence[uuid.UUID]) -> list[OutboundEntry]:
+        rows = await self.conn.fetch(
+            "SELECT entry_id, student_id, placement_id, revision, work_date, minutes, activity, description"
+            " FROM mf_entries WHERE entry_id = ANY($1::uuid[]) ORDER BY logged_at", list(ids))
+        return [OutboundEntry(**dict(r)) for r in rows]
+
+    async def queue_delivery(self, delivery_id: str, source_id: str, request_id: str, payload: bytes) -> None:
+        await self.conn.execute("INSERT INTO mf_outbound_deliveries(delivery_id, source_id, request_id, payload)"
+                                " VALUES ($1,$2,$3,$4)", delivery_id, source_id, request_id, payload)
 
 
 class PgUnitOfWork:

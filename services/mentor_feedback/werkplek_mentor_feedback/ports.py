@@ -1,8 +1,9 @@
-"""The ports of mentor feedback's inbound use cases (`usecases.py`, `linkflow.py`): what a use case may ask of the
-store, as protocols over the domain's own types. One `Unit` is one transaction: the facts a message
-is judged on (entries locked for the decision), what an accepted message changes, the outbox and the
-webhook replay store, committed together or not at all. The PostgreSQL adapter is `pg_unit.py`; the
-unit tests use an in-memory fake. No driver or web framework here."""
+"""The ports of mentor feedback's use cases (`usecases.py`, `linkflow.py`, `requesting.py`): what a
+use case may ask of the store, as protocols over the domain's own types. One `Unit` is one
+transaction: the facts a message is judged on (entries locked for the decision), what an accepted
+message changes, confirmation requests, the outbox and the webhook replay store, committed together
+or not at all. The PostgreSQL adapter is `pg_unit.py`; the unit tests use an in-memory fake. No
+driver or web framework here."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from werkplek_events import Event
+from werkplek_events import ConfirmationRequested, Event
 from werkplek_events.vocabulary import Language
 
+from .batching import PendingEntry
 from .domain import Entry, Mentor, Placement
+from .payloads import OutboundEntry
 
 if TYPE_CHECKING:
     from .linkflow import LinkRequest, MentorPlacement, ShownEntry
@@ -61,6 +64,27 @@ class Unit(Protocol):
         ...
 
     async def use_link(self, request_id: str, at: datetime) -> None: ...
+
+    async def pending_entries(self, logged_before: datetime, requested_before: datetime,
+                              limit: int) -> list[PendingEntry]:
+        """Entries awaiting a decision, logged before `logged_before` and not requested since
+        `requested_before`, of mentors a request can reach, oldest first per mentor; locked (others
+        skip them) until the unit ends."""
+        ...
+
+    async def mentor_pending(self, mentor_id: str, limit: int) -> list[PendingEntry]:
+        """One mentor's entries awaiting a decision, oldest first, locked."""
+        ...
+
+    async def save_request(self, request: ConfirmationRequested, now: datetime) -> None:
+        """The request, and its entries marked requested by it at `now`."""
+        ...
+
+    async def outbound_entries(self, ids: Sequence[uuid.UUID]) -> list[OutboundEntry]: ...
+
+    async def queue_delivery(self, delivery_id: str, source_id: str, request_id: str, payload: bytes) -> None:
+        """An outbound webhook to send (the sender retries it)."""
+        ...
 
 
 class UnitOfWork(Protocol):

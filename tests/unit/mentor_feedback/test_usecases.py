@@ -4,7 +4,9 @@ gets the first answer; every refusal has its reason code and stores nothing (the
 concurrent duplicate is answered as a resend; the entrypoint maps each reason to its status and
 problem type. The page behind a link (`linkflow`): shown without using it up, a submission applied
 once and the link used, a refused link, form or choice stores nothing and leaves the link usable.
-The use-case modules import no driver and no web framework."""
+Confirmation requests (`requesting`): one per mentor and channel, split at the maximum, a link that
+reads back to its request, a webhook delivery with the entries. The use-case modules import no
+driver and no web framework."""
 
 from __future__ import annotations
 
@@ -19,9 +21,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from werkplek_events import Event, TimeEntryConfirmed, TimeEntryRejected
-from werkplek_events.vocabulary import Decision, OutcomeKind
+from werkplek_events import ConfirmationRequested, Event, TimeEntryConfirmed, TimeEntryRejected
+from werkplek_events.vocabulary import Decision, OutcomeKind, RequestPurpose
 from werkplek_mentor_feedback import handlers
+from werkplek_mentor_feedback.batching import PendingEntry
 from werkplek_mentor_feedback.domain import Entry, Mentor, Placement
 from werkplek_mentor_feedback.linkflow import (
     DecideByLink,
@@ -37,8 +40,10 @@ from werkplek_mentor_feedback.linkflow import (
     decide_by_link,
     show_link,
 )
-from werkplek_mentor_feedback.links import Link, LinkProblem, make_token
+from werkplek_mentor_feedback.links import Link, LinkProblem, make_token, read_token
+from werkplek_mentor_feedback.payloads import OutboundConfirmationRequested, OutboundEntry
 from werkplek_mentor_feedback.ports import AlreadyAnswered, StoredAnswer
+from werkplek_mentor_feedback.requesting import RequestPolicy, form_batch_requests, link_request
 from werkplek_mentor_feedback.usecases import Accepted, Reason, ReceiveWebhook, Refusal, Replayed, receive_webhook
 
 from .factories import message, signed
@@ -61,6 +66,10 @@ class Data:
     outbox: list[Event] = field(default_factory=list)
     links: dict[str, LinkRequest] = field(default_factory=dict)
     opened: set[str] = field(default_factory=set)
+    pending: list[PendingEntry] = field(default_factory=list)
+    requests: dict[str, ConfirmationRequested] = field(default_factory=dict)
+    requested: dict[uuid.UUID, str] = field(default_factory=dict)  # entry -> the request that asked it
+    deliveries: list[tuple[str, str, str, bytes]] = field(default_factory=list)
 
 
 class FakeUnit:
@@ -105,6 +114,26 @@ class FakeUnit:
     async def use_link(self, request_id: str, at: datetime) -> None:
         old = self.data.links[request_id]
         self.data.links[request_id] = LinkRequest(old.request_id, old.mentor_id, old.entry_ids, old.expires_at, True)
+
+
+    async def pending_entries(self, logged_before: datetime, requested_before: datetime,
+                              limit: int) -> list[PendingEntry]:
+        return self.data.pending[:limit]  # which entries are due is the query's part (integration tests)
+
+    async def mentor_pending(self, mentor_id: str, limit: int) -> list[PendingEntry]:
+        return [p for p in self.data.pending if p.mentor_id == mentor_id][:limit]
+
+    async def save_request(self, request: ConfirmationRequested, now: datetime) -> None:
+        self.data.requests[request.request_id] = request
+        self.data.requested.update(dict.fromkeys(request.entry_ids, request.request_id))
+
+    async def outbound_entries(self, ids: Sequence[uuid.UUID]) -> list[OutboundEntry]:
+        return [OutboundEntry(entry_id=i, student_id=self.data.entries[i].student_id,
+                              placement_id=self.data.entries[i].placement_id, revision=self.data.entries[i].revision,
+                              work_date=date(2026, 10, 5), minutes=240, activity="work") for i in ids]
+
+    async def queue_delivery(self, delivery_id: str, source_id: str, request_id: str, payload: bytes) -> None:
+        self.data.deliveries.append((delivery_id, source_id, request_id, payload))
 
 
 class FakeUoW:
@@ -304,7 +333,60 @@ async def test_a_refused_link_form_or_choice_stores_nothing_and_leaves_the_link_
     assert uow.data.outbox == [] and uow.commits == 0 and not uow.data.links["req-1"].used
 
 
-@pytest.mark.parametrize("module", ["usecases", "linkflow", "ports", "domain", "payloads", "signing"])
+POLICY = RequestPolicy(timedelta(hours=1), timedelta(days=3), 2, timedelta(days=7), "https://werkplek.example/mentor/")
+
+
+def uow_with_pending() -> tuple[FakeUoW, list[uuid.UUID], uuid.UUID]:
+    """Three entries of a mentor without a tool (links), one of a mentor whose tool has an endpoint."""
+    uow = FakeUoW()
+    linked = [uuid.uuid4() for _ in range(3)]
+    hooked = uuid.uuid4()
+    for i in (*linked, hooked):
+        uow.data.entries[i] = Entry(i, "stu-1", "pl-1", 1)
+    uow.data.pending = [PendingEntry(i, "m-link", 60, None, None, False) for i in linked]
+    uow.data.pending.append(PendingEntry(hooked, "m-tool", 90, "tool-1", "https://tool.example/hook", False))
+    return uow, linked, hooked
+
+
+async def test_pending_entries_become_one_request_per_mentor_split_at_the_maximum():
+    uow, linked, hooked = uow_with_pending()
+    now = datetime.fromtimestamp(NOW, UTC)
+    events = await form_batch_requests(uow, POLICY, KEY, now)
+    assert [(e.mentor_id, e.channel.value, len(e.entry_ids), e.pending_minutes) for e in events] == [
+        ("m-link", "link", 2, 120), ("m-link", "link", 1, 60), ("m-tool", "webhook", 1, 90)]
+    assert [list(e.entry_ids) for e in events] == [linked[:2], linked[2:], [hooked]]  # oldest first
+    assert uow.data.outbox == events and uow.commits == 1
+    assert uow.data.requested == {i: e.request_id for e in events for i in e.entry_ids}
+    for e in events[:2]:  # the link reads back to its request and expires with it
+        assert e.link_url is not None and e.link_url.startswith("https://werkplek.example/mentor/confirm/")
+        link = read_token(KEY, e.link_url.rsplit("/", 1)[1], now=NOW)
+        assert link.request_id == e.request_id and e.expires_at == now + POLICY.link_ttl
+        assert int(e.expires_at.timestamp()) == link.expires_at
+    [(_, source, request_id, payload)] = uow.data.deliveries
+    sent = OutboundConfirmationRequested.model_validate_json(payload)
+    assert source == "tool-1" and request_id == events[2].request_id and events[2].link_url is None
+    assert [x.entry_id for x in sent.data.entries] == [hooked] and sent.data.request_id == request_id
+
+
+async def test_nothing_pending_forms_nothing():
+    uow = FakeUoW()
+    assert await form_batch_requests(uow, POLICY, KEY, datetime.fromtimestamp(NOW, UTC)) == []
+    assert uow.data.outbox == [] and uow.data.requests == {}
+
+
+async def test_a_reminder_links_all_of_a_mentors_pending_entries_or_none():
+    uow, linked, _ = uow_with_pending()
+    now = datetime.fromtimestamp(NOW, UTC)
+    async with uow.begin() as unit:
+        event = await link_request(unit, POLICY, KEY, "m-link", RequestPurpose.REMINDER, now)
+        empty = await link_request(unit, POLICY, KEY, "m-nobody", RequestPurpose.FRESH_LINK, now)
+    assert event.purpose is RequestPurpose.REMINDER and event.channel.value == "link"
+    assert list(event.entry_ids) == linked[:POLICY.max_entries]
+    assert empty.entry_ids == [] and empty.link_url is not None  # a fresh link to an empty page still works
+    assert uow.data.outbox == [event, empty] and set(uow.data.requests) == {event.request_id, empty.request_id}
+
+
+@pytest.mark.parametrize("module", ["usecases", "linkflow", "requesting", "ports", "domain", "payloads", "signing"])
 def test_the_use_case_modules_import_no_driver_and_no_web_framework(module: str):
     """Imported in a fresh interpreter that refuses asyncpg, FastAPI and Starlette: an import of any of
     them, direct or through another module, fails it."""
