@@ -84,15 +84,20 @@ async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition,
 async def start_groups_at_end(bootstrap: str, groups: list[str], topics: list[str]) -> None:
     """Commit the current end offsets for fresh consumer groups, so a test's consumer sees only what
     the test produces, however much earlier runs left on the shared broker."""
-    ends = {tp: end for tp, end in (await end_offsets(bootstrap, topics)).items() if end > 0}
-    if not ends:  # empty topics (a fresh broker): a new group starts at their beginning anyway
+    await start_groups_at(bootstrap, groups, await end_offsets(bootstrap, topics))
+
+
+async def start_groups_at(bootstrap: str, groups: list[str], offsets: dict[TopicPartition, int]) -> None:
+    """Commit `offsets` for fresh consumer groups: they start there (a rebuild from a known point)."""
+    offsets = {tp: n for tp, n in offsets.items() if n > 0}
+    if not offsets:  # empty topics (a fresh broker): a new group starts at their beginning anyway
         return
     for group in groups:
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
         await consumer.start()
         try:
-            consumer.assign(list(ends))
-            await _commit_when_coordinated(consumer, ends)
+            consumer.assign(list(offsets))
+            await _commit_when_coordinated(consumer, offsets)
         finally:
             await consumer.stop()
 

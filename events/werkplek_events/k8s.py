@@ -102,7 +102,8 @@ _FUNDING_INPUTS = (placement.ProgrammeRegistered, placement.StudentEnrolled, pla
                    # an entry's revisions and every decision: whether it counts as confirmed on its
                    # current revision (werkplek_events.rules.entry_status)
                    placement.TimeEntryLogged, placement.TimeEntryCorrected, placement.TimeEntryWithdrawn,
-                   *_DECISIONS)
+                   *_DECISIONS,
+                   privacy.SubjectErased)  # full removal leaves a student out of the figures (docs/adr/0072)
 CLIENTS: tuple[KafkaClient, ...] = (
     KafkaClient("placement-logging-worker", _PLACEMENT_OUT, _DECISIONS, "placement_logging-decisions"),
     KafkaClient("mentor-feedback-worker",

@@ -3,7 +3,8 @@ with a comment, a confirmation, an assessment with a comment and a place in a fu
 mentor with an e-mail address, are erased by their coordinator. Afterwards no topic (every partition,
 every offset, DLQs included) and no table holds their free text or the address in plain text; the
 hours still count (share, report); and rebuilding hour accounting and the report from the topics gives
-the same figures, never failing on the shredded fields."""
+the same figures, never failing on the shredded fields. With full removal the student leaves the
+report (and a recomputation from the topics), while their own share stays."""
 
 from __future__ import annotations
 
@@ -170,3 +171,47 @@ async def test_an_erased_student_and_mentor_leave_no_plain_text_and_their_hours_
     again = recompute(*await replay(e2e.bootstrap), key, cfg.pseudonym_key, cfg.reports_min_count, instant, 1)
     assert again is not None and again.sections == report.sections
     await pg.close()
+
+
+async def test_a_student_erased_with_full_removal_leaves_the_report_and_keeps_their_own_share(e2e: Stack) -> None:
+    """Full removal (ADR 0072, 2026-12-02) through every service: the report's next version counts the
+    cohort without the student, exactly what the report rules compute from the topics with the student
+    taken out (the replay reads the privacy topic too), and hour accounting keeps the student's own share."""
+    pg = await asyncpg.connect(e2e.pg_dsn)
+    async with httpx.AsyncClient(timeout=10) as client:
+        coord = Coordinator(e2e, client)
+        programme = new_id("prog")
+        await coord.programme(programme, level="microcredential", ects=3, hours_per_ects=25, phases=1)
+        mentor = await coord.workplace_with_mentor()
+        placements = [await coord.enrol_and_place(programme, mentor) for _ in range(STUDENTS + 1)]
+        minutes = [240 + 60 * n for n in range(len(placements))]
+        for p, m in zip(placements, minutes, strict=True):
+            assert (await confirm_hours(e2e, client, mentor.mentor_id, await log_hours(e2e, client, p, [m]))
+                    ).status_code == 202
+        for p, m in zip(placements, minutes, strict=True):  # every input of the report is in before the removal
+            def counted(s: dict, m: int = m) -> bool:
+                return bool(s["confirmed_minutes"] == m)
+            await share_when(e2e, pg, p.student_id, counted, timeout=DEADLINE_S,
+                             what="each student's confirmed hours in their share")
+        rid = f"{programme}:{coord.year}"
+        before = await report_when(e2e, rid, lambda rep: real_share(rep, "students") == STUDENTS + 1,
+                                   "the report to count the cohort")
+        gone = placements[0].student_id
+        done = await client.post(f"{e2e.placement_url}/v1/erasures", headers=coord.auth, json={
+            "subject_kind": "student", "subject_id": gone, "remove_from_figures": True})
+        assert done.status_code == 201 and done.json()["remove_from_figures"] is True, done.text
+        after = await report_when(e2e, rid, lambda rep: real_share(rep, "students") == STUDENTS,
+                                  "the report to leave the removed student out")
+        assert after.version > before.version
+        # hour accounting keeps the student's own figure (it feeds no report any more)
+        assert (await share_when(e2e, pg, gone, lambda s: True, timeout=5, what="share"))["confirmed_minutes"] == 240
+    await pg.close()
+    cfg = ReportSettings()
+    cohort, mark = await replay(e2e.bootstrap)
+    assert gone in cohort.removed and not any(s == gone for s, _ in cohort.enrolments)
+    again = recompute(cohort, mark, ReportKey(e2e.institution, programme, coord.year), cfg.pseudonym_key,
+                      cfg.reports_min_count, datetime.now(UTC), 1)
+    assert isinstance(again, FundingReportPublished) and real_share(again, "students") == STUDENTS
+    latest = await report_when(e2e, rid, lambda rep: rep.sections == again.sections,
+                               "the published report to be the cohort's without the student")
+    assert latest.version >= after.version

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+import orjson
 import pytest
-from werkplek_events import DecodeError, KafkaRecord, TimeEntryLogged, decode, encode
+from werkplek_events import DecodeError, KafkaRecord, SubjectErased, TimeEntryLogged, decode, encode
 
 
 def _record() -> KafkaRecord:
@@ -81,3 +82,18 @@ def test_unknown_fields_are_tolerated():
     rec = _record()
     event = decode(rec.topic, rec.value.replace(b"{", b'{"added_later":true,', 1), rec.headers)
     assert isinstance(event, TimeEntryLogged) and event.student_id == "s-1"
+
+
+def test_an_erasure_recorded_before_full_removal_existed_still_keeps_the_figures():
+    """`remove_from_figures` was added later (ADR 0072, 2026-12-02): a record without it decodes as an
+    erasure that keeps the figures; a mentor's record with it set is refused, naming the field."""
+    event = SubjectErased(erasure_id=uuid.uuid4(), subject_kind="student", subject_id="s-1", institution_id="i-1")
+    rec = encode(event, source="/werkplek/tests")
+    old = orjson.loads(rec.value)
+    del old["remove_from_figures"]
+    before = decode(rec.topic, orjson.dumps(old), rec.headers)
+    assert isinstance(before, SubjectErased) and not before.remove_from_figures and before.removed_student() is None
+    full = decode(rec.topic, orjson.dumps({**old, "remove_from_figures": True}), rec.headers)
+    assert isinstance(full, SubjectErased) and full.removed_student() == "s-1"
+    with pytest.raises(DecodeError, match="student only"):
+        decode(rec.topic, orjson.dumps({**old, "subject_kind": "mentor", "remove_from_figures": True}), rec.headers)

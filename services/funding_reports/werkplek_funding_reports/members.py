@@ -6,7 +6,14 @@ student's facts go, as a `ReportMemberChanged` keyed by institution, to every in
 student is enrolled at (and a removal to one it left): the repartition that puts every student of an
 institution's reports with one owner (reports.py). The unit is the institution, not a year: a
 cohort's success is reported in the year it closes, after the student's last enrolment, and pilots
-cross years. No reference data here: stage two has it."""
+cross years. No reference data here: stage two has it.
+
+A student erased with full removal (`SubjectErased` on the privacy topic, keyed by the student like
+the other inputs, so on the same partition) leaves every institution: their facts are dropped, a
+removal goes to each institution they were sent to (whose reports are recomputed without them), and
+the state keeps only that they were removed (`Cohort.removed`), so any later record of theirs, a
+replay or a rebuild from the topics (the privacy topic keeps its records) keeps them out. An erasure
+that keeps the figures, or of a mentor, is not this stage's concern."""
 
 from __future__ import annotations
 
@@ -24,6 +31,7 @@ from werkplek_events import (
     PilotRegistered,
     ProgrammeRegistered,
     ReportMemberChanged,
+    SubjectErased,
     WorkplaceRegistered,
     topic_for,
 )
@@ -35,7 +43,7 @@ REFERENCE = (ProgrammeRegistered, WorkplaceRegistered, MentorRegistered, PilotRe
 REFERENCE_FACTS = ("programmes", "workplaces", "mentors", "pilots")  # the Cohort's attributes of reference data
 # facts this stage keeps to itself: stage two needs only what they decide (`Cohort.confirmed`), and sending
 # every entry's revisions and decisions would make each member change grow with the student's entries
-OWN_FACTS = ("entries",)
+OWN_FACTS = ("entries", "removed")  # and whether the student was removed from the figures (stage two: no facts)
 STUDENT_TOPICS = [topic_for(e).name for e in INPUTS if e not in REFERENCE]
 SOURCE = "/werkplek/funding-reports"
 _NS = uuid.UUID("0c8f3a52-9d4e-4d2b-8f61-2a7b5e9c1d34")
@@ -110,7 +118,9 @@ class Members(Processor[MemberState]):
     def handle(self, state: MemberState, events: Sequence[Event], ctx: Context) -> tuple[MemberState, list[Event]]:
         """Applies the events to the student's cohort in place (the runtime drops a state whose step
         or commit failed, and loads it again from the store)."""
-        fresh = [e for e in events if e.event_id not in state.cohort.seen]
+        if state.cohort.removed:  # removed from the figures: nothing of theirs counts again
+            return state, []
+        fresh = [e for e in events if e.event_id not in state.cohort.seen and _concerns(e)]
         if not fresh:
             return state, []
         for event in fresh:
@@ -120,7 +130,7 @@ class Members(Processor[MemberState]):
         last = newest if state.last_event_time is None else max(state.last_event_time, newest)
         units = frozenset(e.institution_id for e in state.cohort.enrolments.values())
         new = MemberState(state.cohort, state.version + 1, units, positions, last)
-        student = fresh[0].student_id  # type: ignore[attr-defined]
+        student = _student(fresh[0])
         facts = codec.encode(facts_of(state.cohort))
         out: list[Event] = [self._member(student, u, new, facts) for u in sorted(units)]
         out += [self._member(student, u, new, None) for u in sorted(state.units - units)]  # left it
@@ -142,6 +152,17 @@ class Members(Processor[MemberState]):
         data: dict[str, Any] = codec.loads(blob)
         return MemberState(restore(Cohort(), data["cohort"]), data["version"], data["units"], data["positions"],
                            data["last"])
+
+
+def _concerns(event: Event) -> bool:
+    """Whether the event is this stage's: every input, but of the erasures only full removals."""
+    return not isinstance(event, SubjectErased) or event.removed_student() is not None
+
+
+def _student(event: Event) -> str:
+    student = event.subject()  # the student of every input (of an erasure: its subject)
+    assert student is not None
+    return student
 
 
 def restore(cohort: Cohort, facts: dict[str, Any]) -> Cohort:

@@ -4,7 +4,10 @@ then `publication_set`). Nothing is committed: no consumer group.
 
 "As it was at instant T" = from every input partition, the records before the first one whose
 timestamp (the time the producer sent it) is at or after T: what the worker could have read by
-then. Every input topic keeps its history (docs/adr/0051), so any instant can be replayed."""
+then. Every input topic keeps its history (docs/adr/0051), so any instant can be replayed. The
+privacy topic is read to its end whatever T: a student removed from the figures (docs/adr/0072) is in
+no recomputation made after the removal, of a past instant neither (a snapshot published before it
+keeps them: it is immutable)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from werkplek_events import DecodeError, FundingReportPublished, FundingTrajectoriesPublished, decode, topic_for
+from werkplek_events import (
+    DecodeError,
+    FundingReportPublished,
+    FundingTrajectoriesPublished,
+    SubjectErased,
+    decode,
+    topic_for,
+)
 
 from .compute import Mark, ReportEvent, compute_set, report_event
 from .domain.keys import ReportKey
@@ -22,6 +32,7 @@ from .domain.state import INPUTS, Cohort
 from .kafka_io import open_reader
 
 INPUT_TOPICS = [topic_for(e).name for e in INPUTS]
+ALWAYS_TO_THE_END = {topic_for(SubjectErased).name}  # full removals count for every instant
 
 
 async def _ends(consumer: AIOKafkaConsumer, until: datetime | None) -> dict[TopicPartition, int]:
@@ -30,7 +41,8 @@ async def _ends(consumer: AIOKafkaConsumer, until: datetime | None) -> dict[Topi
     if until is None:
         return ends
     found = await consumer.offsets_for_times({tp: int(until.timestamp() * 1000) for tp in parts})
-    return {tp: o.offset if (o := found.get(tp)) is not None else ends[tp] for tp in parts}
+    return {tp: o.offset if tp.topic not in ALWAYS_TO_THE_END and (o := found.get(tp)) is not None else ends[tp]
+            for tp in parts}
 
 
 async def replay(bootstrap: str, until: datetime | None = None, progress: Callable[[int], None] | None = None,
@@ -54,7 +66,8 @@ async def replay(bootstrap: str, until: datetime | None = None, progress: Callab
                     except DecodeError:
                         continue  # the worker sent it to the DLQ; it is in no figure
                     cohort.apply(event)
-                    mark.advance(event.occurred_at, rec.topic, rec.partition, rec.offset)
+                    if until is None or rec.timestamp < until.timestamp() * 1000:  # a later removal: not in the mark
+                        mark.advance(event.occurred_at, rec.topic, rec.partition, rec.offset)
                     n += 1
             pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
             if progress:

@@ -1,8 +1,10 @@
-"""Use cases of the mentor page behind a link: `open_link` shows the request's entries and the
-mentor's current placements (their agreed outcomes, latest assessments, signature), `decide_by_link`
-applies everything the mentor chose — decisions, assessments, signatures — in one transaction, as the
-same events a tool's webhooks produce. Opening does not use the link up (mail scanners prefetch
-links); the first successful submission does."""
+"""Use cases of the mentor page behind a link, over the ports of `ports.py` (no driver, no web
+framework): `show_link` shows the request's entries and the mentor's current placements (their
+agreed outcomes, latest assessments, signature); `decide_by_link` applies everything the mentor chose
+— decisions, assessments, signatures — in one unit, as the same messages a tool's webhooks are
+(`usecases.apply_message`), and uses the link up. Opening does not use the link up (mail scanners
+prefetch links); the first successful submission does. Each returns what happened, a refusal with
+its reason included; the pages (`linkpages.py`) map it to a status and a page."""
 
 from __future__ import annotations
 
@@ -10,16 +12,15 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-import asyncpg
-import orjson
 from werkplek_events import AssessmentRecorded, LearningAgreementSigned, TimeEntryConfirmed, TimeEntryRejected
 from werkplek_events.vocabulary import ConfirmationChannel, Language, OutcomeKind
 
+from . import domain
 from .domain import Plan
-from .handlers import apply_message, count_applied
-from .linkform import Choices, read_form
-from .links import Link, LinkProblem, LinkRefused, read_token
+from .linkform import Choices, FormInvalid, read_form
+from .links import LinkProblem, LinkRefused, read_token
 from .payloads import (
     AgreementSigned,
     AssessedOutcome,
@@ -29,6 +30,8 @@ from .payloads import (
     Kind,
     Payload,
 )
+from .ports import UnitOfWork
+from .usecases import Reason, apply_message, reason_of
 
 RECENTLY_ENDED = timedelta(days=60)  # a placement that ended this recently can still be assessed and signed
 _ASSESSMENT_IDS = uuid.UUID("9c4e2a71-0d3b-4f58-8e6a-2b7c1d9f5e40")
@@ -77,73 +80,113 @@ class Batch:
         return [e for p in self.placements for e in p.entries]
 
 
-_UNLOCKED = ("SELECT request_id, mentor_id, entry_ids, expires_at, used_at FROM mf_confirmation_requests"
-             " WHERE request_id = $1 AND channel = 'link'")
-_LOCKED = _UNLOCKED + " FOR UPDATE"
-_ENTRIES = """
-SELECT entry_id, revision, placement_id, work_date, minutes, activity, description,
-       CASE WHEN decided_revision = revision THEN decision END AS decision
-FROM mf_entries WHERE entry_id = ANY($1::uuid[]) AND NOT withdrawn AND work_date IS NOT NULL
-ORDER BY work_date, logged_at
-"""
-_PLACEMENTS = """
-SELECT p.placement_id, p.student_id, p.outcomes,
-       p.workplace_signed_at IS NOT NULL OR EXISTS (SELECT 1 FROM mf_signatures s WHERE s.placement_id = p.placement_id
-                                                     AND s.party = 'workplace') AS signed
-FROM mf_placements p
-WHERE p.mentor_id = $1 AND (p.ended_on IS NULL OR p.ended_on >= $2 OR p.placement_id = ANY($3::text[]))
-ORDER BY p.student_id, p.placement_id LIMIT 100
-"""
-_ASSESSMENTS = ("SELECT placement_id, outcomes FROM mf_assessments WHERE placement_id = ANY($1::text[])"
-                " ORDER BY assessed_on, recorded_at")
+@dataclass(frozen=True)
+class LinkRequest:
+    """A link's confirmation request as stored."""
+
+    request_id: str
+    mentor_id: str
+    entry_ids: tuple[uuid.UUID, ...]
+    expires_at: datetime
+    used: bool
 
 
-async def _request(conn: asyncpg.Connection | asyncpg.Pool, link: Link, *, lock: bool = False) -> asyncpg.Record:
-    row = await conn.fetchrow(_LOCKED if lock else _UNLOCKED, link.request_id)
-    if row is None:
+@dataclass(frozen=True)
+class MentorPlacement:
+    """One of the mentor's placements as stored: its learning agreement's outcomes, whether the
+    workplace signed."""
+
+    placement_id: str
+    student_id: str
+    outcomes: tuple[Mapping[str, Any], ...]
+    signed: bool
+
+
+@dataclass(frozen=True)
+class Shown:
+    batch: Batch
+    first_open: bool  # the first time the link was opened (a metric: links opened vs used)
+
+
+@dataclass(frozen=True)
+class LinkRefusal:
+    problem: LinkProblem  # tampered, expired, used
+
+
+@dataclass(frozen=True)
+class FormRefusal:
+    """The form names a field at fault (catalogue keys per field); nothing was applied."""
+
+    errors: dict[str, str]
+    batch: Batch  # to show the page again, with the errors
+
+
+@dataclass(frozen=True)
+class MessageRefusal:
+    """A choice the rules refuse (the entry changed since the page was shown, ...); nothing was applied."""
+
+    reason: Reason
+    detail: str
+
+
+@dataclass(frozen=True)
+class Decided:
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class OpenLink:
+    key: bytes
+    token: str
+    now: float  # Unix seconds
+
+
+@dataclass(frozen=True)
+class DecideByLink:
+    key: bytes
+    token: str
+    form: Mapping[str, str]
+    now: float
+    today: date
+
+
+def _usable(found: LinkRequest | None) -> LinkRequest:
+    if found is None:
         raise LinkRefused(LinkProblem.TAMPERED)  # a valid MAC for a request we never made: a leaked key
-    if row["used_at"] is not None:
+    if found.used:
         raise LinkRefused(LinkProblem.USED)
-    return row
+    return found
 
 
-async def mark_opened(pool: asyncpg.Pool, request_id: str) -> bool:
-    """True the first time the link is opened (a metric: links opened vs used)."""
-    return bool(await pool.fetchval("UPDATE mf_confirmation_requests SET first_opened_at = now() WHERE request_id = $1"
-                                    " AND first_opened_at IS NULL RETURNING true", request_id))
-
-
-async def open_link(pool: asyncpg.Pool, key: bytes, token: str, *, now: float) -> Batch:
+async def _batch(uow: UnitOfWork, key: bytes, token: str, now: float) -> Batch:
+    """The page's content; raises LinkRefused."""
     link = read_token(key, token, now=now)
-    row = await _request(pool, link)
-    entries = [ShownEntry(r["entry_id"], r["revision"], r["placement_id"], r["work_date"].isoformat(), r["minutes"],
-                          r["activity"], r["description"], r["decision"])
-               for r in await pool.fetch(_ENTRIES, row["entry_ids"])]
+    found = _usable(await uow.link_request(link.request_id))
+    entries = await uow.shown_entries(found.entry_ids)
     today = datetime.fromtimestamp(now, UTC).date()
-    rows = await pool.fetch(_PLACEMENTS, row["mentor_id"], today - RECENTLY_ENDED,
-                            sorted({e.placement_id for e in entries}))
-    latest = await _latest_levels(pool, [r["placement_id"] for r in rows])
-    placements = tuple(_placement(r, entries, latest) for r in rows)
-    lang = await pool.fetchval("SELECT language FROM mf_contacts WHERE kind = 'mentor' AND subject_id = $1",
-                               row["mentor_id"])
-    return Batch(row["request_id"], row["mentor_id"], row["expires_at"], Language(lang) if lang else None, placements)
+    placements = await uow.mentor_placements(found.mentor_id, today - RECENTLY_ENDED,
+                                             sorted({e.placement_id for e in entries}))
+    latest = await uow.latest_levels([p.placement_id for p in placements])
+    shown = tuple(_placement(p, entries, latest) for p in placements)
+    return Batch(found.request_id, found.mentor_id, found.expires_at, await uow.mentor_language(found.mentor_id),
+                 shown)
 
 
-async def _latest_levels(pool: asyncpg.Pool, placement_ids: list[str]) -> dict[tuple[str, str], str]:
-    latest: dict[tuple[str, str], str] = {}
-    for r in await pool.fetch(_ASSESSMENTS, placement_ids):
-        for o in orjson.loads(r["outcomes"]):
-            latest[(r["placement_id"], o["outcome_id"])] = o["level"]
-    return latest
+async def show_link(uow: UnitOfWork, cmd: OpenLink) -> Shown | LinkRefusal:
+    try:
+        batch = await _batch(uow, cmd.key, cmd.token, cmd.now)
+    except LinkRefused as exc:
+        return LinkRefusal(exc.problem)
+    return Shown(batch, await uow.mark_opened(batch.request_id))
 
 
-def _placement(row: asyncpg.Record, entries: list[ShownEntry], latest: dict[tuple[str, str], str]) -> ShownPlacement:
-    pid = row["placement_id"]
+def _placement(p: MentorPlacement, entries: list[ShownEntry], latest: Mapping[tuple[str, str], str]) -> ShownPlacement:
     outcomes = tuple(ShownOutcome(o["outcome_id"], o.get("title") or o["outcome_id"], OutcomeKind(o["kind"]),
-                                  o.get("acquired_at", "workplace") == "workplace", latest.get((pid, o["outcome_id"])))
-                     for o in orjson.loads(row["outcomes"]))
-    return ShownPlacement(pid, row["student_id"], outcomes, row["signed"],
-                          tuple(e for e in entries if e.placement_id == pid))
+                                  o.get("acquired_at", "workplace") == "workplace",
+                                  latest.get((p.placement_id, o["outcome_id"])))
+                     for o in p.outcomes)
+    return ShownPlacement(p.placement_id, p.student_id, outcomes, p.signed,
+                          tuple(e for e in entries if e.placement_id == p.placement_id))
 
 
 @dataclass(frozen=True)
@@ -161,24 +204,32 @@ def summary(plan: Plan) -> Summary:
                    signed=sum(isinstance(e, LearningAgreementSigned) for e in plan.events))
 
 
-async def decide_by_link(pool: asyncpg.Pool, key: bytes, token: str, form: Mapping[str, str], *,
-                         now: float, today: date) -> Plan:
-    """Apply the choices and use the link up, in one transaction; raises LinkRefused, FormInvalid or
-    domain.Refused (then nothing is stored and the link stays usable)."""
-    batch = await open_link(pool, key, token, now=now)
-    choices = read_form(form, batch)
-    at = datetime.fromtimestamp(now, UTC)
+async def decide_by_link(uow: UnitOfWork, cmd: DecideByLink) -> Decided | LinkRefusal | FormRefusal | MessageRefusal:
+    """Apply the choices and use the link up, in one unit; a refusal stores nothing and leaves the
+    link usable."""
+    try:
+        batch = await _batch(uow, cmd.key, cmd.token, cmd.now)
+    except LinkRefused as exc:
+        return LinkRefusal(exc.problem)
+    try:
+        choices = read_form(cmd.form, batch)
+    except FormInvalid as exc:
+        return FormRefusal(exc.errors, batch)
+    at = datetime.fromtimestamp(cmd.now, UTC)
     total = Plan()
-    async with pool.acquire() as conn, conn.transaction():
-        row = await _request(conn, Link(batch.request_id, int(batch.expires_at.timestamp())), lock=True)
-        for kind, payload in payloads(row["mentor_id"], batch, choices, at, today):
-            plan = await apply_message(conn, kind, payload, source_id=None, channel=ConfirmationChannel.LINK)
-            total.events.extend(plan.events)
-            total.results.extend(plan.results)
-        await conn.execute("UPDATE mf_confirmation_requests SET used_at = $2 WHERE request_id = $1",
-                           batch.request_id, at)
-    count_applied(total.events)
-    return total
+    try:
+        async with uow.begin() as unit:
+            found = _usable(await unit.link_request(batch.request_id, lock=True))
+            for kind, payload in payloads(found.mentor_id, batch, choices, at, cmd.today):
+                plan = await apply_message(unit, kind, payload, source_id=None, channel=ConfirmationChannel.LINK)
+                total.events.extend(plan.events)
+                total.results.extend(plan.results)
+            await unit.use_link(batch.request_id, at)
+    except LinkRefused as exc:  # used up by a submission that committed meanwhile
+        return LinkRefusal(exc.problem)
+    except domain.Refused as exc:
+        return MessageRefusal(reason_of(exc), exc.detail)
+    return Decided(total)
 
 
 def payloads(mentor_id: str, batch: Batch, choices: Choices, at: datetime, today: date) -> list[tuple[Kind, Payload]]:

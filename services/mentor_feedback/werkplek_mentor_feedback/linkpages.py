@@ -1,5 +1,6 @@
 """The mentor's pages: the page behind a confirmation link (GET shows, the first successful POST uses
-the link up) and the fresh-link form, which answers the same whether or not the address is known."""
+the link up; the use cases are `linkflow.py`, this maps their results to pages and statuses) and the
+fresh-link form, which answers the same whether or not the address is known."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from werkplek_events.limits import EMAIL_MAX, EMAIL_PATTERN
 from werkplek_events.vocabulary import Language
 
 from . import i18n
-from .domain import Refused
-from .linkflow import decide_by_link, mark_opened, open_link, summary
-from .linkform import FormInvalid
-from .links import LinkProblem, LinkRefused
+from .handlers import PROBLEMS
+from .linkflow import DecideByLink, Decided, FormRefusal, LinkRefusal, OpenLink, decide_by_link, show_link, summary
+from .links import LinkProblem
 from .mentorpage import ask_form, mentor_page, page, thanks
-from .metrics import FRESH_LINKS, LINK_VISITS
+from .metrics import FRESH_LINKS, LINK_VISITS, count_applied
+from .pg_unit import PgUnitOfWork
 
 _EMAIL = re.compile(EMAIL_PATTERN)
 MAX_FIELDS = 10 * 500 + 2000  # ten fields per entry of a full batch, and the assessments
@@ -71,37 +72,36 @@ def install(app: FastAPI) -> None:
              summary="The mentor page behind a link (opening does not use it up)",
              responses={403: HTML, 410: HTML}, openapi_extra=PUBLIC)
     async def show(token: str, request: Request, lang: Language | None = None) -> HTMLResponse:
-        try:
-            batch = await open_link(app.state.pool, app.state.link_key, token, now=app.state.clock())
-        except LinkRefused as exc:
-            return _refused(request, exc.problem, chosen_language(request, lang, None))
+        shown = await show_link(PgUnitOfWork(app.state.pool), OpenLink(app.state.link_key, token, app.state.clock()))
+        if isinstance(shown, LinkRefusal):
+            return _refused(request, shown.problem, chosen_language(request, lang, None))
         LINK_VISITS.labels("shown").inc()
-        if await mark_opened(app.state.pool, batch.request_id):
+        if shown.first_open:
             LINK_VISITS.labels("opened").inc()
-        return mentor_page(batch, chosen_language(request, lang, batch.language), app.state.cfg.mentor_tz)
+        return mentor_page(shown.batch, chosen_language(request, lang, shown.batch.language), app.state.cfg.mentor_tz)
 
     @app.post("/confirm/{token}", response_class=HTMLResponse, tags=["mentor page"],
               summary="Send decisions, assessments and signatures once",
               responses={400: HTML, 403: HTML, 409: HTML, 410: HTML, 422: HTML}, openapi_extra=FORM)
     async def decide(token: str, request: Request, lang: Language | None = None) -> HTMLResponse:
         form = await _form(request)
-        pool, key, now = app.state.pool, app.state.link_key, app.state.clock()
         asked = lang or form.get("lang")
-        try:
-            plan = await decide_by_link(pool, key, token, form, now=now, today=today().date())
-        except LinkRefused as exc:
-            return _refused(request, exc.problem, chosen_language(request, asked, None))
-        except FormInvalid as exc:
+        done = await decide_by_link(PgUnitOfWork(app.state.pool), DecideByLink(
+            app.state.link_key, token, form, app.state.clock(), today().date()))
+        if isinstance(done, LinkRefusal):
+            return _refused(request, done.problem, chosen_language(request, asked, None))
+        if isinstance(done, FormRefusal):
             LINK_VISITS.labels("invalid_form").inc()
-            batch = await open_link(pool, key, token, now=now)
-            return mentor_page(batch, chosen_language(request, asked, batch.language), app.state.cfg.mentor_tz,
-                               form, exc.errors, 400)
-        except Refused as exc:
-            chosen = chosen_language(request, asked, None)
+            return mentor_page(done.batch, chosen_language(request, asked, done.batch.language),
+                               app.state.cfg.mentor_tz, form, done.errors, 400)
+        chosen = chosen_language(request, asked, None)
+        if not isinstance(done, Decided):  # refused by the rules: nothing saved, the link stays usable
             return page(chosen, i18n.text(chosen, "page.not_saved.title"),
-                        f"<p>{escape(i18n.text(chosen, 'page.not_saved', detail=exc.detail))}</p>", exc.status)
+                        f"<p>{escape(i18n.text(chosen, 'page.not_saved', detail=done.detail))}</p>",
+                        PROBLEMS[done.reason][0])
+        count_applied(done.plan.events)
         LINK_VISITS.labels("applied").inc()
-        return thanks(chosen_language(request, asked, None), summary(plan))
+        return thanks(chosen, summary(done.plan))
 
     @app.get("/link", response_class=HTMLResponse, tags=["mentor page"], summary="Ask for a fresh link",
              openapi_extra=PUBLIC)

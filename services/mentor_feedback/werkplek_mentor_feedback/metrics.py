@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prometheus_client import Counter, Gauge, Histogram
+from werkplek_events import AssessmentRecorded, Event, TimeEntryConfirmed, TimeEntryRejected
 from werkplek_events.vocabulary import ConfirmationChannel
 
 WEBHOOKS = Counter("werkplek_mentor_webhooks_received_total",
@@ -51,3 +54,14 @@ for _outcome in ("requested", "sent", "unknown_address", "too_soon"):
     FRESH_LINKS.labels(_outcome)
 for _action in ("registered", "secret_rotated", "endpoint_set", "endpoint_cleared", "retired"):
     SOURCE_CHANGES.labels(_action)
+
+
+def count_applied(events: Sequence[Event]) -> None:
+    """Count what an accepted message (a webhook, a link page's submission) applied."""
+    for event in events:
+        if isinstance(event, TimeEntryConfirmed | TimeEntryRejected):
+            DECISIONS.labels(event.DECISION.value, event.channel.value).inc()
+        elif isinstance(event, AssessmentRecorded):
+            ASSESSMENTS.labels(event.moment.value).inc()
+            for o in event.outcomes:
+                ASSESSED_OUTCOMES.labels(o.level.value).inc()

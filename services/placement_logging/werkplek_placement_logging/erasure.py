@@ -4,14 +4,20 @@ erasure interrupted by a crash is finished by `resume` (the worker runs it) and 
 nothing more:
 
 1. `request`: the audit row (the subject only as a hash) and the work item; a second request for the
-   same subject answers with the first erasure.
+   same subject answers with the first erasure. A request may ask full removal
+   (`remove_from_figures`, a student only): the student also leaves every aggregate figure. Asked
+   after an erasure that kept the figures, it is added to that erasure, whose step 3 runs again to
+   say so; asking to keep the figures of a student already removed from them is refused (`Conflict`):
+   the removal cannot be undone.
 2. destroy the subject's data keys: from here on every sealed field of theirs, in every topic, DLQ and
    replay, decodes as erased.
 3. remove this service's copies of their free text and contact data, stage `SubjectErased` for the
    other services and a tombstone for a mentor's compacted contact record; the work item (the only
    place the id was kept) goes.
 
-Ids stay, as pseudonyms, so the hours keep counting in shares and funding reports."""
+Ids stay, as pseudonyms, so the hours keep counting in shares and funding reports, unless full
+removal was asked: then funding reports leave the student out (their members stage keeps the
+exclusion, so a rebuild from the topics does too)."""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import asyncpg
@@ -61,6 +68,7 @@ class Erasure:
     keys_destroyed_at: str | None
     completed_at: str | None
     removed: dict[str, int]
+    remove_from_figures: bool = False
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> Erasure:
@@ -69,13 +77,23 @@ class Erasure:
 
         removed = row["removed"]
         return cls(row["erasure_id"], row["subject_kind"], row["requested_at"].isoformat(), at("keys_destroyed_at"),
-                   at("completed_at"), orjson.loads(removed) if isinstance(removed, str) else dict(removed))
+                   at("completed_at"), orjson.loads(removed) if isinstance(removed, str) else dict(removed),
+                   row["remove_from_figures"])
 
     def document(self) -> dict[str, Any]:
         return {"erasure_id": str(self.erasure_id), "subject_kind": self.subject_kind,
                 "status": "completed" if self.completed_at else "in_progress", "requested_at": self.requested_at,
                 "keys_destroyed_at": self.keys_destroyed_at, "completed_at": self.completed_at,
-                "removed": self.removed}
+                "removed": self.removed, "remove_from_figures": self.remove_from_figures}
+
+
+class Asked(StrEnum):
+    """What a request for an erasure did."""
+
+    NEW = "new"  # the first request for this subject
+    REPEATED = "repeated"  # asked before with the same option: the first erasure
+    UPGRADED = "upgraded"  # full removal added to an erasure that kept the figures
+    CONFLICT = "conflict"  # the figures kept asked for a student already removed from them: refused
 
 
 def subject_hash(kind: SubjectKind, subject_id: str) -> str:
@@ -92,28 +110,51 @@ async def _owned(conn: asyncpg.Connection, kind: SubjectKind, subject_id: str, i
     return bool(owner == institution)
 
 
-async def request(reg: Registry, kind: SubjectKind, subject_id: str, institution: str,
-                  coordinator: str) -> tuple[bool, Erasure] | None:
+async def request(reg: Registry, kind: SubjectKind, subject_id: str, institution: str, coordinator: str,
+                  remove_from_figures: bool = False) -> tuple[Asked, Erasure] | None:
     """Step 1. None when the institution has no such subject (another institution's is no different);
-    (False, erasure) when it was asked before — idempotent."""
+    otherwise what the request did (see `Asked`) and the erasure. Idempotent."""
     digest = subject_hash(kind, subject_id)
     async with reg.pool.acquire() as conn, conn.transaction():
         before = await conn.fetchrow("SELECT * FROM pl_erasure WHERE subject_kind = $1 AND subject_hash = $2"
                                      " AND institution_id = $3", kind, digest, institution)
         if before is not None:
-            return False, Erasure.of(before)
+            return await _again(conn, before, subject_id, coordinator, remove_from_figures)
         if not await _owned(conn, kind, subject_id, institution):
             return None
         row = await conn.fetchrow(
-            "INSERT INTO pl_erasure (erasure_id, institution_id, subject_kind, subject_hash, requested_by)"
-            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subject_kind, subject_hash) DO NOTHING RETURNING *",
-            uuid.uuid4(), institution, kind, digest, coordinator)
+            "INSERT INTO pl_erasure (erasure_id, institution_id, subject_kind, subject_hash, requested_by,"
+            " remove_from_figures, removal_asked_by, removal_asked_at) VALUES ($1, $2, $3, $4, $5, $6,"
+            " CASE WHEN $6 THEN $5 END, CASE WHEN $6 THEN now() END)"
+            " ON CONFLICT (subject_kind, subject_hash) DO NOTHING RETURNING *",
+            uuid.uuid4(), institution, kind, digest, coordinator, remove_from_figures)
         if row is None:  # a concurrent request won
-            return False, Erasure.of(await conn.fetchrow(
+            return Asked.REPEATED, Erasure.of(await conn.fetchrow(
                 "SELECT * FROM pl_erasure WHERE subject_kind = $1 AND subject_hash = $2", kind, digest))
         await conn.execute("INSERT INTO pl_erasure_work (erasure_id, subject_id) VALUES ($1, $2)",
                            row["erasure_id"], subject_id)
-        return True, Erasure.of(row)
+        return Asked.NEW, Erasure.of(row)
+
+
+async def _again(conn: asyncpg.Connection, before: asyncpg.Record, subject_id: str, coordinator: str,
+                 remove_from_figures: bool) -> tuple[Asked, Erasure]:
+    """A second request for an erased subject. Full removal after an erasure that kept the figures
+    is added to it: the work item is back (the id comes from this request; the hash proves it is the
+    same subject) and step 3 runs again, staging `SubjectErased` with the option."""
+    if before["remove_from_figures"] == remove_from_figures:
+        return Asked.REPEATED, Erasure.of(before)
+    if before["remove_from_figures"]:
+        return Asked.CONFLICT, Erasure.of(before)
+    row = await conn.fetchrow(
+        "UPDATE pl_erasure SET remove_from_figures = true, removal_asked_by = $2, removal_asked_at = now(),"
+        " completed_at = NULL WHERE erasure_id = $1 AND NOT remove_from_figures RETURNING *",
+        before["erasure_id"], coordinator)
+    if row is None:  # a concurrent request added it
+        return Asked.REPEATED, Erasure.of(await conn.fetchrow("SELECT * FROM pl_erasure WHERE erasure_id = $1",
+                                                             before["erasure_id"]))
+    await conn.execute("INSERT INTO pl_erasure_work (erasure_id, subject_id) VALUES ($1, $2)"
+                       " ON CONFLICT (erasure_id) DO NOTHING", row["erasure_id"], subject_id)
+    return Asked.UPGRADED, Erasure.of(row)
 
 
 async def execute(reg: Registry, keys: KeyStore, erasure_id: uuid.UUID) -> Erasure:
@@ -131,12 +172,19 @@ async def execute(reg: Registry, keys: KeyStore, erasure_id: uuid.UUID) -> Erasu
                                    " || jsonb_build_object('data_keys', $2::int) WHERE erasure_id = $1",
                                    erasure_id, destroyed)
         async with conn.transaction():
+            # read again, locked: full removal may have been added since (`_again` waits for this)
+            work = await conn.fetchrow("SELECT * FROM pl_erasure WHERE erasure_id = $1 FOR UPDATE", erasure_id)
+            if work["completed_at"] is not None:
+                return Erasure.of(work)
             removed = await _remove_local(conn, reg, kind, subject_id, work)
-            row = await conn.fetchrow("UPDATE pl_erasure SET completed_at = now(), removed = removed || $2::jsonb"
-                                      " WHERE erasure_id = $1 RETURNING *", erasure_id, orjson.dumps(removed).decode())
+            prior = Erasure.of(work).removed  # a step 3 run again (full removal added) adds to the counts
+            total = {**prior, **{k: prior.get(k, 0) + n for k, n in removed.items()}}
+            row = await conn.fetchrow("UPDATE pl_erasure SET completed_at = now(), removed = $2::jsonb"
+                                      " WHERE erasure_id = $1 RETURNING *", erasure_id, orjson.dumps(total).decode())
             await conn.execute("DELETE FROM pl_erasure_work WHERE erasure_id = $1", erasure_id)
     ERASURES.labels(kind, "completed").inc()
-    log.info("erasure completed", extra={"fields": {"erasure_id": str(erasure_id), "kind": kind, **removed}})
+    log.info("erasure completed", extra={"fields": {"erasure_id": str(erasure_id), "kind": kind, **removed,
+                                                    "remove_from_figures": row["remove_from_figures"]}})
     return Erasure.of(row)
 
 
@@ -146,7 +194,7 @@ async def _remove_local(conn: asyncpg.Connection, reg: Registry, kind: SubjectKi
     for name, sql in _STUDENT if kind == "student" else _MENTOR:
         removed[name] = int((await conn.execute(sql, subject_id)).split()[-1])
     event = SubjectErased(erasure_id=work["erasure_id"], subject_kind=kind, subject_id=subject_id,
-                          institution_id=work["institution_id"])
+                          institution_id=work["institution_id"], remove_from_figures=work["remove_from_figures"])
     await stage(conn, [event], producer=reg.producer, source=reg.source)
     if kind == "mentor":
         await stage_tombstone(conn, topic_for(MentorContactChanged).name, subject_id, producer=reg.producer)

@@ -15,7 +15,8 @@ IDEMPOTENT_REPLAYS = Counter("werkplek_idempotent_replays_total", "POSTs answere
 VIEWS_APPLIED = Counter("werkplek_student_views_applied_total", "Share and outcome-progress events stored in "
                         "placement logging's read models", ["effect"])  # applied / stale
 ERASURES = Counter("werkplek_erasures_total", "Erasure requests of data subjects, by kind and outcome",
-                   ["kind", "outcome"])  # kind: student / mentor; outcome: requested / repeated / completed
+                   ["kind", "outcome"])  # kind: student / mentor; outcome: requested / repeated / completed /
+# removal_added (full removal added to an erasure of a student that kept the figures)
 for _kind in ("student", "mentor"):  # known label values exist from the start (dashboards, alerts)
-    for _outcome in ("requested", "repeated", "completed"):
+    for _outcome in ("requested", "repeated", "completed", "removal_added"):
         ERASURES.labels(_kind, _outcome)

@@ -1,7 +1,8 @@
 """HTTP of privacy, for coordinators of the subject's own institution: erasure (docs/adr/0072) — ask
 that a student or mentor be erased and follow the request; another institution's subject is a 404,
 like an unknown one; a second request answers with the first erasure — and the student behind a
-funding report's pseudonymous trajectory (docs/adr/0074), each reveal logged."""
+funding report's pseudonymous trajectory (docs/adr/0074), each reveal logged. An erasure of a student
+may ask full removal (`remove_from_figures`): the student also leaves every aggregate figure."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from werkplek_common.keystore import KeyStore
 from werkplek_common.problems import Problem, problem_type
 from werkplek_events.limits import Id
@@ -27,6 +28,16 @@ class ErasureIn(BaseModel):
 
     subject_kind: Literal["student", "mentor"]
     subject_id: Id
+    remove_from_figures: bool = Field(
+        False, description="Full removal (a student only): the student is also left out of every funding"
+                           " report, which is recomputed without them. By default the hours keep counting,"
+                           " anonymously. Can be added to an earlier erasure, never taken back.")
+
+    @model_validator(mode="after")
+    def _students_only(self) -> ErasureIn:
+        if self.remove_from_figures and self.subject_kind != "student":
+            raise ValueError("remove_from_figures is for a student only: the hours in the figures are students'")
+        return self
 
 
 class TrajectoryOut(BaseModel):
@@ -42,6 +53,7 @@ class ErasureOut(BaseModel):
     keys_destroyed_at: str | None
     completed_at: str | None
     removed: dict[str, int]
+    remove_from_figures: bool
 
 
 def _keys(request: Request) -> KeyStore:
@@ -62,26 +74,35 @@ def _unknown(what: str) -> Problem:
 
 
 @router.post("/erasures", status_code=201, response_model=ErasureOut,
-             responses={200: {"model": ErasureOut}, 202: {"model": ErasureOut}, 404: PROBLEM, 422: PROBLEM})
+             responses={200: {"model": ErasureOut}, 202: {"model": ErasureOut}, 404: PROBLEM, 409: PROBLEM,
+                        422: PROBLEM})
 async def request_erasure(request: Request, who: Coordinator, doc: ErasureIn) -> Response:
     """Erase a student or mentor: their data keys are destroyed, their free text and contact data
-    removed from every service, the hours keep counting anonymously. 201 when done now, 202 when a
-    step is left to the worker (it finishes it), 200 for a subject asked before."""
+    removed from every service; the hours keep counting anonymously unless `remove_from_figures`
+    (full removal, a student only). 201 when done now, 202 when a step is left to the worker (it
+    finishes it), 200 for a subject asked before with the same option (the first erasure) or when
+    full removal is added to an erasure that kept the figures (202 if left to the worker); 409 when
+    the figures are to be kept for a student already removed from them."""
     reg = _reg(request)
-    asked = await erasure.request(reg, doc.subject_kind, doc.subject_id, _inst(who), who.subject)
+    asked = await erasure.request(reg, doc.subject_kind, doc.subject_id, _inst(who), who.subject,
+                                  doc.remove_from_figures)
     if asked is None:
         raise _unknown(doc.subject_kind)
-    fresh, done = asked
-    if not fresh:
+    what, done = asked
+    if what is erasure.Asked.CONFLICT:
+        raise Problem(409, "Already removed from the figures",
+                      f"erasure {done.erasure_id} removed this student from every figure; that cannot be undone",
+                      type_=problem_type("erasure-removal-final"))
+    if what is erasure.Asked.REPEATED:
         ERASURES.labels(doc.subject_kind, "repeated").inc()
         return _answer(200, done)
-    ERASURES.labels(doc.subject_kind, "requested").inc()
+    ERASURES.labels(doc.subject_kind, "requested" if what is erasure.Asked.NEW else "removal_added").inc()
     try:
         done = await erasure.execute(reg, _keys(request), done.erasure_id)
     except Exception:  # recorded: the worker's sweep finishes it
         erasure.log.exception("erasure interrupted; the worker resumes it")
         return _answer(202, done)
-    return _answer(201, done)
+    return _answer(201 if what is erasure.Asked.NEW else 200, done)
 
 
 @router.get("/erasures/{erasure_id}", response_model=ErasureOut, responses={404: PROBLEM})

@@ -1,7 +1,9 @@
 """Erasure through the API (docs/adr/0072), on the real PostgreSQL and Kafka: a coordinator of the
 subject's institution erases a student or mentor; another institution's coordinator, or an unknown
 subject, gets a 404 and nothing changes; a second request answers with the first erasure; an erasure
-interrupted between its steps is finished by the worker's sweep; the audit log holds no id."""
+interrupted between its steps is finished by the worker's sweep; the audit log holds no id. Full
+removal (`remove_from_figures`, a student only) travels on `SubjectErased`; it can be added to an
+erasure that kept the figures (its last step runs again), never taken back (409)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import sys
 import uuid
 from datetime import date, timedelta
 
+import orjson
 import pytest
 from werkplek_common.auth import Role
 from werkplek_common.db import create_pool
@@ -148,11 +151,82 @@ async def test_an_erasure_interrupted_between_steps_is_finished_by_the_sweep(api
 
 
 @pytest.mark.parametrize("doc", [{"subject_kind": "workplace", "subject_id": "x"}, {"subject_kind": "student"},
-                                 {"subject_kind": "student", "subject_id": "x", "extra": 1}])
+                                 {"subject_kind": "student", "subject_id": "x", "extra": 1},
+                                 {"subject_kind": "student", "subject_id": "x", "remove_from_figures": "ja"},
+                                 {"subject_kind": "mentor", "subject_id": "x", "remove_from_figures": True}])
 async def test_a_malformed_request_is_a_422(api, pl_settings, doc):
     c = await make_cohort(api, pl_settings)
     r = await api.post("/v1/erasures", json=doc, headers=c.coordinator)
     assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_full_removal_of_a_mentor_is_refused_and_changes_nothing(api, pl_settings, pg):
+    c = await make_cohort(api, pl_settings)
+    r = await api.post("/v1/erasures", json={"subject_kind": "mentor", "subject_id": c.mentor,
+                                             "remove_from_figures": True}, headers=c.coordinator)
+    assert r.status_code == 422 and "student only" in r.json()["detail"], r.text
+    assert await pg.fetchval("SELECT count(*) FROM pl_erasure WHERE institution_id = $1", c.institution) == 0
+
+
+async def _staged(pg, pl_settings, student: str) -> list[SubjectErased]:
+    """The `SubjectErased` events staged for the student, in order (no relay runs in these tests)."""
+    rows = await pg.fetch("SELECT topic, value, headers FROM outbox WHERE producer = $1 AND topic = $2 AND key = $3"
+                          " ORDER BY id", pl_settings.outbox_producer, topic_for(SubjectErased).name, student.encode())
+    out = []
+    for r in rows:
+        headers = orjson.loads(r["headers"]) if isinstance(r["headers"], str) else r["headers"]
+        event = decode(r["topic"], r["value"], [(k, v.encode()) for k, v in headers])
+        assert isinstance(event, SubjectErased)
+        out.append(event)
+    return out
+
+
+async def test_full_removal_is_asked_with_the_erasure_and_cannot_be_taken_back(api, pl_settings, pg):
+    c = await make_cohort(api, pl_settings)
+    await _log(api, c)
+    full = {"subject_kind": "student", "subject_id": c.student, "remove_from_figures": True}
+    done = await api.post("/v1/erasures", json=full, headers=c.coordinator)
+    assert done.status_code == 201, done.text
+    doc = done.json()
+    assert doc["remove_from_figures"] is True and doc["status"] == "completed" and doc["removed"]["entries"] == 1
+    assert [(str(e.erasure_id), e.remove_from_figures) for e in await _staged(pg, pl_settings, c.student)] == \
+        [(doc["erasure_id"], True)]
+    audit = await pg.fetchrow("SELECT * FROM pl_erasure WHERE erasure_id = $1", uuid.UUID(doc["erasure_id"]))
+    assert audit["remove_from_figures"] and audit["removal_asked_at"] is not None and audit["removal_asked_by"]
+    again = await api.post("/v1/erasures", json=full, headers=c.coordinator)
+    assert again.status_code == 200 and again.json() == doc
+    keep = await api.post("/v1/erasures", json={**full, "remove_from_figures": False}, headers=c.coordinator)
+    assert keep.status_code == 409 and keep.headers["content-type"].startswith("application/problem+json")
+    assert doc["erasure_id"] in keep.json()["detail"]
+    assert len(await _staged(pg, pl_settings, c.student)) == 1  # nothing more was said
+
+
+async def test_full_removal_is_added_to_an_erasure_that_kept_the_figures(api, pl_settings, pg):
+    c = await make_cohort(api, pl_settings)
+    await _log(api, c)
+    body = {"subject_kind": "student", "subject_id": c.student}
+    first = await api.post("/v1/erasures", json=body, headers=c.coordinator)  # the default keeps the figures
+    assert first.status_code == 201 and first.json()["remove_from_figures"] is False, first.text
+    assert [e.remove_from_figures for e in await _staged(pg, pl_settings, c.student)] == [False]
+    other = bearer(pl_settings, Role.COORDINATOR, new_id("coord"), new_id("inst"))
+    assert (await api.post("/v1/erasures", json={**body, "remove_from_figures": True},
+                           headers=other)).status_code == 404  # another institution still sees nothing
+
+    added = await api.post("/v1/erasures", json={**body, "remove_from_figures": True}, headers=c.coordinator)
+    assert added.status_code == 200, added.text
+    doc = added.json()
+    assert doc["erasure_id"] == first.json()["erasure_id"] and doc["remove_from_figures"] is True
+    assert doc["status"] == "completed" and doc["removed"] == first.json()["removed"]  # counts of the first run kept
+    staged = await _staged(pg, pl_settings, c.student)
+    assert [(str(e.erasure_id), e.remove_from_figures) for e in staged] == [(doc["erasure_id"], False),
+                                                                          (doc["erasure_id"], True)]
+    assert await pg.fetchval("SELECT count(*) FROM pl_erasure_work WHERE erasure_id = $1",
+                             uuid.UUID(doc["erasure_id"])) == 0  # the id is gone again
+    assert (await api.post("/v1/erasures", json={**body, "remove_from_figures": True},
+                           headers=c.coordinator)).status_code == 200
+    assert (await api.post("/v1/erasures", json=body, headers=c.coordinator)).status_code == 409
+    assert len(await _staged(pg, pl_settings, c.student)) == 2
 
 
 async def test_the_worker_process_finishes_an_erasure_the_api_left_half_done(api, pl_settings, pg, monkeypatch):

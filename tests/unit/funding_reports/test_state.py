@@ -10,11 +10,19 @@ from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
-from werkplek_events import CreditsRecorded, Event, PilotRegistered, TimeEntryDecisionReversed, TimeEntryRejected
+from werkplek_events import (
+    CreditsRecorded,
+    Event,
+    PilotRegistered,
+    SubjectErased,
+    TimeEntryDecisionReversed,
+    TimeEntryRejected,
+)
 from werkplek_funding_reports.domain.keys import ReportKey
 from werkplek_funding_reports.domain.publication import publication_set
 from werkplek_funding_reports.domain.state import Cohort
 from werkplek_funding_reports.domain.views import views_for
+from werkplek_funding_reports.members import REFERENCE_FACTS
 
 from .story import NOW, Story
 
@@ -224,3 +232,32 @@ def test_a_pilot_report_waits_for_its_pilot():
     cohort.apply(story.pilot("pilot-late"))
     later = publication_set(cohort, (story.inst, story.year), str, 5)
     assert {k.pilot_id for k in later.reports} == {None, "pilot-late"}
+
+
+def _every_fact_of(cohort: Cohort, student: str) -> list[str]:
+    """The cohort's attributes that still hold anything of the student (but the event ids seen, the
+    removed students and the reference data: the story names a student's workplace and mentor after them)."""
+    skip = ("seen", "removed", *REFERENCE_FACTS)
+    return [name for name, value in vars(cohort).items() if name not in skip and student in repr(value)]
+
+
+def test_full_removal_drops_every_fact_of_the_student_in_any_order():
+    story = Story()
+    gone = f"{story.prog}-s2"
+    events = story_events(story)
+    mine = [e for e in events if e.subject() == gone]
+    erased = SubjectErased(erasure_id=uuid.uuid4(), subject_kind="student", subject_id=gone,
+                           institution_id=story.inst, remove_from_figures=True)
+    extra = [story.credits(gone), story.ended(gone), story.placement_ended(gone, f"pl-{gone}"),
+             story.signed(gone, f"pl-{gone}", "workplace"), story.share(gone, 2_000)]
+    whole = fold(events + extra)
+    assert len(_every_fact_of(whole, gone)) >= 10  # every kind of fact above is held before
+    others = fold([e for e in events if e.subject() != gone])
+    for order in ([*events, *extra, erased], [erased, *events, *extra],
+                  random.Random(7).sample([*events, *extra, erased], len(events) + len(extra) + 1)):
+        cohort = fold(order)
+        assert _every_fact_of(cohort, gone) == [], order.index(erased)
+        assert published(cohort, story) == published(others, story)
+    kept = fold([*events, erased.model_copy(update={"remove_from_figures": False, "event_id": uuid.uuid4()})])
+    assert published(kept, story) == published(fold(events), story) != published(others, story)
+    assert [e for e in mine if fold([*events, erased]).apply(e)] == []  # seen or removed: no report changes

@@ -5,7 +5,11 @@ the worker and the as-of replay feed it, `views` reads it. `apply` answers which
 may change.
 
 Facts that refer to something not known yet are kept and count once it arrives (as hour accounting
-does): an enrolment in a programme not registered yet is in no report until the programme is."""
+does): an enrolment in a programme not registered yet is in no report until the programme is.
+
+A student erased with full removal (`SubjectErased.removed_student`, docs/adr/0072) leaves the cohort:
+every fact of theirs is dropped and every later event of theirs ignored, so the figures are those of
+the cohort without them whichever of their records came first."""
 
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from werkplek_events import (
     ShareUpdated,
     StudentEnrolled,
     StudentRiskStatusChanged,
+    SubjectErased,
     TimeEntryConfirmed,
     TimeEntryCorrected,
     TimeEntryDecisionReversed,
@@ -50,7 +55,7 @@ INPUTS: tuple[type[Event], ...] = (
     PlacementAgreed, PlacementAmended, PlacementEnded, LearningAgreementSigned, ShareUpdated,
     StudentRiskStatusChanged, OutcomeProgressUpdated, AssessmentRecorded, TimeEntryLogged, TimeEntryCorrected,
     TimeEntryWithdrawn, TimeEntryConfirmed, TimeEntryRejected, TimeEntryDecisionReversed, CreditsRecorded,
-    PilotRegistered,
+    PilotRegistered, SubjectErased,
 )
 Stamped = StudentEnrolled | CreditsRecorded | PilotRegistered | PlacementAmended
 
@@ -84,12 +89,15 @@ class Cohort:
         # student -> entry id -> placement: the entries confirmed on their current revision (from `entries`)
         self.confirmed: dict[str, dict[uuid.UUID, str]] = {}
         self.by_student: dict[str, set[str]] = {}  # student -> academic years enrolled
+        self.removed: set[str] = set()  # students erased with full removal: in no figure, ever
 
     def apply(self, event: Event) -> set[ReportKey]:
         """Fold one event in; the reports whose figures may have changed."""
         if event.event_id in self.seen:
             return set()
         self.seen.add(event.event_id)
+        if self.removed and getattr(event, "student_id", None) in self.removed:
+            return set()
         handler = _HANDLERS.get(type(event))
         return handler(self, event) if handler else set()
 
@@ -281,6 +289,30 @@ def _reversed(c: Cohort, e: TimeEntryDecisionReversed) -> set[ReportKey]:
                   lambda f: replace(f, decisions=f.decisions.reversed(e.reversed)))
 
 
+def _erased(c: Cohort, e: SubjectErased) -> set[ReportKey]:
+    """Full removal: every fact of the student goes (an erasure that keeps the figures changes none)."""
+    student = e.removed_student()
+    if student is None or student in c.removed:
+        return set()
+    touched = c.student_reports(student)
+    c.removed.add(student)
+    keyed: tuple[dict[Any, Any], ...] = (c.enrolments, c.credits, c.shares, c.risk, c.ended)  # (student, ...)
+    for table in keyed:
+        for key in [k for k in table if k[0] == student]:
+            del table[key]
+    for pid in c.placements_of.pop(student, set()):
+        c.placements.pop(pid, None)
+        c.signatures.pop(pid, None)
+    by_placements: tuple[dict[str, Any], ...] = (c.amended, c.placement_ended)
+    for by_placement in by_placements:
+        for pid in [p for p, fact in by_placement.items() if fact.student_id == student]:
+            del by_placement[pid]
+    per_students: tuple[dict[str, Any], ...] = (c.progress, c.assessments, c.entries, c.confirmed, c.by_student)
+    for per_student in per_students:
+        per_student.pop(student, None)
+    return touched
+
+
 _HANDLERS: dict[type[Event], Callable[[Cohort, Any], set[ReportKey]]] = {
     ProgrammeRegistered: _programme, StudentEnrolled: _enrolled, EnrolmentEnded: _ended,
     WorkplaceRegistered: _workplace, MentorRegistered: _mentor, PlacementAgreed: _agreed,
@@ -289,7 +321,7 @@ _HANDLERS: dict[type[Event], Callable[[Cohort, Any], set[ReportKey]]] = {
     AssessmentRecorded: _assessed, TimeEntryLogged: _revised, TimeEntryCorrected: _revised,
     TimeEntryWithdrawn: _withdrawn, TimeEntryConfirmed: _decided, TimeEntryRejected: _decided,
     TimeEntryDecisionReversed: _reversed,
-    CreditsRecorded: _credits, PilotRegistered: _pilot,
+    CreditsRecorded: _credits, PilotRegistered: _pilot, SubjectErased: _erased,
 }
 
 
