@@ -17,13 +17,16 @@ install() {
   touch "$stamp"
 }
 
-chromium() {  # Debian's Chromium for the browser tests and Lighthouse (Playwright's own download is unreachable)
-  command -v chromium >/dev/null && return 0
+browser_binary() {  # Debian's Chromium for the browser tests and Lighthouse (Playwright's own download is unreachable)
+  # type -P looks only at files on PATH: `command -v` would also find a shell function of that name
+  type -P chromium >/dev/null && return 0
   [ "$(id -u)" = 0 ] || die "chromium is missing" "sudo apt-get install -y chromium"
   say "installing Debian's chromium (first run only)"
+  mkdir -p "$DATA"
   ( apt-get -o DPkg::Lock::Timeout=600 update -q && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
       install -y -q --no-install-recommends chromium fonts-dejavu-core ) >"$DATA/apt-chromium.log" 2>&1 \
     || { tail -20 "$DATA/apt-chromium.log" >&2; die "apt-get could not install chromium (log: $DATA/apt-chromium.log)"; }
+  type -P chromium >/dev/null || die "apt-get ran but no chromium is on PATH (log: $DATA/apt-chromium.log)"
 }
 
 build() {
@@ -35,8 +38,8 @@ build() {
 
 unit() { install; ( cd "$APP" && npx vitest run ); }
 
-check() { build; unit; chromium; }  # make test: the browser scenarios run inside pytest (tests/e2e)
+check() { build; unit; browser_binary; }  # make test: the browser scenarios run inside pytest (tests/e2e)
 
-browser() { install; chromium; ( cd "$APP" && node --test --test-concurrency=1 tests/browser/ ); }
+browser() { install; browser_binary; ( cd "$APP" && node --test --test-concurrency=1 tests/browser/ ); }
 
 "${1:-build}"
