@@ -38,6 +38,7 @@ import psutil
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from werkplek_common.kafka import new_producer, publish, send_record
 from werkplek_common.outbox import OutboxRelay, stage
+from werkplek_common.runtime.collector import tune_gc
 from werkplek_common.runtime.faults import Outage
 from werkplek_common.runtime.loop import seek
 from werkplek_common.runtime.member import new_consumer
@@ -48,7 +49,6 @@ from werkplek_hour_accounting.config import AccountingSettings
 from werkplek_hour_accounting.domain import apply, new_state
 from werkplek_hour_accounting.processor import programme_tag
 from werkplek_hour_accounting.service import Accountant, input_partitions
-from werkplek_hour_accounting.worker import tune_gc
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

@@ -39,9 +39,9 @@ import psutil
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from werkplek_common.kafka import client_options, new_producer, publish
+from werkplek_common.runtime.collector import tune_gc
 from werkplek_hour_accounting.config import AccountingSettings
 from werkplek_hour_accounting.service import input_partitions
-from werkplek_hour_accounting.worker import tune_gc
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

@@ -7,6 +7,7 @@ import logging
 
 import typer
 from werkplek_common.logs import configure_logging
+from werkplek_common.runtime.collector import tune_gc
 
 from .config import DEV_KEY, Settings
 from .worker import build
@@ -21,7 +22,9 @@ def worker() -> None:
     configure_logging("funding-reports", cfg.log_level, cfg.log_json)
     if cfg.reports_pseudonym_key.get_secret_value() == DEV_KEY:
         logging.getLogger(__name__).warning("using the development pseudonym key; set WERKPLEK_REPORTS_PSEUDONYM_KEY")
-    raise typer.Exit(asyncio.run(build(cfg).run()))
+    built = build(cfg)
+    tune_gc()  # the cohorts are many small objects: full collections were up to 40 % of a recompute
+    raise typer.Exit(asyncio.run(built.run()))
 
 
 @app.callback()

@@ -5,27 +5,14 @@ relay, and the students-by-status gauges; health and metrics on the metrics port
 from __future__ import annotations
 
 import asyncio
-import gc
 
 from werkplek_common.runtime import Worker
+from werkplek_common.runtime.collector import tune_gc
 from werkplek_common.runtime.loop import sleep_unless_stopped
 
 from . import metrics
 from .config import AccountingSettings
 from .service import Accountant
-
-GC_YOUNG = 200_000  # net allocations between young collections (CPython's default: 700)
-
-
-def tune_gc() -> None:
-    """The cached states are hundreds of thousands of small objects that die by reference counting,
-    never in cycles. With CPython's default thresholds every batch's new states soon trigger a full
-    collection that scans them all (about 100 ms per 1M objects, several times a second at 1,000
-    students/s): that was the worker's largest latency spike. What exists at start (modules,
-    schemas, the catalogue) is frozen out of the collector, young collections run less often, and
-    full ones rarely; short-lived cycles are still collected young."""
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG, 20, 100)
 
 
 async def run_worker(cfg: AccountingSettings) -> int:

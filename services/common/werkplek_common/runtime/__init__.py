@@ -14,6 +14,7 @@ its state and outputs are stored. The runtime owns the rest:
     health.py    /healthz, /readyz and /metrics on the metrics port
     faults.py    quiet logs under faults (repeats summarised, outages logged once)
     backoff.py   capped exponential backoff
+    collector.py the garbage collector's settings for workers holding many small objects
 """
 
 from .engine import Engine
