@@ -32,11 +32,10 @@ from . import (
 )
 from .config import SERVICE, Settings
 from .hot_routes import HotRoutes
-from .ledger import Ledger
 from .nudge import RelayNudge
-from .registry import Registry
 from .schemas import BatchIn, EntryIn
 from .security import Authenticator, StudentInstitutions
+from .uow_pg import Ledger, Registry
 
 
 def verifier_for(cfg: Settings) -> TokenVerifier | IssuerVerifiers:

@@ -16,7 +16,7 @@ from werkplek_events.vocabulary import Language
 
 from . import registry_store
 from .metrics import REGISTRY_CHANGES
-from .registry import Registry
+from .uow_pg import Registry
 
 
 class ContactIn(BaseModel):

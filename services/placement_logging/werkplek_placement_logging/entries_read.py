@@ -11,15 +11,16 @@ from werkplek_common.problems import Problem, problem_type
 from werkplek_events.vocabulary import EntryStatus
 
 from . import ledger_sql as sql
-from .ledger import row_doc
 from .registry_store import decode_cursor, encode_cursor
+from .uow_pg import stored_entry
+from .usecases.entries import document
 
 
 async def one(pool: asyncpg.Pool, student_id: str, entry_id: uuid.UUID) -> tuple[dict[str, Any], int]:
     row = await sql.fetch_entry(pool, student_id, entry_id)
     if row is None:
         raise Problem(404, "No such entry", "you have no entry with this id", type_=problem_type("not-found"))
-    return row_doc(row), row["version"]
+    return document(stored_entry(row)), row["version"]
 
 
 def _after(cursor: str | None) -> tuple[date, uuid.UUID] | None:
@@ -50,7 +51,7 @@ async def page(pool: asyncpg.Pool, student_id: str, placement_id: str | None, fr
     after = _after(cursor)
     rows = await pool.fetch(_PAGE, student_id, placement_id, from_, to, status.value if status else None,
                             after[0] if after else None, after[1] if after else None, limit + 1)
-    items = [row_doc(r) for r in rows[:limit]]
+    items = [document(stored_entry(r)) for r in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
     return {"items": items,
             "next_cursor": encode_cursor(f"{last['work_date']}|{last['entry_id']}") if last is not None else None}

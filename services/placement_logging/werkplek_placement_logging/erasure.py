@@ -40,7 +40,7 @@ from werkplek_events.privacy import SubjectKind
 
 from . import registry_store
 from .metrics import ERASURES
-from .registry import Registry
+from .uow_pg import Registry
 
 log = logging.getLogger(__name__)
 

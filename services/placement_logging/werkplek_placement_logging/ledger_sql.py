@@ -8,15 +8,16 @@ from __future__ import annotations
 import uuid
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import asyncpg
+import orjson
 from werkplek_common.outbox import CHANNEL, insert_sql, outbox_columns
 from werkplek_events import Event
 
 from .domain import Draft, Facts, Logged, PlacementView
+from .uow import Head, RefusedItem, StoredReply
 
 ENTRY_COLUMNS = ("entry_id, placement_id, revision, version, work_date, start_time, end_time, duration_minutes,"
                  " activity, outcome_ids, description, decision, withdrawn, logged_at, updated_at, student_id,"
@@ -36,19 +37,6 @@ def idempotency_lock(principal: str, key: str) -> int:
 _BEGIN = "SELECT * FROM pl_begin_log($1, $2, $3, $4, $5::text[], $6, $7::date[], $8::uuid[])"
 
 
-@dataclass(frozen=True)
-class Head:
-    """What the start of logging found: whether the Idempotency-Key was free (`got`), the stored reply of
-    a completed request with this key (`stored`), and otherwise the context of the rules."""
-
-    got: bool
-    now: datetime
-    stored: asyncpg.Record | None
-    placements: dict[str, PlacementView]
-    day: list[Logged]
-    existing: dict[uuid.UUID, str]
-
-
 async def begin_log(conn: asyncpg.Connection, student_id: str, key: str, drafts: Sequence[Draft]) -> Head:
     """Take the Idempotency-Key (try: a held key means in flight), then the student's lock, then read
     the stored reply or the context, in one round trip (migration 0002)."""
@@ -57,7 +45,9 @@ async def begin_log(conn: asyncpg.Connection, student_id: str, key: str, drafts:
                               [d.entry_id for d in drafts])
     assert row is not None
     placements = {p[0]: PlacementView(p[0], p[1], p[2], p[3], p[4], frozenset(p[5])) for p in row["placements"] or ()}
-    return Head(row["got"], row["started_at"], row if row["fingerprint"] is not None else None, placements,
+    stored = None if row["fingerprint"] is None else StoredReply(
+        bytes(row["fingerprint"]), row["status_code"], orjson.loads(row["headers"]), bytes(row["body"]))
+    return Head(row["got"], row["started_at"], stored, placements,
                 [Logged(*d) for d in row["day"] or ()], {e[0]: e[1] for e in row["existing"] or ()})
 
 
@@ -129,18 +119,9 @@ def facts_columns(facts: Sequence[Facts], event_ids: Sequence[uuid.UUID], revisi
             [f.description for f in facts], list(event_ids), list(revisions), [kind] * len(facts)]
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """A refused batch item: its entry id, the item as sent and its problem document (JSON text)."""
-
-    entry_id: uuid.UUID
-    entry: str
-    problem: str
-
-
 async def write(conn: asyncpg.Connection, student_id: str, columns: list[Any], events: Sequence[Event], *,
                 producer: str, source: str, replay: tuple[str, str, bytes, int, str, bytes] | None,
-                notify: bool = True, refusals: Sequence[Refusal] = ()) -> None:
+                notify: bool = True, refusals: Sequence[RefusedItem] = ()) -> None:
     """Append revisions (kind logged or corrected), update the current view, stage the events, keep
     the response for the Idempotency-Key and the refused items, in one statement. `notify`: wake the
     relay at commit."""
@@ -157,8 +138,8 @@ async def fetch_entry(conn: asyncpg.Connection | asyncpg.Pool, student_id: str, 
                                f"{lock_clause}", entry_id, student_id)
 
 
-async def mark_withdrawn(conn: asyncpg.Connection, entry: asyncpg.Record, event: Event, *, producer: str,
-                         source: str) -> datetime:
+async def mark_withdrawn(conn: asyncpg.Connection, entry_id: uuid.UUID, revision: int, event: Event, *,
+                         producer: str, source: str) -> datetime:
     """The withdrawal is a revision of its own; the current view only flags it."""
     return await conn.fetchval("""
       WITH rev AS (
@@ -171,5 +152,5 @@ async def mark_withdrawn(conn: asyncpg.Connection, entry: asyncpg.Record, event:
       )
       UPDATE pl_entry SET withdrawn = true, revision = $2, version = version + 1, updated_at = now()
       WHERE entry_id = $1 RETURNING updated_at, pg_notify($10, $4)::text""",  # noqa: S608 - constants only
-        entry["entry_id"], entry["revision"] + 1, event.event_id, producer, *outbox_columns([event], source=source),
+        entry_id, revision + 1, event.event_id, producer, *outbox_columns([event], source=source),
         CHANNEL)

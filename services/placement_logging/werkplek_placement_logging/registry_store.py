@@ -19,6 +19,7 @@ from werkplek_events import Event
 from werkplek_events.limits import text_fault
 
 from .tenancy import foreign
+from .uow import NotOwned
 
 TABLES = {"programme": "pl_programme", "enrolment": "pl_enrolment", "workplace": "pl_workplace",
           "mentor": "pl_mentor", "placement": "pl_placement", "credits": "pl_credits", "pilot": "pl_pilot"}
@@ -51,12 +52,12 @@ async def owned(conn: asyncpg.Connection, kind: str, ids: Sequence[str], institu
     return {r["id"]: r for r in rows}
 
 
-async def claim(conn: asyncpg.Connection, kind: str, obj_id: str, institution: str) -> asyncpg.Record | None:
-    """Lock the row for a change. Raises 404 when the id belongs to another institution."""
+async def claim_owned(conn: asyncpg.Connection, kind: str, obj_id: str, institution: str) -> asyncpg.Record | None:
+    """Lock the row for a change. Raises `NotOwned` (counted) when the id belongs to another institution."""
     row = await conn.fetchrow(f"SELECT * FROM {TABLES[kind]} WHERE id = $1 FOR UPDATE", obj_id)  # noqa: S608
     if row is not None and foreign(row["institution_id"], institution):
         refused(kind, "path")
-        raise not_found(kind)
+        raise NotOwned(kind)
     return row
 
 
@@ -80,16 +81,25 @@ async def foreign_student(conn: asyncpg.Connection | asyncpg.Pool, student_id: s
 
 async def claim_student(conn: asyncpg.Connection, student_id: str, institution: str, *,
                         enrol: bool = False) -> asyncpg.Record | None:
-    """Lock the student's record for a change of their registry data. Raises 404 (counted) when the
-    student belongs to another institution; with `enrol`, a student not known yet is recorded as the
-    institution's (rolled back with the rest when the enrolment is refused)."""
+    """`claim_student_owned`, answering another institution's student as 404."""
+    try:
+        return await claim_student_owned(conn, student_id, institution, enrol=enrol)
+    except NotOwned:
+        raise not_found("student") from None
+
+
+async def claim_student_owned(conn: asyncpg.Connection, student_id: str, institution: str, *,
+                              enrol: bool = False) -> asyncpg.Record | None:
+    """Lock the student's record for a change of their registry data. Raises `NotOwned` (counted) when
+    the student belongs to another institution; with `enrol`, a student not known yet is recorded as
+    the institution's (rolled back with the rest when the enrolment is refused)."""
     if enrol:
         await conn.execute("INSERT INTO pl_student (student_id, institution_id) VALUES ($1, $2)"
                            " ON CONFLICT (student_id) DO NOTHING", student_id, institution)
     row = await conn.fetchrow("SELECT * FROM pl_student WHERE student_id = $1 FOR UPDATE", student_id)
     if row is not None and foreign(row["institution_id"], institution):
         refused("student", "path")
-        raise not_found("student")
+        raise NotOwned("student")
     return row
 
 

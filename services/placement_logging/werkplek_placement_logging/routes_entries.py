@@ -1,10 +1,13 @@
-"""HTTP of the time ledger (students, their own entries only). Entry points are thin: parse, call the
-use case, answer. The POST bodies are read as raw JSON so the Idempotency-Key fingerprint and the
+"""HTTP of the time ledger (students, their own entries only). Entry points are thin: parse, run the
+use case (`usecases/entries.py`) on the PostgreSQL unit of work, map its result to a status, a
+problem document and an ETag. The POST bodies are read as raw JSON so the Idempotency-Key fingerprint and the
 per-item results of a batch see exactly what the phone sent."""
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -18,10 +21,22 @@ from werkplek_events.vocabulary import EntryStatus
 
 from . import domain, entries_read
 from .domain import Draft, Verdict, Violation
-from .ledger import Ledger, correct_entry, log_entries, withdraw_entry
-from .replies import Reply, dumps, idempotency, invalid, json_reply
+from .metrics import ENTRIES_ACCEPTED, ENTRIES_REFUSED
+from .replies import Reply, dumps, idempotency, invalid, json_reply, logged, problem
 from .schemas import BatchIn, BatchOut, EntryIn, EntryOut, EntryPage, EntryPatch
 from .security import BEARER_DOC, student, student_of
+from .uow_pg import Ledger
+from .usecases.entries import (
+    Changed,
+    CorrectEntry,
+    Judged,
+    LogEntries,
+    Reason,
+    Refusal,
+    WithdrawEntry,
+    correct_entry,
+    withdraw_entry,
+)
 
 router = APIRouter(prefix="/v1/me", tags=["time entries"])
 Student = Annotated[Principal, Depends(student)]
@@ -61,34 +76,65 @@ def _item_problem(v: Verdict, instance: str) -> Problem:
     return invalid(v.violations)
 
 
-def _single(instance: str) -> Any:
-    def render(verdicts: list[Verdict], docs: dict[uuid.UUID, tuple[dict[str, Any], int]]) -> Reply:
-        v = verdicts[0]
+def _count(verdicts: Sequence[Verdict]) -> None:
+    """Counted per label, not per entry: a batch has up to 500."""
+    accepted: Counter[str] = Counter()
+    refused: Counter[str] = Counter()
+    for v in verdicts:
+        if v.kind == domain.CREATED:
+            accepted["logged"] += 1
+        elif v.kind == domain.DUPLICATE:
+            accepted["duplicate"] += 1
+        elif v.kind == domain.CONFLICT:
+            refused["entry_id_taken"] += 1
+        else:
+            refused.update({x.reason for x in v.violations})
+    for kind, n in accepted.items():
+        ENTRIES_ACCEPTED.labels(kind).inc(n)
+    for reason, n in refused.items():
+        ENTRIES_REFUSED.labels(reason).inc(n)
+
+
+def _single(instance: str) -> Callable[[Judged], Reply]:
+    def answer(judged: Judged) -> Reply:
+        _count(judged.verdicts)
+        v = judged.verdicts[0]
         if v.kind in (domain.CREATED, domain.DUPLICATE):
             assert v.entry_id is not None
-            doc, version = docs[v.entry_id]
+            doc, version = judged.docs[v.entry_id]
             headers = {"ETag": domain.etag(version), "Location": f"/v1/me/entries/{v.entry_id}"}
             return json_reply(201 if v.kind == domain.CREATED else 200, doc, headers)
         problem = _item_problem(v, instance)
         return Reply(problem.status, dumps(problem.body(instance)))
-    return render
+    return answer
 
 
-def _batch(instance: str) -> Any:
-    def render(verdicts: list[Verdict], docs: dict[uuid.UUID, tuple[dict[str, Any], int]]) -> Reply:
+def _batch(instance: str) -> Callable[[Judged], Reply]:
+    def answer(judged: Judged) -> Reply:
+        _count(judged.verdicts)
         results = []
-        for i, v in enumerate(verdicts):
+        for i, v in enumerate(judged.verdicts):
             item: dict[str, Any] = {"index": i, "entry_id": str(v.entry_id) if v.entry_id else None}
             if v.kind in (domain.CREATED, domain.DUPLICATE):
                 assert v.entry_id is not None
-                item.update(status=201 if v.kind == domain.CREATED else 200, entry=docs[v.entry_id][0])
+                item.update(status=201 if v.kind == domain.CREATED else 200, entry=judged.docs[v.entry_id][0])
             else:
                 problem = _item_problem(v, f"{instance}#{i}")
                 item.update(status=problem.status, problem=problem.body(f"{instance}#{i}"))
             results.append(item)
         accepted = sum(1 for r in results if r["status"] < 300)
         return json_reply(200, {"accepted": accepted, "refused": len(results) - accepted, "results": results})
-    return render
+    return answer
+
+
+def _changed(result: Changed | Refusal) -> Response:
+    if isinstance(result, Refusal):
+        if result.reason is Reason.INVALID:
+            for reason in {v.reason for v in result.violations}:
+                ENTRIES_REFUSED.labels(reason).inc()
+        raise problem(result)
+    ENTRIES_ACCEPTED.labels(result.label).inc()
+    return Response(dumps(result.doc), media_type="application/json", headers={"ETag": domain.etag(result.version)})
 
 
 def _body_doc(model: str) -> dict[str, Any]:
@@ -109,8 +155,9 @@ async def log_entry(request: Request) -> Response:
     item = parse_draft(payload)
     if isinstance(item, list):
         raise invalid(item, "The entry is not valid")
-    reply, replayed = await log_entries(_ledger(request), who.subject, [item], idem, _single(request.scope["path"]),
-                                        "/v1/me/entries")
+    ledger = _ledger(request)
+    cmd = LogEntries(who.subject, [item], idem.key, idem.fingerprint, ledger.clock)
+    reply, replayed = await logged(ledger, cmd, _single(request.scope["path"]), "/v1/me/entries")
     return reply.response(replayed=replayed)
 
 
@@ -128,8 +175,10 @@ async def log_batch(request: Request) -> Response:
         raise invalid([Violation(".".join(str(p) for p in e["loc"]), e["msg"], "shape") for e in exc.errors()],
                       "The batch is not valid") from None
     items = [parse_draft(raw) for raw in batch.entries]
-    reply, replayed = await log_entries(_ledger(request), who.subject, items, idem, _batch(request.scope["path"]),
-                                        "/v1/me/entries/batch", batch.entries)
+    ledger = _ledger(request)
+    cmd = LogEntries(who.subject, items, idem.key, idem.fingerprint, ledger.clock)
+    reply, replayed = await logged(ledger, cmd, _batch(request.scope["path"]), "/v1/me/entries/batch",
+                                   batch.entries)
     return reply.response(replayed=replayed)
 
 
@@ -164,8 +213,8 @@ async def correct(request: Request, who: Student, entry_id: uuid.UUID, change: E
         changes["activity"] = changes["activity"].value
     if "outcome_ids" in changes:
         changes["outcome_ids"] = tuple(changes["outcome_ids"])
-    doc, version = await correct_entry(_ledger(request), who.subject, entry_id, changes, if_match)
-    return Response(dumps(doc), media_type="application/json", headers={"ETag": domain.etag(version)})
+    ledger = _ledger(request)
+    return _changed(await correct_entry(ledger, CorrectEntry(who.subject, entry_id, changes, if_match, ledger.clock)))
 
 
 @router.delete("/entries/{entry_id}", response_model=EntryOut,
@@ -173,5 +222,4 @@ async def correct(request: Request, who: Student, entry_id: uuid.UUID, change: E
 async def withdraw(request: Request, who: Student, entry_id: uuid.UUID,
                    if_match: Annotated[str | None, Header()] = None) -> Response:
     """Withdraw an entry (a revision of its own; the facts stay in the ledger)."""
-    doc, version = await withdraw_entry(_ledger(request), who.subject, entry_id, if_match)
-    return Response(dumps(doc), media_type="application/json", headers={"ETag": domain.etag(version)})
+    return _changed(await withdraw_entry(_ledger(request), WithdrawEntry(who.subject, entry_id, if_match)))

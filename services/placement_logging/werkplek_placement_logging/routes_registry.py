@@ -1,4 +1,6 @@
-"""HTTP of the registry (coordinators of an institution). Objects are created and replaced with PUT on
+"""HTTP of the registry (coordinators of an institution): runs the use cases (`usecases/registry.py`,
+`usecases/funding.py`) on the PostgreSQL unit of work and maps their results to statuses, problem
+documents and ETags. Objects are created and replaced with PUT on
 their id (naturally idempotent, so no Idempotency-Key is needed); storing the same terms twice changes
 nothing and emits no event. Another institution's ids answer 404."""
 
@@ -8,11 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from werkplek_common.auth import Principal
+from werkplek_common.problems import Problem, problem_type
 from werkplek_events.limits import AcademicYear, Id, PilotId, ProgrammeId
 
-from . import funding_inputs, registry, registry_store
+from . import registry_store
 from .domain import etag
-from .registry import Registry
+from .metrics import REGISTRY_CHANGES
+from .registry_rules import enrolment_id
 from .replies import dumps
 from .schemas import (
     CreditsIn,
@@ -28,6 +32,9 @@ from .schemas import (
     WorkplaceIn,
 )
 from .security import coordinator
+from .uow_pg import Registry
+from .usecases import funding, registry
+from .usecases.registry import Reason, Refusal, Result
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 Coordinator = Annotated[Principal, Depends(coordinator)]
@@ -53,6 +60,30 @@ def _answer(status: int, row: Any) -> Response:
                     headers={"ETag": etag(row["version"])})
 
 
+_TITLES = {Reason.NOT_FOUND: "No such {}", Reason.INVALID: "The {} is not valid", Reason.ENDED: "The {} has ended",
+           Reason.ALREADY_ENDED: "The {} has already ended", Reason.CHANGED: "The {} has changed"}
+
+
+def problem(refusal: Refusal) -> Problem:
+    title = "The credits are not valid" if refusal.subject == "credits" and refusal.reason is Reason.INVALID \
+        else _TITLES[refusal.reason].format(refusal.subject)
+    if refusal.reason is Reason.NOT_FOUND:
+        return Problem(404, title, refusal.detail, type_=problem_type("not-found"))
+    if refusal.reason is Reason.INVALID:
+        return Problem(422, title, refusal.detail, type_=problem_type("registry-invalid"), errors=refusal.errors)
+    if refusal.reason is Reason.CHANGED:
+        return Problem(412, title, refusal.detail, type_=problem_type("precondition-failed"))
+    return Problem(409, title, refusal.detail, type_=problem_type(f"{refusal.subject}-ended"))
+
+
+def _result(result: Result) -> Response:
+    if isinstance(result, Refusal):
+        raise problem(result)
+    if result.changed is not None:
+        REGISTRY_CHANGES.labels(result.changed).inc()
+    return _answer(201 if result.created else 200, result.row)
+
+
 async def _get(request: Request, kind: str, obj_id: str, who: Principal) -> Response:
     row = await registry_store.load(_reg(request).pool, kind, obj_id, _inst(who))
     if row is None:
@@ -69,7 +100,7 @@ async def _list(request: Request, kind: str, who: Principal, cursor: str | None,
 @router.put("/programmes/{programme_id}", responses=WRITE, response_model=Stored, status_code=200)
 async def put_programme(request: Request, who: Coordinator, programme_id: ProgrammeId, doc: ProgrammeIn) -> Response:
     """Register a programme or replace its terms (ProgrammeRegistered)."""
-    return _answer(*await registry.put_programme(_reg(request), _inst(who), programme_id, doc))
+    return _result(await registry.put_programme(_reg(request), registry.PutProgramme(_inst(who), programme_id, doc)))
 
 
 @router.get("/programmes/{programme_id}", responses=READ, response_model=Stored)
@@ -89,7 +120,8 @@ async def put_enrolment(request: Request, who: Coordinator, student_id: Id, acad
     """Enrol a student in a programme for an academic year (StudentEnrolled), or replace the terms. Once
     the enrolment has ended it is closed: any PUT answers 409 naming the date it ended (the ending is
     kept; it cannot be undone or re-enrolled for the same year)."""
-    return _answer(*await registry.put_enrolment(_reg(request), _inst(who), student_id, academic_year, doc))
+    return _result(await registry.put_enrolment(_reg(request), registry.PutEnrolment(_inst(who), student_id,
+                                                                               academic_year, doc)))
 
 
 @router.put("/enrolments/{student_id}/{academic_year}/ending", responses=WRITE, response_model=Stored)
@@ -98,12 +130,13 @@ async def end_enrolment(request: Request, who: Coordinator, student_id: Id, acad
     """End an enrolment (EnrolmentEnded): graduated, dropped out or transferred, on or after September 1
     of the academic year. The same ending again answers 200 and emits nothing; another ending of an
     ended enrolment answers 409."""
-    return _answer(*await registry.end_enrolment(_reg(request), _inst(who), student_id, academic_year, doc))
+    return _result(await registry.end_enrolment(_reg(request), registry.EndEnrolment(_inst(who), student_id,
+                                                                               academic_year, doc)))
 
 
 @router.get("/enrolments/{student_id}/{academic_year}", responses=READ, response_model=Stored)
 async def get_enrolment(request: Request, who: Coordinator, student_id: Id, academic_year: AcademicYear) -> Response:
-    return await _get(request, "enrolment", registry.enrolment_id(student_id, academic_year), who)
+    return await _get(request, "enrolment", enrolment_id(student_id, academic_year), who)
 
 
 @router.put("/enrolments/{student_id}/{academic_year}/credits", responses=WRITE, response_model=Stored,
@@ -113,12 +146,13 @@ async def put_credits(request: Request, who: Coordinator, student_id: Id, academ
     """Record the credits the student took and earned in this academic year (CreditsRecorded): study
     efficiency = earned ÷ taken. Earned above taken, or taken above the programme's ECTS, answers 422.
     They count for the enrolment's programme: after moving the enrolment, record them again."""
-    return _answer(*await funding_inputs.put_credits(_reg(request), _inst(who), student_id, academic_year, doc))
+    return _result(await funding.put_credits(_reg(request), funding.PutCredits(_inst(who), student_id, academic_year,
+                                                                         doc)))
 
 
 @router.get("/enrolments/{student_id}/{academic_year}/credits", responses=READ, response_model=Stored)
 async def get_credits(request: Request, who: Coordinator, student_id: Id, academic_year: AcademicYear) -> Response:
-    return await _get(request, "credits", registry.enrolment_id(student_id, academic_year), who)
+    return await _get(request, "credits", enrolment_id(student_id, academic_year), who)
 
 
 @router.get("/enrolments", response_model=StoredPage)
@@ -130,7 +164,7 @@ async def list_enrolments(request: Request, who: Coordinator, cursor: str | None
 @router.put("/workplaces/{workplace_id}", responses=WRITE, response_model=Stored, status_code=200)
 async def put_workplace(request: Request, who: Coordinator, workplace_id: Id, doc: WorkplaceIn) -> Response:
     """Register a workplace (WorkplaceRegistered)."""
-    return _answer(*await registry.put_workplace(_reg(request), _inst(who), workplace_id, doc))
+    return _result(await registry.put_workplace(_reg(request), registry.PutWorkplace(_inst(who), workplace_id, doc)))
 
 
 @router.get("/workplaces/{workplace_id}", responses=READ, response_model=Stored)
@@ -147,7 +181,7 @@ async def list_workplaces(request: Request, who: Coordinator, cursor: str | None
 @router.put("/mentors/{mentor_id}", responses=WRITE, response_model=Stored, status_code=200)
 async def put_mentor(request: Request, who: Coordinator, mentor_id: Id, doc: MentorIn) -> Response:
     """Register a mentor of one of the institution's workplaces (MentorRegistered)."""
-    return _answer(*await registry.put_mentor(_reg(request), _inst(who), mentor_id, doc))
+    return _result(await registry.put_mentor(_reg(request), registry.PutMentor(_inst(who), mentor_id, doc)))
 
 
 @router.get("/mentors/{mentor_id}", responses=READ, response_model=Stored)
@@ -160,13 +194,14 @@ async def put_placement(request: Request, who: Coordinator, placement_id: Id, do
                         if_match: Annotated[str | None, Header()] = None) -> Response:
     """Agree a placement (201, PlacementAgreed) or amend its terms (200, PlacementAmended). If-Match
     with the ETag guards an amendment against a concurrent change."""
-    return _answer(*await registry.put_placement(_reg(request), _inst(who), placement_id, doc, if_match))
+    return _result(await registry.put_placement(_reg(request), registry.PutPlacement(_inst(who), placement_id, doc,
+                                                                               if_match)))
 
 
 @router.put("/placements/{placement_id}/ending", responses=WRITE, response_model=Stored)
 async def end_placement(request: Request, who: Coordinator, placement_id: Id, doc: PlacementEndIn) -> Response:
     """End a placement (PlacementEnded); entries after the end date are refused from then on."""
-    return _answer(*await registry.end_placement(_reg(request), _inst(who), placement_id, doc))
+    return _result(await registry.end_placement(_reg(request), registry.EndPlacement(_inst(who), placement_id, doc)))
 
 
 @router.get("/placements/{placement_id}", responses=READ, response_model=Stored)
@@ -189,7 +224,7 @@ async def put_pilot(request: Request, who: Coordinator, pilot_id: PilotId, doc: 
     """Register a pilot (proeftuin) or replace its terms (PilotRegistered): its programmes, partners,
     period and the budget of each academic year in it. Trajectories join it with `pilot_id` on their
     enrolment."""
-    return _answer(*await funding_inputs.put_pilot(_reg(request), _inst(who), pilot_id, doc))
+    return _result(await funding.put_pilot(_reg(request), funding.PutPilot(_inst(who), pilot_id, doc)))
 
 
 @router.get("/pilots/{pilot_id}", responses=READ, response_model=Stored)

@@ -16,7 +16,7 @@ from . import erasure
 from .config import Settings
 from .decisions import Decisions
 from .read_models import Views
-from .registry import Registry
+from .uow_pg import Registry
 
 
 def _retention(cfg: Settings) -> list[Rule]:

@@ -24,7 +24,7 @@ from werkplek_common.outbox import OutboxRelay
 from werkplek_common.settings import REPO_ROOT
 from werkplek_events import SubjectErased, TimeEntryLogged, decode, topic_for
 from werkplek_placement_logging import erasure
-from werkplek_placement_logging.registry import Registry
+from werkplek_placement_logging.uow_pg import Registry
 
 from tests.integration.placement_logging.conftest import bearer, entry, idem, make_cohort, new_id
 from tests.support import eventually, read_until, relay_until_drained
