@@ -119,9 +119,9 @@ async def _pg_status(cfg: CommonSettings) -> str:
         schemas = services(cfg.migrations_root)
         applied = backlog = 0
         for schema in [*schemas, "keys"]:
-            applied += await conn.fetchval(f"SELECT count(*) FROM {schema}.schema_migrations")
+            applied += await conn.fetchval(f"SELECT count(*) FROM {schema}.schema_migrations")  # noqa: S608 (a service folder's name)
         for schema in schemas:
-            backlog += await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox")
+            backlog += await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox")  # noqa: S608 (a service folder's name)
         found = discover(cfg.migrations_root)  # common's count once per service schema
         wanted = sum(len(schemas) if m.service == "common" else 1 for m in found)
         return f"postgres up, migrations {applied}/{wanted}, outbox backlog {backlog}"
@@ -134,10 +134,10 @@ async def _pg_status(cfg: CommonSettings) -> str:
 async def cmd_quarantine(cfg: CommonSettings, group: str | None) -> int:
     conn = await asyncpg.connect(cfg.pg_dsn)
     try:
-        rows = await conn.fetch(" UNION ALL ".join(
-            f"SELECT consumer_group, key, records, since, reason FROM {schema}.runtime_quarantine"
+        query = " UNION ALL ".join(  # every service's schema has its quarantine (service folders' names)
+            f"SELECT consumer_group, key, records, since, reason FROM {schema}.runtime_quarantine"  # noqa: S608
             " WHERE $1::text IS NULL OR consumer_group = $1" for schema in services(cfg.migrations_root))
-            + " ORDER BY since", group)
+        rows = await conn.fetch(query + " ORDER BY since", group)
     finally:
         await conn.close()
     for r in rows:
@@ -154,7 +154,7 @@ async def cmd_release(cfg: CommonSettings, group: str, key: str) -> int:
     try:
         done = " 0"
         for schema in services(cfg.migrations_root):  # a group's quarantine is in its service's schema
-            found = await conn.execute(f"DELETE FROM {schema}.runtime_quarantine WHERE consumer_group = $1"
+            found = await conn.execute(f"DELETE FROM {schema}.runtime_quarantine WHERE consumer_group = $1"  # noqa: S608
                                        " AND key = $2", group, key)
             done = found if not found.endswith(" 0") else done
     finally:

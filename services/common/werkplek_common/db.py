@@ -117,8 +117,11 @@ def discover(root: Path) -> list[Migration]:
 def services(root: Path) -> list[str]:
     """The services whose schemas `migrate` keeps: every folder under `root` with a migrations folder or
     a `werkplek_*` package, but common (applied in each of them)."""
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.name != COMMON
-                  and ((p / "migrations").is_dir() or any(p.glob("werkplek_*/__init__.py"))))
+    names = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name != COMMON
+                   and ((p / "migrations").is_dir() or any(p.glob("werkplek_*/__init__.py"))))
+    for name in names:  # they name roles and schemas in SQL: lower_snake only
+        _check_name(name)
+    return names
 
 
 def shared_schemas(found: list[Migration]) -> list[str]:
@@ -164,7 +167,6 @@ async def migrate(dsn: str, root: Path) -> list[str]:
         found = discover(root)
         names = services(root)
         for role in names:
-            _check_name(role)
             await conn.execute(_ROLE.format(role=role))
         done = []
         for schema in shared_schemas(found):
