@@ -123,7 +123,7 @@ async def _pg_status(cfg: CommonSettings) -> str:
         for schema in schemas:
             backlog += await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox")  # noqa: S608 (a service folder's name)
         found = discover(cfg.migrations_root)  # common's count once per service schema
-        wanted = sum(len(schemas) if m.service == "common" else 1 for m in found)
+        wanted = sum(len(schemas) if m.service == "common" and not m.shared_schema else 1 for m in found)
         return f"postgres up, migrations {applied}/{wanted}, outbox backlog {backlog}"
     except asyncpg.UndefinedTableError:
         return "postgres up, migrations not applied"
