@@ -9,13 +9,14 @@ import base64
 import os
 import uuid
 
+import asyncpg
 from werkplek_common.db import create_pool
 from werkplek_common.keystore import KeyStore, KeyStoreError, MasterKeys
 from werkplek_common.outbox import OutboxRelay, stage
 from werkplek_events import TimeEntryLogged, decode, encode, topic_for
 from werkplek_events.personal import Redaction
 
-from tests.support import read_until, relay_until_drained
+from tests.support import dsn_of, read_until, relay_until_drained
 
 PG_SERVICE = "placement_logging"  # the `pg` fixture signs in as a service, which reads the key store
 
@@ -32,7 +33,7 @@ async def test_sealed_on_the_way_out_opened_after_rotation_erased_after_destroy(
     student = f"ks-{uuid.uuid4().hex[:8]}"
     entries = _entries(student, 5)
     old = MasterKeys("m1", {"m1": os.urandom(32)})
-    pool = await create_pool(stack.pg_dsn)
+    pool = await create_pool(dsn_of(stack, PG_SERVICE))  # a service: its outbox, and it may destroy keys
     try:
         async with pool.acquire() as conn, conn.transaction():
             await stage(conn, entries, producer=PRODUCER, source="/t")
@@ -83,8 +84,12 @@ async def test_sealed_on_the_way_out_opened_after_rotation_erased_after_destroy(
                                 f"student:{student}")
         assert row["wrapped"] is None and row["master_id"] is None and row["destroyed_at"] is not None
     finally:
-        await pool.execute("DELETE FROM keys.data_keys WHERE subject = $1", f"student:{student}")
         await pool.close()
+        owner = await asyncpg.connect(stack.pg_dsn)  # no service may delete a key; the test cleans up as the owner
+        try:
+            await owner.execute("DELETE FROM keys.data_keys WHERE subject = $1", f"student:{student}")
+        finally:
+            await owner.close()
 
 
 async def test_concurrent_writers_agree_on_one_key_per_subject(stack):
