@@ -133,7 +133,7 @@ async def run_engine(cfg: AccountingSettings, ends: dict[TopicPartition, int], *
     """Account from the group's stored offsets up to `ends` (and, unless rebuilding, until the relay
     has published every output). Returns (records, seconds from the first fetch)."""
     accountant = Accountant(cfg, rebuild=rebuild)
-    pool = await asyncpg.create_pool(cfg.pg_dsn, min_size=2, max_size=6)
+    pool = await asyncpg.create_pool(cfg.service_dsn, min_size=2, max_size=6)
     producer = new_producer(cfg.kafka_bootstrap, cfg.accounting_app_id, linger_ms=2)
     await producer.start()
     stop = asyncio.Event()
@@ -297,7 +297,7 @@ async def main() -> dict[str, Any]:
     subprocess.run([sys.executable, "-m", "werkplek_common.cli", "migrate"], check=True)  # noqa: ASYNC221
     tps = await input_partitions(cfg.kafka_bootstrap)
     logged_tps = [tp for tp in tps if tp.topic == LOGGED]
-    pool = await asyncpg.create_pool(cfg.pg_dsn, min_size=1, max_size=4)
+    pool = await asyncpg.create_pool(cfg.service_dsn, min_size=1, max_size=4)
     assert pool is not None
     tag = uuid.uuid4().hex[:8]
     prog, group = f"bench-prog-{tag}", f"bench-ha-{tag}"

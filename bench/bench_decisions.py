@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg
 import httpx
 from werkplek_common.kafka import new_producer, send_record
-from werkplek_common.settings import CommonSettings
+from werkplek_common.settings import CommonSettings, dsn_as
 from werkplek_events import TimeEntryConfirmed, encode
 from werkplek_placement_logging.decisions import TOPICS
 
@@ -114,7 +114,7 @@ async def main() -> dict[str, Any]:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     tag = uuid.uuid4().hex[:8]
     group = f"bench-decisions-{tag}"
-    pool = await asyncpg.create_pool(cfg.pg_dsn, min_size=2, max_size=4)
+    pool = await asyncpg.create_pool(dsn_as(cfg.pg_dsn, "placement_logging"), min_size=2, max_size=4)  # its tables
     assert pool is not None
     say(f"seeding {ENTRIES:,} pending entries of {STUDENTS:,} students")
     entries = await seed(pool, tag)

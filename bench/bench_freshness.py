@@ -141,7 +141,7 @@ def _start(name: str, argv: list[str], env: dict[str, str], logs: Path) -> subpr
 
 
 async def _shares_visible(cfg: Settings, inst: str) -> int:
-    conn = await asyncpg.connect(cfg.pg_dsn)
+    conn = await asyncpg.connect(cfg.service_dsn)
     try:
         n: int = await conn.fetchval(
             "SELECT count(*) FROM pl_share_view WHERE student_id LIKE $1"

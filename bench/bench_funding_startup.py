@@ -194,7 +194,7 @@ async def main() -> dict[str, Any]:
         worker.start()
         deadline = time.monotonic() + CATCH_UP_S
         t0 = time.perf_counter()
-        while not await caught_up(cfg.pg_dsn, groups, cfg.kafka_bootstrap):
+        while not await caught_up(cfg.service_dsn, groups, cfg.kafka_bootstrap):
             if time.monotonic() > deadline:
                 worker.stop()
                 raise SystemExit(f"the funding worker did not catch up within {CATCH_UP_S:.0f} s; log {log}")

@@ -323,7 +323,7 @@ async def cleanup(cfg: Settings, tag: str) -> None:
     """Remove what this run stored in the ledger and the outbox (the cohort's registry rows stay), and
     what earlier runs of this bench left when interrupted (rows at least an hour old: a run takes a
     minute). Only this bench's prefix: other benchmarks share the database."""
-    conn = await asyncpg.connect(cfg.pg_dsn)
+    conn = await asyncpg.connect(cfg.service_dsn)
     mine, old = f"{PREFIX}{tag}-%", f"{PREFIX}%"
     try:
         await conn.execute("DELETE FROM outbox WHERE producer = $1 OR (producer LIKE $2 AND created_at < now()"

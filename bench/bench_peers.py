@@ -125,7 +125,7 @@ async def run_peer(name: str, bootstrap: str, input_topic: str, ends: dict[int, 
 async def reachable(cfg: AccountingSettings) -> str | None:
     """None when Kafka and PostgreSQL answer, else why not (the bench then exits non-zero)."""
     try:
-        conn = await asyncpg.connect(cfg.pg_dsn, timeout=10)
+        conn = await asyncpg.connect(cfg.service_dsn, timeout=10)
         await conn.close()
     except (OSError, asyncpg.PostgresError, TimeoutError) as e:
         return f"PostgreSQL at {cfg.pg_dsn} does not answer: {e!r}"
@@ -207,7 +207,7 @@ async def main() -> int:
     pg_port = urlsplit(cfg.pg_dsn).port or 5432
     tps = await input_partitions(cfg.kafka_bootstrap)
     before = await ends_of(cfg.kafka_bootstrap, tps)
-    pool = await asyncpg.create_pool(cfg.pg_dsn, min_size=1, max_size=2)
+    pool = await asyncpg.create_pool(cfg.service_dsn, min_size=1, max_size=2)
     assert pool is not None
     await seed_offsets(pool, group, before)
     await pool.close()

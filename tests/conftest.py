@@ -11,6 +11,8 @@ import pytest
 from werkplek_common.kafka import new_producer
 from werkplek_common.settings import CommonSettings
 
+from tests.support import dsn_of, service_of
+
 
 @pytest.fixture(scope="session")
 def settings() -> CommonSettings:
@@ -43,7 +45,9 @@ async def producer(stack: CommonSettings) -> AsyncIterator:
 
 
 @pytest.fixture
-async def pg(stack: CommonSettings) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(stack.pg_dsn)
+async def pg(stack: CommonSettings, request: pytest.FixtureRequest) -> AsyncIterator[asyncpg.Connection]:
+    """A session as the service whose tables the test reads (docs/adr/0009): the service folder the test
+    is in (tests/integration/placement_logging/...), or the module's `PG_SERVICE`."""
+    conn = await asyncpg.connect(dsn_of(stack, service_of(request)))
     yield conn
     await conn.close()

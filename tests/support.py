@@ -12,8 +12,43 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupCoordinatorNotAvailableError
+from werkplek_common.settings import dsn_as
 
+SERVICES = ("placement_logging", "hour_accounting", "mentor_feedback", "funding_reports")
+# The tests of common machinery (outbox, runtime, leases) use one service's schema: every service has them.
+COMMON_TABLES_IN = "placement_logging"
 POLL_S = 0.05  # poll interval of `eventually` / `wait_until`; the deadline, not this, bounds a wait
+
+
+def dsn_of(cfg: Any, service: str) -> str:
+    """The DSN of `service`'s own role (each service reads and writes only its own schema, docs/adr/0009)."""
+    return dsn_as(cfg.pg_dsn, service)
+
+
+async def connect_observer(cfg: Any, *schemas: str) -> Any:
+    """The owner's session over several services' schemas at once: a test's view across services (a
+    victim's state everywhere, say); no service reads another's tables (docs/adr/0009)."""
+    import asyncpg
+
+    return await asyncpg.connect(cfg.pg_dsn, server_settings={"search_path": ", ".join(schemas)})
+
+
+def observer_dsn(cfg: Any, *schemas: str) -> str:
+    """`connect_observer`'s session as a libpq DSN (psql): the owner with a search path over `schemas`."""
+    from urllib.parse import quote
+
+    return cfg.pg_dsn + ("&" if "?" in cfg.pg_dsn else "?") + "options=" + quote(f"-csearch_path={','.join(schemas)}")
+
+
+def service_of(request: Any) -> str:
+    """The service a test works as: the module's PG_SERVICE, else the service folder it is in."""
+    named = getattr(request.module, "PG_SERVICE", None)
+    if named:
+        return str(named)
+    folders = [p for p in request.path.parts if p in SERVICES]
+    if not folders:
+        raise AssertionError(f"{request.path}: set PG_SERVICE to the service whose tables this test reads")
+    return folders[-1]
 
 
 async def read_until(bootstrap: str, topics: list[str], done: Callable[[list[ConsumerRecord]], bool], *,

@@ -17,7 +17,7 @@ from pathlib import Path
 from werkplek_common.settings import REPO_ROOT
 
 from tests.e2e.processes import _die_with_parent
-from tests.integration.own_stack import free_port
+from tests.integration.own_stack import free_ports
 
 from .procfile import Service, port_fields
 
@@ -42,7 +42,8 @@ class Replica:
         return f"{self.service.name}-{self.index}"
 
     def start(self) -> None:
-        self.ports = {f: free_port() for f in port_fields(self.service.package)}
+        fields = port_fields(self.service.package)
+        self.ports = dict(zip(fields, free_ports(len(fields)), strict=True))
         env = {**os.environ, **self.service.env, **self.env,
                **{f"WERKPLEK_{f.upper()}": str(p) for f, p in self.ports.items()}}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,7 @@ from tests.support import end_offsets
 from . import procfile
 from .faults import BROKER_DOWN_S, BROKER_START_S, Chaos, schedule
 from .replicas import Fleet, Replica
-from .verify import Monitor, judge
+from .verify import OUTBOX_LEFT, Monitor, connect, judge
 from .workload import Driver, Plan, make_plan
 
 SAMPLE_EVERY_S = 3.0
@@ -118,7 +118,7 @@ class Run:
     async def execute(self) -> bool:
         dsn = self.stack.env["WERKPLEK_PG_DSN"]
         source, secret = f"{self.plan.tag}-tool", "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-        pg = await asyncpg.connect(dsn)
+        pg = await connect(dsn)
         await add_secret(pg, source, secret)
         ensure_keys(self.stack.data)  # once, before the APIs start (each would make its own otherwise)
         self.fleet.start()
@@ -167,14 +167,14 @@ class Run:
             catch_up_s=_span(marks, "settled", marks.get("worked")) if exact else None, exact=exact,
             fault_failures=self.chaos.failed,
             students_exact=verdict.exact_totals, ledgers_exact=verdict.exact_ledger, mismatches=verdict.mismatches,
-            outbox_left=await pg.fetchval("SELECT count(*) FROM outbox"), faults=self.chaos.figures(t0),
+            outbox_left=await pg.fetchval(OUTBOX_LEFT), faults=self.chaos.figures(t0),
             progress={k: v for k, v in vars(driver.progress).items() if k != "listeners"},
             dlq_records=await self._dlq_records(), **self.monitor.figures())
         await pg.close()
         return verdict.exact
 
     async def _sample(self, dsn: str, stop: asyncio.Event) -> None:
-        pg = await asyncpg.connect(dsn)  # its own session: the run's own queries go on meanwhile
+        pg = await connect(dsn)  # its own session: the run's own queries go on meanwhile
         try:
             while not stop.is_set():
                 await self.monitor.sample(pg)
@@ -190,7 +190,7 @@ class Run:
         """Wait until the end state is exact and every outbox is drained (or `--settle` runs out)."""
         deadline = time.monotonic() + self.args.settle
         while time.monotonic() < deadline:
-            if (await judge(pg, self.plan)).exact and not await pg.fetchval("SELECT count(*) FROM outbox"):
+            if (await judge(pg, self.plan)).exact and not await pg.fetchval(OUTBOX_LEFT):
                 return True
             await asyncio.sleep(1.0)
         return False

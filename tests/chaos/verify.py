@@ -15,7 +15,21 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from tests.support import SERVICES
+
 from .workload import Plan
+
+# The run looks across the services as the owner (docs/adr/0009): every service's outbox and offsets.
+OUTBOXES = " UNION ALL ".join(f"SELECT producer FROM {s}.outbox" for s in SERVICES)
+OFFSETS = " UNION ALL ".join(f"SELECT consumer_group, topic, partition, next_offset FROM {s}.runtime_offsets"
+                             for s in SERVICES)
+OUTBOX_LEFT = f"SELECT count(*) FROM ({OUTBOXES}) o"
+VIEW = ("hour_accounting", "placement_logging", "mentor_feedback")  # share_read_model, pl_entry, mf_sources
+
+
+async def connect(dsn: str) -> asyncpg.Connection:
+    """The owner's session over the schemas the run reads (the services' own tables by their names)."""
+    return await asyncpg.connect(dsn, server_settings={"search_path": ", ".join(VIEW)})
 
 DECISIONS = ("confirmed", "pending", "rejected")
 
@@ -94,10 +108,10 @@ class Monitor:
     failed_samples: int = 0  # the broker restarting, say
 
     async def sample(self, pg: asyncpg.Connection) -> None:
-        for r in await pg.fetch("SELECT producer, count(*) AS n FROM outbox GROUP BY 1"):
+        for r in await pg.fetch(f"SELECT producer, count(*) AS n FROM ({OUTBOXES}) o GROUP BY 1"):
             self.backlog[r["producer"]] = max(self.backlog.get(r["producer"], 0), r["n"])
         stored = [(r["consumer_group"], TopicPartition(r["topic"], r["partition"]), r["next_offset"])
-                  for r in await pg.fetch("SELECT consumer_group, topic, partition, next_offset FROM runtime_offsets")]
+                  for r in await pg.fetch(OFFSETS)]
         try:
             lags = await asyncio.wait_for(group_lags(self.bootstrap, stored), 20)
         except asyncio.CancelledError:

@@ -32,6 +32,7 @@ from tests.e2e.stack import (
     register_source,
     start_groups_at_end,
 )
+from tests.support import SERVICES, connect_observer, dsn_of
 
 STARTUP_S = 180.0  # a deadline, not a measure: on a shared 2-core machine under load (a load average of 40-58
 # was seen), seven Python processes took more than 120 s
@@ -108,13 +109,15 @@ def kafka_groups(stack: Stack) -> list[str]:
 async def clean_up(cfg: CommonSettings, stack: Stack) -> None:
     """Remove what only this session used: undelivered outbox rows of its producers, hour
     accounting's state and offsets of its group, and the webhook source's secret."""
-    conn = await asyncpg.connect(cfg.pg_dsn)
+    conn = await asyncpg.connect(cfg.pg_dsn)  # the owner: every service's schema (docs/adr/0009)
     try:
-        await conn.execute("DELETE FROM outbox WHERE producer = ANY($1::text[])",
-                           [stack.placement_producer, stack.accounting_group, stack.reports_group])
-        for table in ("runtime_state", "runtime_offsets", "runtime_quarantine"):
-            await conn.execute(f"DELETE FROM {table} WHERE consumer_group = ANY($1::text[])", kafka_groups(stack))
-        await conn.execute("DELETE FROM mf_source_secrets WHERE source_id = $1", stack.source_id)
+        for schema in SERVICES:
+            await conn.execute(f"DELETE FROM {schema}.outbox WHERE producer = ANY($1::text[])",
+                               [stack.placement_producer, stack.accounting_group, stack.reports_group])
+            for table in ("runtime_state", "runtime_offsets", "runtime_quarantine"):
+                await conn.execute(f"DELETE FROM {schema}.{table} WHERE consumer_group = ANY($1::text[])",
+                                   kafka_groups(stack))
+        await conn.execute("DELETE FROM mentor_feedback.mf_source_secrets WHERE source_id = $1", stack.source_id)
     finally:
         await conn.close()
 
@@ -130,7 +133,7 @@ async def e2e(stack: CommonSettings) -> AsyncIterator[Stack]:
     ensure_keys(stack.data_dir)  # once, here: two APIs creating the dev IdP's keys at once could mismatch them
     procs = services(running, stack, stack.data_dir / "e2e-logs")
     await start_groups_at_end(stack.kafka_bootstrap, kafka_groups(running))
-    await register_source(stack.pg_dsn, running.source_id, running.source_secret)
+    await register_source(dsn_of(stack, "mentor_feedback"), running.source_id, running.source_secret)
     RUNNING[:] = procs
     try:
         for p in procs:
@@ -160,3 +163,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             code = service.exited()
             state = "running" if code is None else f"exited {code}"
             report.sections.append((f"log of {service.name} ({state}, {service.log_path})", service.tail()))
+
+
+@pytest.fixture
+async def pg(stack: CommonSettings) -> AsyncIterator[asyncpg.Connection]:
+    """The tests' view across the services (hour accounting's share, placement logging's entries): the
+    owner over every service's schema; the services themselves each see only their own (docs/adr/0009)."""
+    conn = await connect_observer(stack, *E2E_VIEW)
+    yield conn
+    await conn.close()
+
+
+E2E_VIEW = ("hour_accounting", "placement_logging", "mentor_feedback", "funding_reports", "keys")

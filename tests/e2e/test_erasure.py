@@ -24,10 +24,11 @@ from werkplek_funding_reports.replay import recompute, replay
 from werkplek_hour_accounting.domain import apply_all, new_state
 from werkplek_hour_accounting.processor import INPUT_TOPICS
 
+from tests.e2e.conftest import E2E_VIEW
 from tests.e2e.flow import Coordinator, bearer, confirm_hours, log_hours, new_id, post_webhook, share_when
 from tests.e2e.stack import Stack
 from tests.e2e.test_report_reflects_confirmed_hours import real_share, report_when
-from tests.support import eventually
+from tests.support import connect_observer, eventually
 
 DEADLINE_S = 60.0
 STUDENTS = 5  # the report's smallest count shown: one trajectory fewer and its figures are suppressed
@@ -61,17 +62,20 @@ def topic_hits(records: list[ConsumerRecord], secrets: list[str]) -> list[str]:
 
 async def table_hits(pg: asyncpg.Connection, secrets: list[str]) -> list[str]:
     """Every table of the database whose rows hold a secret, as text (json, arrays) or bytes."""
-    tables = [r["table_name"] for r in await pg.fetch(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'")]
-    binary = {(r["table_name"], r["column_name"]) for r in await pg.fetch(
-        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'"
-        " AND data_type = 'bytea'")}
+    tables = [(r["table_schema"], r["table_name"]) for r in await pg.fetch(
+        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = ANY($1::text[])"
+        " AND table_type = 'BASE TABLE'", E2E_VIEW)]
+    binary = {(r["table_schema"], r["table_name"], r["column_name"]) for r in await pg.fetch(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = ANY($1::text[]) AND data_type = 'bytea'", E2E_VIEW)}
+    assert {s for s, _ in tables} == set(E2E_VIEW), tables  # every service's schema and the key store
     hits = []
-    for table in tables:
+    for schema, table in tables:
         checks = ["position($1 in x::text) > 0"] + [
-            f"position(convert_to($1, 'UTF8') in x.{col}) > 0" for t, col in sorted(binary) if t == table]
+            f"position(convert_to($1, 'UTF8') in x.{col}) > 0" for s, t, col in sorted(binary)
+            if (s, t) == (schema, table)]
         for secret in secrets:
-            if await pg.fetchval(f"SELECT count(*) FROM {table} x WHERE {' OR '.join(checks)}", secret):
+            if await pg.fetchval(f"SELECT count(*) FROM {schema}.{table} x WHERE {' OR '.join(checks)}", secret):
                 hits.append(f"{table}: {secret}")
     return hits
 
@@ -92,7 +96,7 @@ async def test_an_erased_student_and_mentor_leave_no_plain_text_and_their_hours_
     secrets = [f"wondzorg bij mevrouw Peeters {tag}", f"onvoldoende uitgelegd {tag}", f"sterke houding {tag}",
                f"an.peeters.{tag}@azgroeninge.be"]
     description, rejection, remark, email = secrets
-    pg = await asyncpg.connect(e2e.pg_dsn)
+    pg = await connect_observer(e2e, *E2E_VIEW)
     async with httpx.AsyncClient(timeout=10) as client:
         coord = Coordinator(e2e, client)
         programme = new_id("prog")
@@ -177,7 +181,7 @@ async def test_a_student_erased_with_full_removal_leaves_the_report_and_keeps_th
     """Full removal (ADR 0072, 2026-12-02) through every service: the report's next version counts the
     cohort without the student, exactly what the report rules compute from the topics with the student
     taken out (the replay reads the privacy topic too), and hour accounting keeps the student's own share."""
-    pg = await asyncpg.connect(e2e.pg_dsn)
+    pg = await connect_observer(e2e, *E2E_VIEW)
     async with httpx.AsyncClient(timeout=10) as client:
         coord = Coordinator(e2e, client)
         programme = new_id("prog")

@@ -41,7 +41,7 @@ from werkplek_events.limits import (
 from tests.e2e.conftest import RUNNING
 from tests.e2e.flow import academic_year, bearer, signed
 from tests.e2e.stack import Stack
-from tests.support import end_offsets, eventually, read_until
+from tests.support import dsn_of, end_offsets, eventually, read_until
 
 EXAMPLES = 12
 POLL_S = 0.2  # a tool's retry while mentor feedback has not consumed the entry; the deadline bounds it
@@ -260,7 +260,7 @@ async def every_report_published(stack: Stack, run: Run, outcome: Outcome) -> No
     wanted |= {pilot_report_id(p, run.year) for p in outcome.pilots}
     await read_until(stack.bootstrap, [topic_for(FundingReportPublished).name],
                      lambda rs: wanted <= {r.key.decode() for r in rs}, timeout=60)
-    conn = await asyncpg.connect(stack.pg_dsn)
+    conn = await asyncpg.connect(dsn_of(stack, "hour_accounting"))
 
     async def accounted() -> bool:  # hour accounting took every student's events too
         n = await conn.fetchval("SELECT count(*) FROM share_read_model WHERE student_id = ANY($1::text[])",

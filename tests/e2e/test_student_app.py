@@ -27,6 +27,7 @@ from werkplek_common.settings import REPO_ROOT
 from tests.e2e.app_stack import PASSWORD, AppStackSettings, add_students, keycloak_admin_password, proxy
 from tests.e2e.flow import Coordinator, Placement, bearer, log_hours
 from tests.e2e.stack import Stack
+from tests.support import observer_dsn
 
 BROWSER_TIMEOUT_S = 900
 
@@ -88,8 +89,9 @@ async def test_student_app_in_a_real_browser(e2e: Stack, app_proxy: AppStackSett
     assert shutil.which("chromium"), "Debian's chromium is missing: bash infra/app.sh browser installs it"
     assert shutil.which("psql"), "psql is missing (Debian's postgresql-client)"
     students = await cohort(e2e, app_proxy)
+    psql = observer_dsn(e2e, "placement_logging", "hour_accounting")  # the tests read entries and shares
     config = {"app_url": app_proxy.app_url, "idp_url": app_proxy.idp_url, "password": PASSWORD,
-              "pg_dsn": e2e.pg_dsn, "webhook_source": e2e.source_id, "webhook_secret": e2e.source_secret,
+              "pg_dsn": psql, "webhook_source": e2e.source_id, "webhook_secret": e2e.source_secret,
               "screenshots": str(e2e.data_dir / "screenshots"), "students": students,
               "chromium": shutil.which("chromium"),
               "kc_admin_password": keycloak_admin_password(app_proxy)}

@@ -18,7 +18,7 @@ import httpx
 from aiokafka import TopicPartition
 from werkplek_common.settings import REPO_ROOT, CommonSettings
 
-from tests.support import start_groups_at_end
+from tests.support import dsn_of, start_groups_at_end
 
 TAIL_CHARS = 4000
 
@@ -94,7 +94,7 @@ async def progress_worker(stack: CommonSettings, log_dir: Path) -> Worker:
            "WERKPLEK_METRICS_PORT": "0", "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "WARNING"}
     return Worker(["werkplek_mentor_feedback", "progress"], env, log_dir / f"{app_id}.log",
                   bootstrap=stack.kafka_bootstrap, inputs=list(CONSUMED),
-                  caught_up=lambda ends: stored_offsets_reach(stack.pg_dsn, app_id, ends))
+                  caught_up=lambda ends: stored_offsets_reach(dsn_of(stack, "mentor_feedback"), app_id, ends))
 
 
 async def stored_offsets_reach(dsn: str, group: str, ends: dict[TopicPartition, int]) -> bool:

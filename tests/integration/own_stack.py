@@ -20,17 +20,29 @@ from tests.support import wait_until
 INFRA = REPO_ROOT / "infra"
 
 
-def free_port() -> int:
+def free_port(taken: frozenset[int] = frozenset()) -> int:
     """A free port below the ephemeral range (32768+), where the kernel's own client ports cannot
-    take it between this check and the broker's bind."""
+    take it between this check and the broker's bind; none of `taken`."""
     while True:
         port = random.randint(20000, 32000)
+        if port in taken:
+            continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
+
+
+def free_ports(n: int) -> list[int]:
+    """`n` different free ports. Drawn one by one, two draws can give the same port (nothing is bound
+    between them): a stack once got its broker and controller listeners on one port, and Kafka refused
+    to format its storage."""
+    ports: list[int] = []
+    while len(ports) < n:
+        ports.append(free_port(frozenset(ports)))
+    return ports
 
 
 def alive(pid: int) -> bool:
@@ -46,7 +58,7 @@ def alive(pid: int) -> bool:
 class OwnStack:
     def __init__(self, name: str) -> None:
         self.data = REPO_ROOT / ".data" / f"{name}-{uuid.uuid4().hex[:8]}"
-        kafka, ctrl, pg, kafka_metrics, smtp, mail_http = (free_port() for _ in range(6))
+        kafka, ctrl, pg, kafka_metrics, smtp, mail_http = free_ports(6)
         env = {**os.environ, "WERKPLEK_DATA": str(self.data), "WERKPLEK_KAFKA_PORT": str(kafka),
                "WERKPLEK_KAFKA_CONTROLLER_PORT": str(ctrl), "WERKPLEK_PG_PORT": str(pg),
                "WERKPLEK_KAFKA_METRICS_PORT": str(kafka_metrics),

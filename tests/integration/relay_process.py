@@ -15,10 +15,12 @@ from werkplek_common.metrics import serve_metrics
 from werkplek_common.outbox import OutboxRelay
 from werkplek_common.settings import CommonSettings
 
+from tests.support import COMMON_TABLES_IN, dsn_of
+
 
 async def main(producer: str, batch_size: int) -> None:
     cfg = CommonSettings()
-    pool = await create_pool(cfg.pg_dsn, min_size=1, max_size=4, limits=cfg.pg_limits)
+    pool = await create_pool(dsn_of(cfg, COMMON_TABLES_IN), min_size=1, max_size=4, limits=cfg.pg_limits)
     kafka = new_producer(cfg.kafka_bootstrap, f"relay-{producer}")
     await kafka.start()
     relay = OutboxRelay(pool, kafka, producer, batch_size=batch_size, lease_s=cfg.outbox_lease_s)

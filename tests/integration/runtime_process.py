@@ -27,6 +27,8 @@ from werkplek_common.settings import CommonSettings
 from werkplek_events import Event, KafkaRecord, StudentEnrolled, topic_for
 from werkplek_placement_logging.decisions import Decisions
 
+from tests.support import COMMON_TABLES_IN, dsn_of
+
 TOPIC = topic_for(StudentEnrolled).name
 SESSION_TIMEOUT_S = 6.0  # the broker's smallest (group.min.session.timeout.ms): the test waits it out
 State = tuple[tuple[int, ...], str]
@@ -81,7 +83,7 @@ class PausingDecisions(Decisions):
 
 async def main(me: str, group: str, out_topic: str, pause_file: Path, port: int, kind: str = "tally") -> int:
     cfg = CommonSettings()
-    worker = Worker(group, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.pg_dsn, metrics_port=port,
+    worker = Worker(group, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=dsn_of(cfg, COMMON_TABLES_IN), metrics_port=port,
                     limits=cfg.pg_limits, lease_s=cfg.outbox_lease_s)
     processor: Processor[Any] = (PausingDecisions(group, pause_file) if kind == "decisions"
                                  else Tally(group, me, out_topic, pause_file))

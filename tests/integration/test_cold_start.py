@@ -23,7 +23,7 @@ from tests.e2e.flow import Coordinator, Placement, bearer, log_hours, new_id, sh
 from tests.e2e.processes import ServiceProcess, stop_all, wait_ready
 from tests.e2e.stack import Stack, free_port, http_ready, new_secret
 from tests.integration.own_stack import OwnStack
-from tests.support import eventually
+from tests.support import dsn_of, eventually
 
 OUTAGE_S = 30.0
 QUIET_LINES = 25  # a worker's whole log over a 30 s outage (it used to write thousands of lines)
@@ -135,7 +135,7 @@ async def test_workers_wait_for_the_broker_at_start_and_after_losing_it(own: Own
         start_broker(own)
         await wait_ready(procs, 120)
         stack = stack_of(own, api, ports, "cold")
-        pg = await asyncpg.connect(stack.pg_dsn)
+        pg = await asyncpg.connect(dsn_of(stack, "hour_accounting"))  # the share
         async with httpx.AsyncClient(timeout=10) as client:
             placement = await placed_student(stack, client)
             await log_hours(stack, client, placement, [420])
@@ -182,7 +182,7 @@ async def test_workers_wait_for_the_database_at_start(own: OwnStack, tmp_path: P
         api_proc.start()
         await wait_ready([api_proc], 120)
         stack = stack_of(own, api, ports, "cold-db")
-        pg = await asyncpg.connect(stack.pg_dsn)
+        pg = await asyncpg.connect(dsn_of(stack, "hour_accounting"))  # the share
         async with httpx.AsyncClient(timeout=10) as client:
             placement = await placed_student(stack, client)
             await log_hours(stack, client, placement, [240])

@@ -19,7 +19,9 @@ import pytest
 from werkplek_common.db import SessionLimits, create_pool
 from werkplek_common.settings import CommonSettings
 
-from tests.support import eventually
+from tests.support import COMMON_TABLES_IN, dsn_of, eventually
+
+PG_SERVICE = COMMON_TABLES_IN  # the schema whose tables the `pg` fixture reads (docs/adr/0009)
 
 # a waiter outlasts a paused holder (idle 1 s < lock 2 s) but not a busy one (statement 3 s)
 SHORT = SessionLimits(lock_timeout_s=2.0, statement_timeout_s=3.0, idle_in_transaction_s=1.0)
@@ -29,7 +31,7 @@ CLAIM = ("INSERT INTO runtime_offsets (consumer_group, topic, partition, next_of
 
 @pytest.fixture
 async def short_pool(stack: CommonSettings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(stack.pg_dsn, min_size=1, max_size=3, limits=SHORT)
+    pool = await create_pool(dsn_of(stack, COMMON_TABLES_IN), min_size=1, max_size=3, limits=SHORT)
     yield pool
     await pool.close()
 
@@ -49,7 +51,7 @@ async def _settings(conn: asyncpg.Connection) -> tuple[str, str, str]:
 
 async def test_every_session_has_the_bounds_also_after_a_reset(stack: CommonSettings) -> None:
     assert stack.pg_limits == SessionLimits()  # the defaults, unless WERKPLEK_PG_* say otherwise
-    pool = await create_pool(stack.pg_dsn, min_size=2, max_size=2)
+    pool = await create_pool(dsn_of(stack, COMMON_TABLES_IN), min_size=2, max_size=2)
     try:
         async with pool.acquire() as a, pool.acquire() as b:
             await a.execute("SET lock_timeout = 0")  # a session that changes one: reset on release

@@ -9,13 +9,16 @@ import base64
 import os
 import uuid
 
+import asyncpg
 from werkplek_common.db import create_pool
 from werkplek_common.keystore import KeyStore, KeyStoreError, MasterKeys
 from werkplek_common.outbox import OutboxRelay, stage
 from werkplek_events import TimeEntryLogged, decode, encode, topic_for
 from werkplek_events.personal import Redaction
 
-from tests.support import read_until, relay_until_drained
+from tests.support import dsn_of, read_until, relay_until_drained
+
+PG_SERVICE = "placement_logging"  # the `pg` fixture signs in as a service, which reads the key store
 
 PRODUCER = "keystore-test"
 
@@ -30,7 +33,7 @@ async def test_sealed_on_the_way_out_opened_after_rotation_erased_after_destroy(
     student = f"ks-{uuid.uuid4().hex[:8]}"
     entries = _entries(student, 5)
     old = MasterKeys("m1", {"m1": os.urandom(32)})
-    pool = await create_pool(stack.pg_dsn)
+    pool = await create_pool(dsn_of(stack, PG_SERVICE))  # a service: its outbox, and it may destroy keys
     try:
         async with pool.acquire() as conn, conn.transaction():
             await stage(conn, entries, producer=PRODUCER, source="/t")
@@ -40,7 +43,7 @@ async def test_sealed_on_the_way_out_opened_after_rotation_erased_after_destroy(
             [r for r in rs if r.key == student.encode()]) >= 5) if r.key == student.encode()]
         assert len(recs) == 5
         assert all(b"wondzorg" not in r.value and "patiënt".encode() not in r.value for r in recs)
-        rows = await pg.fetch("SELECT * FROM data_keys WHERE subject = $1", f"student:{student}")
+        rows = await pg.fetch("SELECT * FROM keys.data_keys WHERE subject = $1", f"student:{student}")
         assert len(rows) == 1 and rows[0]["master_id"] == "m1"  # one key per subject, stored wrapped
         assert rows[0]["wrapped"] and len(rows[0]["wrapped"]) == 12 + 32 + 16
 
@@ -57,7 +60,7 @@ async def test_sealed_on_the_way_out_opened_after_rotation_erased_after_destroy(
         try:
             assert await KeyStore(both).rotate(pool, batch=1) >= 1
             assert await KeyStore(both).rotate(pool) == 0  # resumable, and done
-            live_old = await pg.fetchval("SELECT count(*) FROM data_keys WHERE master_id <> 'm2'"
+            live_old = await pg.fetchval("SELECT count(*) FROM keys.data_keys WHERE master_id <> 'm2'"
                                          " AND destroyed_at IS NULL")
             assert live_old == 0
             only_new = MasterKeys("m2", {"m2": both.keys["m2"]})
@@ -77,12 +80,16 @@ async def test_sealed_on_the_way_out_opened_after_rotation_erased_after_destroy(
         gone = await opened(KeyStore(stacks))
         assert all(e.description == "" and e.redacted == {"description": Redaction.ERASED} for e in gone)
         assert [e.duration_minutes for e in gone] == [e.duration_minutes for e in entries]  # hours still count
-        row = await pg.fetchrow("SELECT wrapped, master_id, destroyed_at FROM data_keys WHERE subject = $1",
+        row = await pg.fetchrow("SELECT wrapped, master_id, destroyed_at FROM keys.data_keys WHERE subject = $1",
                                 f"student:{student}")
         assert row["wrapped"] is None and row["master_id"] is None and row["destroyed_at"] is not None
     finally:
-        await pool.execute("DELETE FROM data_keys WHERE subject = $1", f"student:{student}")
         await pool.close()
+        owner = await asyncpg.connect(stack.pg_dsn)  # no service may delete a key; the test cleans up as the owner
+        try:
+            await owner.execute("DELETE FROM keys.data_keys WHERE subject = $1", f"student:{student}")
+        finally:
+            await owner.close()
 
 
 async def test_concurrent_writers_agree_on_one_key_per_subject(stack):
@@ -97,7 +104,7 @@ async def test_concurrent_writers_agree_on_one_key_per_subject(stack):
         ids = await asyncio.gather(*(one() for _ in range(8)))
         assert len(set(ids)) == 1
     finally:  # wrapped by a master key nobody else has: it would stop a rotation of the shared table
-        await pool.execute("DELETE FROM data_keys WHERE subject = $1", subject)
+        await pool.execute("DELETE FROM keys.data_keys WHERE subject = $1", subject)
         await pool.close()
 
 
@@ -127,6 +134,6 @@ async def test_a_new_key_is_visible_before_the_relays_transaction_commits(stack,
             assert isinstance(opened, TimeEntryLogged) and opened.description.startswith("wondzorg")
             assert opened.redacted == {}
     finally:
-        await pool.execute("UPDATE data_keys SET wrapped = NULL, master_id = NULL, destroyed_at = now()"
+        await pool.execute("UPDATE keys.data_keys SET wrapped = NULL, master_id = NULL, destroyed_at = now()"
                            " WHERE subject = $1", f"student:{student}")
         await pool.close()

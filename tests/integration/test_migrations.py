@@ -1,12 +1,16 @@
-"""Migrations run once each; a second run changes nothing; an edited applied migration is refused."""
+"""Migrations run once each, in the schema of their service and as its role; a second run changes
+nothing; an edited applied migration is refused; a database from before the per-service schemas is
+refused, not silently started empty (docs/adr/0009)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
-from werkplek_common.db import MigrationError, migrate
+from werkplek_common.db import LegacyDatabaseError, MigrationError, migrate
 
 
 def _service(root: Path, name: str, files: dict[str, str]) -> None:
@@ -16,29 +20,58 @@ def _service(root: Path, name: str, files: dict[str, str]) -> None:
         (folder / fname).write_text(sql)
 
 
-async def test_migrations_apply_once_and_refuse_edits(stack, pg, tmp_path):
+@pytest.fixture
+async def owner(stack) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(stack.pg_dsn)
+    yield conn
+    await conn.close()
+
+
+async def _drop(owner: asyncpg.Connection, svc: str) -> None:
+    await owner.execute(f"DROP SCHEMA IF EXISTS {svc} CASCADE")
+    await owner.execute(f"DROP ROLE IF EXISTS {svc}")
+
+
+async def test_migrations_apply_once_in_the_services_schema_and_refuse_edits(stack, owner, tmp_path):
     svc = f"t{uuid.uuid4().hex[:8]}"
-    table = f"{svc}_things"
     _service(tmp_path, svc, {
-        "0001_create.sql": f"CREATE TABLE {table} (id int PRIMARY KEY);",
-        "0002_seed.sql": f"INSERT INTO {table} VALUES (1), (2);",
+        "0001_create.sql": "CREATE TABLE things (id int PRIMARY KEY);",
+        "0002_seed.sql": "INSERT INTO things VALUES (1), (2);",
     })
     try:
-        assert await migrate(stack.pg_dsn, tmp_path) == [f"{svc}/0001_create", f"{svc}/0002_seed"]
+        assert await migrate(stack.pg_dsn, tmp_path) == [f"{svc}:{svc}/0001_create", f"{svc}:{svc}/0002_seed"]
         assert await migrate(stack.pg_dsn, tmp_path) == []
-        assert await pg.fetchval(f"SELECT count(*) FROM {table}") == 2  # seed ran exactly once
-        (tmp_path / svc / "migrations" / "0002_seed.sql").write_text(f"INSERT INTO {table} VALUES (3);")
+        assert await owner.fetchval(f"SELECT count(*) FROM {svc}.things") == 2  # seed ran exactly once
+        assert await owner.fetchval("SELECT tableowner FROM pg_tables WHERE schemaname = $1 AND tablename = 'things'",
+                                    svc) == svc  # the service's role owns its tables
+        assert await owner.fetchval("SELECT to_regclass('public.things')") is None
+        (tmp_path / svc / "migrations" / "0002_seed.sql").write_text("INSERT INTO things VALUES (3);")
         with pytest.raises(MigrationError, match="changed after it was applied"):
             await migrate(stack.pg_dsn, tmp_path)
     finally:
-        await pg.execute(f"DROP TABLE IF EXISTS {table}")
-        await pg.execute("DELETE FROM schema_migrations WHERE service = $1", svc)
+        await _drop(owner, svc)
 
 
-async def test_a_failing_migration_leaves_nothing_behind(stack, pg, tmp_path):
+async def test_a_failing_migration_leaves_nothing_behind(stack, owner, tmp_path):
     svc = f"t{uuid.uuid4().hex[:8]}"
-    _service(tmp_path, svc, {"0001_bad.sql": f"CREATE TABLE {svc}_x (id int); SELECT nonsense_column FROM {svc}_x;"})
-    with pytest.raises(Exception, match="nonsense_column"):
-        await migrate(stack.pg_dsn, tmp_path)
-    assert await pg.fetchval("SELECT to_regclass($1)", f"{svc}_x") is None
-    assert await pg.fetchval("SELECT count(*) FROM schema_migrations WHERE service = $1", svc) == 0
+    _service(tmp_path, svc, {"0001_bad.sql": "CREATE TABLE x (id int); SELECT nonsense_column FROM x;"})
+    try:
+        with pytest.raises(Exception, match="nonsense_column"):
+            await migrate(stack.pg_dsn, tmp_path)
+        assert await owner.fetchval("SELECT to_regclass($1)", f"{svc}.x") is None
+        assert await owner.fetchval(f"SELECT count(*) FROM {svc}.schema_migrations") == 0
+    finally:
+        await _drop(owner, svc)
+
+
+async def test_a_database_with_the_old_shared_tables_is_refused(stack, owner, tmp_path):
+    svc = f"t{uuid.uuid4().hex[:8]}"
+    _service(tmp_path, svc, {"0001_create.sql": "CREATE TABLE things (id int);"})
+    await owner.execute("CREATE TABLE public.schema_migrations (service text)")  # as a stack of before 0009 has it
+    try:
+        with pytest.raises(LegacyDatabaseError, match="schema public"):
+            await migrate(stack.pg_dsn, tmp_path)
+        assert await owner.fetchval("SELECT to_regnamespace($1)", svc) is None  # nothing started beside it
+    finally:
+        await owner.execute("DROP TABLE public.schema_migrations")
+        await _drop(owner, svc)

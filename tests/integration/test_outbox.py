@@ -8,7 +8,9 @@ from werkplek_common.db import create_pool
 from werkplek_common.outbox import OutboxRelay, stage
 from werkplek_events import StudentEnrolled, topic_for
 
-from tests.support import read_until, relay_until_drained
+from tests.support import COMMON_TABLES_IN, dsn_of, read_until, relay_until_drained
+
+PG_SERVICE = COMMON_TABLES_IN  # the schema whose tables the `pg` fixture reads (docs/adr/0009)
 
 PRODUCER = "outbox-test"
 
@@ -22,7 +24,7 @@ def _events(student: str, n: int) -> list[StudentEnrolled]:
 async def test_relay_publishes_committed_events_once_in_order(stack, producer, pg):
     student = f"ob-{uuid.uuid4().hex[:8]}"
     committed, rolled_back = _events(student, 25), _events(student, 3)
-    pool = await create_pool(stack.pg_dsn)
+    pool = await create_pool(dsn_of(stack, COMMON_TABLES_IN))
     try:
         async with pool.acquire() as conn:
             async with conn.transaction():

@@ -23,7 +23,9 @@ from werkplek_events import StudentEnrolled, topic_for
 
 from tests.e2e.stack import free_port
 from tests.integration.child import Child
-from tests.support import eventually, read_until
+from tests.support import COMMON_TABLES_IN, dsn_of, eventually, read_until
+
+PG_SERVICE = COMMON_TABLES_IN  # the schema whose tables the `pg` fixture reads (docs/adr/0009)
 
 LEASE_S = 3.0
 BATCH = 10
@@ -109,7 +111,8 @@ async def holder_pid(pg: asyncpg.Connection, producer: str) -> int | None:
 async def test_a_paused_relay_loses_its_lease_and_the_other_takes_over_within_seconds(
         stack: CommonSettings, pg: asyncpg.Connection, relays: list[Relay], tmp_path: Path) -> None:
     producer = f"lease-test-{uuid.uuid4().hex[:8]}"
-    stream = Stream(await asyncpg.connect(stack.pg_dsn), producer)  # its own session: it stages meanwhile
+    # its own session: it stages meanwhile
+    stream = Stream(await asyncpg.connect(dsn_of(stack, COMMON_TABLES_IN)), producer)
     relays += [Relay(producer, tmp_path), Relay(producer, tmp_path)]
     by_pid = {r.pid: r for r in relays}
 
@@ -184,7 +187,7 @@ async def test_a_relay_paused_between_the_brokers_ack_and_its_delete_publishes_n
     first.signal(signal.SIGSTOP)
     await stream.stage(BATCH)
     window = [e.event_id for e in stream.staged[-BATCH:]]
-    lock = await asyncpg.connect(stack.pg_dsn)
+    lock = await asyncpg.connect(dsn_of(stack, COMMON_TABLES_IN))
     try:
         tx = lock.transaction()
         await tx.start()

@@ -13,6 +13,10 @@ from werkplek_events import TimeEntryLogged, topic_for
 from werkplek_mentor_feedback import retention
 from werkplek_mentor_feedback.config import MentorFeedbackSettings
 
+from tests.support import dsn_of
+
+PG_SERVICE = "mentor_feedback"  # the tables the `pg` fixture reads (docs/adr/0009)
+
 
 async def test_expired_rows_go_and_the_rest_stays(stack, pg):
     cfg = MentorFeedbackSettings(mentor_webhook_replay_retention_days=7, mentor_link_retention_days=30)
@@ -33,7 +37,7 @@ async def test_expired_rows_go_and_the_rest_stays(stack, pg):
         await pg.execute("INSERT INTO mf_link_requests (mentor_id, requested_at, handled_at) VALUES"
                          " ($1, now() - make_interval(days => $2), CASE WHEN $3 THEN now() END)",
                          f"ret-m-{tag}-{age}-{handled}", age, handled)
-    pool = await create_pool(stack.pg_dsn)
+    pool = await create_pool(dsn_of(stack, PG_SERVICE))
     try:
         purged = await purge(pool, retention.rules(cfg))
     finally:

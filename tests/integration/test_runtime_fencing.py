@@ -26,7 +26,9 @@ from werkplek_placement_logging.decisions import TOPICS as DECISION_TOPICS
 from tests.e2e.stack import free_port
 from tests.integration.child import Child
 from tests.integration.runtime_process import SESSION_TIMEOUT_S, TOPIC
-from tests.support import eventually, read_until, start_groups_at_end
+from tests.support import COMMON_TABLES_IN, eventually, read_until, start_groups_at_end
+
+PG_SERVICE = COMMON_TABLES_IN  # the schema whose tables the `pg` fixture reads (docs/adr/0009)
 
 
 class Member(Child):

@@ -19,7 +19,9 @@ from werkplek_common.kafka import send_record
 from werkplek_common.runtime import Context, Options, Processor, Worker
 from werkplek_events import Event, KafkaRecord, StudentEnrolled, encode, topic_for
 
-from tests.support import eventually, read_until, start_groups_at_end
+from tests.support import COMMON_TABLES_IN, dsn_of, eventually, read_until, start_groups_at_end
+
+PG_SERVICE = COMMON_TABLES_IN  # the schema whose tables the `pg` fixture reads (docs/adr/0009)
 
 TOPIC = topic_for(StudentEnrolled).name
 
@@ -124,7 +126,7 @@ async def test_bad_records_and_bad_keys_go_to_the_dlq_and_the_others_flow(stack,
 
 
 def start(stack: Any, group: str) -> tuple[Worker, asyncio.Task[int]]:
-    worker = Worker(group, kafka_bootstrap=stack.kafka_bootstrap, pg_dsn=stack.pg_dsn)
+    worker = Worker(group, kafka_bootstrap=stack.kafka_bootstrap, pg_dsn=dsn_of(stack, COMMON_TABLES_IN))
     worker.consumer(Phases(group), Options(group=group), outbox_producer=group)
     worker.relay(group)
     return worker, asyncio.create_task(worker.run(signals=False))

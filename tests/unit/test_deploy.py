@@ -358,7 +358,8 @@ def test_environment_check_catches(doctor: str, rendered: list[Doc]) -> None:
 
 
 EXTERNAL_SECRETS = {"werkplek-mentor-feedback", "werkplek-funding-reports", "werkplek-smtp",  # created per installation
-                    "werkplek-keys"}
+                    "werkplek-keys", *(f"werkplek-pg-{s}" for s in ("placement-logging", "hour-accounting",
+                                                                    "mentor-feedback", "funding-reports"))}
 
 
 def test_references_resolve(rendered: list[Doc]) -> None:

@@ -1,3 +1,4 @@
+-- schema: keys (shared by every service, owned by the owner; docs/adr/0009)
 -- The key store of crypto-shredding (docs/adr/0070-crypto-shredding.md, docs/privacy.md): one data key
 -- per data subject (`student:<id>` / `mentor:<id>`), stored only wrapped (AES-256-GCM) by a master key
 -- that lives in the environment (a Kubernetes Secret), never in the database. Erasure wipes `wrapped`

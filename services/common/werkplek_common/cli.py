@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from werkplek_events import FundingReportPublished, all_topic_names, topic_for
 
-from .db import discover, migrate
+from .db import discover, migrate, services
 from .kafka import client_options, ensure_topics
 from .settings import CommonSettings
 
@@ -115,9 +115,16 @@ async def _pg_status(cfg: CommonSettings) -> str:
     except Exception:
         return "postgres DOWN"
     try:
-        applied = await conn.fetchval("SELECT count(*) FROM schema_migrations")
-        backlog = await conn.fetchval("SELECT count(*) FROM outbox")
-        return f"postgres up, migrations {applied}/{len(discover(cfg.migrations_root))}, outbox backlog {backlog}"
+        # as the owner: every service's schema (each keeps its own ledger and outbox, docs/adr/0009)
+        schemas = services(cfg.migrations_root)
+        applied = backlog = 0
+        for schema in [*schemas, "keys"]:
+            applied += await conn.fetchval(f"SELECT count(*) FROM {schema}.schema_migrations")  # noqa: S608 (a service folder's name)
+        for schema in schemas:
+            backlog += await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox")  # noqa: S608 (a service folder's name)
+        found = discover(cfg.migrations_root)  # common's count once per service schema
+        wanted = sum(len(schemas) if m.service == "common" and not m.shared_schema else 1 for m in found)
+        return f"postgres up, migrations {applied}/{wanted}, outbox backlog {backlog}"
     except asyncpg.UndefinedTableError:
         return "postgres up, migrations not applied"
     finally:
@@ -127,8 +134,10 @@ async def _pg_status(cfg: CommonSettings) -> str:
 async def cmd_quarantine(cfg: CommonSettings, group: str | None) -> int:
     conn = await asyncpg.connect(cfg.pg_dsn)
     try:
-        rows = await conn.fetch("SELECT consumer_group, key, records, since, reason FROM runtime_quarantine"
-                                " WHERE $1::text IS NULL OR consumer_group = $1 ORDER BY since", group)
+        query = " UNION ALL ".join(  # every service's schema has its quarantine (service folders' names)
+            f"SELECT consumer_group, key, records, since, reason FROM {schema}.runtime_quarantine"  # noqa: S608
+            " WHERE $1::text IS NULL OR consumer_group = $1" for schema in services(cfg.migrations_root))
+        rows = await conn.fetch(query + " ORDER BY since", group)
     finally:
         await conn.close()
     for r in rows:
@@ -143,7 +152,11 @@ async def cmd_release(cfg: CommonSettings, group: str, key: str) -> int:
     their source topics if they should count (headers dlq_source_topic/partition/offset)."""
     conn = await asyncpg.connect(cfg.pg_dsn)
     try:
-        done = await conn.execute("DELETE FROM runtime_quarantine WHERE consumer_group = $1 AND key = $2", group, key)
+        done = " 0"
+        for schema in services(cfg.migrations_root):  # a group's quarantine is in its service's schema
+            found = await conn.execute(f"DELETE FROM {schema}.runtime_quarantine WHERE consumer_group = $1"  # noqa: S608
+                                       " AND key = $2", group, key)
+            done = found if not found.endswith(" 0") else done
     finally:
         await conn.close()
     if done.endswith(" 0"):
@@ -191,7 +204,7 @@ async def _outcomes(cfg: CommonSettings) -> str:
     try:
         conn = await asyncio.wait_for(asyncpg.connect(cfg.pg_dsn), 5)
         try:
-            shares = await conn.fetchval("SELECT count(*) FROM share_read_model")
+            shares = await conn.fetchval("SELECT count(*) FROM hour_accounting.share_read_model")
         finally:
             await conn.close()
     except Exception as exc:  # postgres down or not migrated: its own part of the line says which

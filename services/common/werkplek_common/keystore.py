@@ -81,17 +81,17 @@ class KeyStore:
         fresh = [(uuid.uuid4(), s, new_secret()) for s in wanted]
         wrapped = [self.master.wrap(kid, secret) for kid, _, secret in fresh]
         await conn.execute(
-            "INSERT INTO data_keys (key_id, subject, master_id, wrapped) SELECT * FROM"
+            "INSERT INTO keys.data_keys (key_id, subject, master_id, wrapped) SELECT * FROM"
             " unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[]) ON CONFLICT DO NOTHING",
             [k for k, _, _ in fresh], wanted, [m for m, _ in wrapped], [w for _, w in wrapped])
-        rows = await conn.fetch("SELECT key_id, subject, master_id, wrapped FROM data_keys"
+        rows = await conn.fetch("SELECT key_id, subject, master_id, wrapped FROM keys.data_keys"
                                 " WHERE subject = ANY($1::text[]) AND destroyed_at IS NULL", wanted)
         return {r["subject"]: DataKey(str(r["key_id"]), self._unwrap(r)) for r in rows}
 
     async def lookup(self, conn: Conn, key_ids: Iterable[str]) -> KeyLookup:
         """A lookup for the codec: the secret of each live key among `key_ids`, None for the others."""
         ids = sorted({uuid.UUID(k) for k in key_ids if _is_uuid(k)})
-        rows = await conn.fetch("SELECT key_id, master_id, wrapped FROM data_keys"
+        rows = await conn.fetch("SELECT key_id, master_id, wrapped FROM keys.data_keys"
                                 " WHERE key_id = ANY($1::uuid[]) AND destroyed_at IS NULL", ids) if ids else []
         found = {str(r["key_id"]): self._unwrap(r) for r in rows}
         return found.get
@@ -102,7 +102,7 @@ class KeyStore:
 
     async def destroy(self, conn: asyncpg.Connection, subject: str) -> int:
         """Crypto-shred: wipe every key of `subject`. Idempotent; returns how many keys were live."""
-        result = await conn.execute("UPDATE data_keys SET wrapped = NULL, master_id = NULL, destroyed_at = now()"
+        result = await conn.execute("UPDATE keys.data_keys SET wrapped = NULL, master_id = NULL, destroyed_at = now()"
                                     " WHERE subject = $1 AND destroyed_at IS NULL", subject)
         return int(result.split()[-1])
 
@@ -121,13 +121,13 @@ class KeyStore:
         while True:
             async with pool.acquire() as conn, conn.transaction():
                 rows = await conn.fetch(
-                    "SELECT key_id, master_id, wrapped FROM data_keys WHERE destroyed_at IS NULL"
+                    "SELECT key_id, master_id, wrapped FROM keys.data_keys WHERE destroyed_at IS NULL"
                     " AND master_id <> $1 ORDER BY key_id LIMIT $2 FOR UPDATE SKIP LOCKED", self.master.current, batch)
                 if not rows:
                     return done
                 rewrapped = [self.master.wrap(r["key_id"], self._unwrap(r)) for r in rows]
                 await conn.execute(
-                    "UPDATE data_keys d SET master_id = n.m, wrapped = n.w, rewrapped_at = now() FROM"
+                    "UPDATE keys.data_keys d SET master_id = n.m, wrapped = n.w, rewrapped_at = now() FROM"
                     " unnest($1::uuid[], $2::text[], $3::bytea[]) AS n(k, m, w) WHERE d.key_id = n.k",
                     [r["key_id"] for r in rows], [m for m, _ in rewrapped], [w for _, w in rewrapped])
                 done += len(rows)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,8 +18,18 @@ from .lease import LEASE_S
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
+def dsn_as(dsn: str, role: str) -> str:
+    """`dsn` signed in as `role` instead (no password: the owner's is not the role's; locally the
+    cluster trusts loopback, a cluster gives each service its own DSN, WERKPLEK_<SERVICE>_PG_DSN)."""
+    parts = urlsplit(dsn)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{role}@{host}"))
+
+
 class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WERKPLEK_", extra="ignore", frozen=True)
+    # The service's PostgreSQL role and schema (docs/adr/0009); "" for the owner's tools (migrate, status).
+    SERVICE: ClassVar[str] = ""
 
     kafka_bootstrap: str = "127.0.0.1:19092"
     # The local stack's broker has one plain listener; in the cluster every client speaks TLS and signs
@@ -29,7 +40,7 @@ class CommonSettings(BaseSettings):
     kafka_sasl_username: str = ""
     kafka_sasl_password: SecretStr = SecretStr("")
     kafka_ssl_cafile: Path | None = None  # None: the system's trust store
-    pg_dsn: str = "postgresql://werkplek@127.0.0.1:55432/werkplek"
+    pg_dsn: str = "postgresql://werkplek@127.0.0.1:55432/werkplek"  # the owner's: migrations, operators' tools
     log_level: str = "INFO"
     log_json: bool = True
     metrics_port: int = 0  # 0: metrics only on the service's own HTTP app, no separate listener
@@ -49,6 +60,15 @@ class CommonSettings(BaseSettings):
     pg_statement_timeout_s: float = SessionLimits.statement_timeout_s
     pg_idle_in_transaction_s: float = SessionLimits.idle_in_transaction_s
     outbox_lease_s: float = LEASE_S  # a paused relay holds up its replicas' relays at most this long
+
+    @property
+    def service_dsn(self) -> str:
+        """The DSN the service signs in with: its own role, which sees only its own schema (and reads the
+        key store). WERKPLEK_<SERVICE>_PG_DSN when set, else WERKPLEK_PG_DSN as the service's role."""
+        if not self.SERVICE:
+            return self.pg_dsn
+        own = getattr(self, f"{self.SERVICE}_pg_dsn", "")
+        return str(own) if own else dsn_as(self.pg_dsn, self.SERVICE)
 
     @property
     def pg_limits(self) -> SessionLimits:

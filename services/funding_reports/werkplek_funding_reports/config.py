@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import SecretStr
 from werkplek_common.settings import CommonSettings
@@ -12,6 +12,8 @@ DEV_KEY = DEV_PSEUDONYM_KEY  # development default only; production sets its own
 
 
 class Settings(CommonSettings):
+    SERVICE: ClassVar[str] = "funding_reports"  # its PostgreSQL role and schema (docs/adr/0009)
+    funding_reports_pg_dsn: str = ""  # its own DSN; "" : WERKPLEK_PG_DSN signed in as the role `funding_reports`
     reports_group_id: str = "werkplek-funding-reports"  # the reports stage: institutions and years
     reports_members_group: str = "werkplek-funding-reports-members"  # the members stage: students
     reports_outbox_producer: str = "funding_reports"  # outbox rows of both stages, published by the relay

@@ -22,7 +22,7 @@ from .reports import Reports
 
 def build(cfg: Settings) -> Worker:
     reference = Reference()
-    worker = Worker(cfg.reports_group_id, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.pg_dsn,
+    worker = Worker(cfg.reports_group_id, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.service_dsn,
                     metrics_port=cfg.reports_metrics_port, metrics_host=cfg.metrics_host, limits=cfg.pg_limits,
                     lease_s=cfg.outbox_lease_s)
     table = reference.table(worker.dlq)

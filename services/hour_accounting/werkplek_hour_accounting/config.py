@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import ClassVar
 
 from werkplek_common.settings import CommonSettings
 
 
 class AccountingSettings(CommonSettings):
+    SERVICE: ClassVar[str] = "hour_accounting"  # its PostgreSQL role and schema (docs/adr/0009)
+    hour_accounting_pg_dsn: str = ""  # its own DSN; "" : WERKPLEK_PG_DSN signed in as the role `hour_accounting`
     metrics_port: int = 9102
     accounting_app_id: str = "werkplek-hour-accounting"  # the consumer group (KEDA scales on its lag)
     accounting_outbox_producer: str = "hour_accounting"  # outbox rows this worker's relay publishes

@@ -26,7 +26,7 @@ async def run_rebuild(cfg: AccountingSettings) -> int:
     """Returns the number of records accounted."""
     tps = await input_partitions(cfg.kafka_bootstrap)
     accountant = Accountant(cfg, rebuild=True)
-    pool = await create_pool(cfg.pg_dsn, min_size=2, max_size=6, limits=cfg.pg_limits)
+    pool = await create_pool(cfg.service_dsn, min_size=2, max_size=6, limits=cfg.pg_limits)
     stop = asyncio.Event()
     programmes = accountant.catalogue.table()
     reader = asyncio.create_task(programmes.run(cfg.kafka_bootstrap, stop, Outage("kafka", log)))

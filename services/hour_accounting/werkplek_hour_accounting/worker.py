@@ -17,7 +17,7 @@ from .service import Accountant
 
 async def run_worker(cfg: AccountingSettings) -> int:
     accountant = Accountant(cfg)
-    worker = Worker(cfg.accounting_app_id, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.pg_dsn,
+    worker = Worker(cfg.accounting_app_id, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.service_dsn,
                     metrics_port=cfg.metrics_port, metrics_host=cfg.metrics_host, limits=cfg.pg_limits,
                     lease_s=cfg.outbox_lease_s)
     programmes = accountant.catalogue.table(worker.dlq)

@@ -45,7 +45,7 @@ async def _sources(cfg: MentorFeedbackSettings, args: argparse.Namespace) -> int
 
     from . import sources
 
-    conn = await asyncpg.connect(cfg.pg_dsn)
+    conn = await asyncpg.connect(cfg.service_dsn)
     try:
         if args.action == "add":
             print(await sources.add_secret(conn, args.source, args.secret, args.endpoint))

@@ -67,7 +67,7 @@ def build_app(cfg: MentorFeedbackSettings, *, pool: asyncpg.Pool | None = None, 
         if pool is not None:  # injected (tests): the caller owns it
             yield
             return
-        app.state.pool = await create_pool(cfg.pg_dsn, limits=cfg.pg_limits)
+        app.state.pool = await create_pool(cfg.service_dsn, limits=cfg.pg_limits)
         if cfg.mentor_dev_sources:
             await ensure_dev_sources(app.state.pool, cfg.mentor_secrets_dir, cfg.mentor_dev_sources)
         yield

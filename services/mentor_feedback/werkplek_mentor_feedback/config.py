@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
@@ -12,6 +13,8 @@ from werkplek_common.settings import CommonSettings
 
 
 class MentorFeedbackSettings(CommonSettings):
+    SERVICE: ClassVar[str] = "mentor_feedback"  # its PostgreSQL role and schema (docs/adr/0009)
+    mentor_feedback_pg_dsn: str = ""  # its own DSN; "" : WERKPLEK_PG_DSN signed in as the role `mentor_feedback`
     mentor_api_host: str = "127.0.0.1"
     mentor_api_port: int = 8002
     mentor_public_base_url: str = "http://127.0.0.1:8002"  # where mentors open confirmation links

@@ -78,7 +78,7 @@ class OutcomeProgress(Processor[State]):
 
 
 async def run_progress(cfg: MentorFeedbackSettings) -> int:
-    worker = Worker(cfg.mentor_progress_app_id, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.pg_dsn,
+    worker = Worker(cfg.mentor_progress_app_id, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.service_dsn,
                     metrics_port=cfg.metrics_port, metrics_host=cfg.metrics_host, limits=cfg.pg_limits,
                     lease_s=cfg.outbox_lease_s)
     worker.consumer(OutcomeProgress(cfg.mentor_progress_app_id), Options(group=cfg.mentor_progress_app_id),

@@ -144,7 +144,7 @@ async def main() -> None:
     base = f"http://{cfg.mentor_api_host}:{cfg.mentor_api_port}"
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         await wait_until_ready(client)
-        pool = await asyncpg.create_pool(cfg.pg_dsn, min_size=1, max_size=2)
+        pool = await asyncpg.create_pool(cfg.service_dsn, min_size=1, max_size=2)
         sim = Simulator(cfg, pool, client)
         interval, reported = 1 / max(cfg.mentor_simulator_rate_per_s, 0.01), time.monotonic()
         log.info("mentor simulator running", extra={"fields": {"rate_per_s": cfg.mentor_simulator_rate_per_s}})

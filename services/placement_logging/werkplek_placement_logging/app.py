@@ -58,7 +58,7 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
 
 
 async def open_pool(cfg: Settings) -> asyncpg.Pool:
-    return await create_pool(cfg.pg_dsn, min_size=cfg.pool_min, max_size=cfg.pool_max, limits=cfg.pg_limits,
+    return await create_pool(cfg.service_dsn, min_size=cfg.pool_min, max_size=cfg.pool_max, limits=cfg.pg_limits,
                              reset=_keep_session)
 
 

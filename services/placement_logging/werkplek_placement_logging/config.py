@@ -4,6 +4,7 @@ identity provider; production sets oidc_issuer, oidc_audience and oidc_jwks_url.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import SecretStr
 from werkplek_common.auth import INSTITUTION_CLAIM, ROLE_CLAIM
@@ -15,6 +16,8 @@ SERVICE = "placement_logging"
 
 
 class Settings(CommonSettings):
+    SERVICE: ClassVar[str] = SERVICE  # its PostgreSQL role and schema (docs/adr/0009)
+    placement_logging_pg_dsn: str = ""  # its own DSN; "" : WERKPLEK_PG_DSN signed in as the role `placement_logging`
     api_host: str = "127.0.0.1"
     api_port: int = 8001
     api_workers: int = 1  # >1 splits /metrics per process; use for throughput only

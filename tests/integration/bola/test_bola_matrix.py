@@ -28,6 +28,8 @@ from werkplek_mentor_feedback.signing import signed_headers
 from werkplek_placement_logging.app import build as build_placement_api
 from werkplek_placement_logging.config import Settings
 
+from tests.support import connect_observer, dsn_of
+
 from .generate import VARIANTS, Call, calls, own_and_target
 from .world import Person, World, bearer, build, victim_state
 
@@ -85,9 +87,9 @@ async def apis(stack) -> AsyncIterator[Apis]:
     settings = Settings(outbox_producer=f"bola-{uuid.uuid4().hex[:8]}", backlog_refresh_s=60)
     mentor_cfg = MentorFeedbackSettings(mentor_dev_sources=(), mentor_link_secret=LINK_KEY.decode())
     placement_app = build_placement_api(settings)
-    pool = await asyncpg.create_pool(settings.pg_dsn, min_size=1, max_size=4)
+    pool = await asyncpg.create_pool(dsn_of(settings, "mentor_feedback"), min_size=1, max_size=4)
     mentor_app = build_mentor_api(mentor_cfg, pool=pool, key=LINK_KEY)
-    conn = await asyncpg.connect(settings.pg_dsn)
+    conn = await connect_observer(settings, "placement_logging", "mentor_feedback")  # the victims' state
     async with placement_app.router.lifespan_context(placement_app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=placement_app), base_url="http://pl") as pl, \
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=mentor_app), base_url="http://mf") as mf:
@@ -95,7 +97,7 @@ async def apis(stack) -> AsyncIterator[Apis]:
             try:
                 yield Apis(pl, mf, world, settings, conn)
             finally:
-                await conn.execute("DELETE FROM outbox WHERE producer = $1", settings.outbox_producer)
+                await conn.execute("DELETE FROM placement_logging.outbox WHERE producer = $1", settings.outbox_producer)
                 await conn.close()
                 await pool.close()
 

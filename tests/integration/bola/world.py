@@ -24,6 +24,8 @@ from werkplek_mentor_feedback.projection import apply_event
 from werkplek_mentor_feedback.sources import add_secret
 from werkplek_placement_logging.config import Settings
 
+from tests.support import dsn_of
+
 YEAR = "2026-2027"
 
 
@@ -116,23 +118,24 @@ class World:
     link_token: str = ""
 
 
-async def mirror_into_mentor_feedback(conn: asyncpg.Connection, producer: str) -> None:
+async def mirror_into_mentor_feedback(pl: asyncpg.Connection, conn: asyncpg.Connection, producer: str) -> None:
     """The projection applied to every event the placement API staged in this session (the worker
-    would deliver them through Kafka; the rows are the same)."""
-    rows = await conn.fetch("SELECT topic, value, headers FROM outbox WHERE producer = $1 ORDER BY id", producer)
+    would deliver them through Kafka; the rows are the same): read from placement logging's outbox,
+    applied in mentor feedback's schema."""
+    rows = await pl.fetch("SELECT topic, value, headers FROM outbox WHERE producer = $1 ORDER BY id", producer)
     for r in rows:
         if r["topic"] in BY_NAME:
             await apply_event(conn, decode(r["topic"], r["value"],
                                            [(k, v.encode()) for k, v in json.loads(r["headers"])]))
 
 
-async def read_models(conn: asyncpg.Connection, p: Person) -> None:
+async def read_models(pl: asyncpg.Connection, conn: asyncpg.Connection, p: Person) -> None:
     """The read models of the share and the outcome progress (placement logging's own, and mentor
     feedback's), as their consumers would have filled them, each with the person's marker."""
     note = json.dumps({"student_id": p.student, "note": p.marker})
-    await conn.execute("INSERT INTO pl_share_view (student_id, programme_id, version, status, real_share, body)"
+    await pl.execute("INSERT INTO pl_share_view (student_id, programme_id, version, status, real_share, body)"
                        " VALUES ($1, $2, 1, 'on_track', 0.5, $3::jsonb)", p.student, p.programme, note)
-    await conn.execute("INSERT INTO pl_outcome_view (student_id, version, body) VALUES ($1, 1, $2::jsonb)",
+    await pl.execute("INSERT INTO pl_outcome_view (student_id, version, body) VALUES ($1, 1, $2::jsonb)",
                        p.student, note)
     await conn.execute("INSERT INTO outcome_progress_read_model (student_id, version, body, event_id)"
                        " VALUES ($1, 1, $2::jsonb, $3)", p.student, note, uuid.uuid4())
@@ -147,14 +150,15 @@ async def build(api: httpx.AsyncClient, settings: Settings, link_key: bytes) -> 
     await register(api, settings, other_student, with_programme=False)
     await register(api, settings, other_tenant)
     world = World(attacker, other_student, other_tenant)
-    conn = await asyncpg.connect(settings.pg_dsn)
+    pl = await asyncpg.connect(settings.service_dsn)
+    conn = await asyncpg.connect(dsn_of(settings, "mentor_feedback"))
     try:
-        await mirror_into_mentor_feedback(conn, settings.outbox_producer)
+        await mirror_into_mentor_feedback(pl, conn, settings.outbox_producer)
         for p in (attacker, other_student, other_tenant):
             p.secret = await add_secret(conn, p.source)
             await conn.execute("UPDATE mf_sources SET institution_id = $2 WHERE source_id = $1", p.source,
                                p.institution)  # each institution's tool is its own (onboarding)
-            await read_models(conn, p)
+            await read_models(pl, conn, p)
         request_id = uuid.uuid4().hex
         expires = int(time.time()) + 3600
         await conn.execute("INSERT INTO mf_confirmation_requests (request_id, mentor_id, channel, entry_ids,"
@@ -163,6 +167,7 @@ async def build(api: httpx.AsyncClient, settings: Settings, link_key: bytes) -> 
         world.link_token = make_token(link_key, Link(request_id, expires))
     finally:
         await conn.close()
+        await pl.close()
     return world
 
 

@@ -8,6 +8,8 @@ import asyncpg
 import pytest
 from werkplek_common.settings import CommonSettings
 
+from tests.support import dsn_of
+
 from .support import WorkerProcess, start_group_at_end
 
 
@@ -35,7 +37,7 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
 @pytest.fixture
 async def pool(stack: CommonSettings) -> AsyncIterator[asyncpg.Pool]:
     """For an Engine driven in-process."""
-    pool = await asyncpg.create_pool(stack.pg_dsn, min_size=1, max_size=3)
+    pool = await asyncpg.create_pool(dsn_of(stack, "hour_accounting"), min_size=1, max_size=3)
     assert pool is not None
     yield pool
     await pool.close()

@@ -20,6 +20,7 @@ from werkplek_hour_accounting.domain import programme_from
 from bench.bench_accounting import ends_of, produce_fast
 from bench.bench_peers import PARTITIONS, PEERS, create_topic, final_outputs, missing_reason, run_peer
 from bench.peers.records import SOURCE, catalogue_of, delivered, programme_of, students_of
+from tests.support import dsn_of
 from tests.unit.hour_accounting.builders import AS_OF
 
 from .support import engine as accounting_engine
@@ -49,7 +50,7 @@ def inputs(tag: str) -> tuple:
 async def engine_totals(inputs: tuple, stack: CommonSettings) -> dict[str, tuple[int, int, str]]:
     prog, _students, events = inputs
     group = f"test-peers-{uuid.uuid4().hex[:8]}"
-    pool = await asyncpg.create_pool(stack.pg_dsn, min_size=1, max_size=3)
+    pool = await asyncpg.create_pool(dsn_of(stack, "hour_accounting"), min_size=1, max_size=3)
     assert pool is not None
     try:
         eng = accounting_engine(pool, group, {prog.programme_id: programme_from(prog)}, lambda: AS_OF, chunk=50)

@@ -39,7 +39,7 @@ def cfg(stack) -> MentorFeedbackSettings:
 
 @pytest.fixture
 async def pool(cfg) -> AsyncIterator:
-    p = await create_pool(cfg.pg_dsn, min_size=1, max_size=5)
+    p = await create_pool(cfg.service_dsn, min_size=1, max_size=5)
     yield p
     await p.close()
 

@@ -12,7 +12,7 @@ from werkplek_common.runtime import Options, Worker
 from werkplek_events import TimeEntryWithdrawn
 from werkplek_mentor_feedback.projection import TOPICS, Projection
 
-from tests.support import eventually, start_groups_at_end
+from tests.support import dsn_of, eventually, start_groups_at_end
 from tests.unit.mentor_feedback import factories as f
 
 
@@ -23,7 +23,7 @@ async def test_projection_consumes_placement_logging_topics_idempotently(stack, 
     events = [f.mentor(mentor, "src-x"), f.placement(pl, student, mentor), logged, withdrawal, withdrawn_first]
     group = f"test-{uuid.uuid4()}"
     await start_groups_at_end(stack.kafka_bootstrap, [group], TOPICS)  # only this test's records
-    worker = Worker(group, kafka_bootstrap=stack.kafka_bootstrap, pg_dsn=stack.pg_dsn)
+    worker = Worker(group, kafka_bootstrap=stack.kafka_bootstrap, pg_dsn=dsn_of(stack, "mentor_feedback"))
     worker.consumer(Projection(group), Options(group=group, batch_max=2000), outbox_producer=group)
     await publish(producer, events + events[:3], source="/test")  # some records twice
     task = asyncio.create_task(worker.run(signals=False))

@@ -46,7 +46,7 @@ async def api(pl_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def _drop_staged_events(pl_settings: Settings) -> AsyncIterator[None]:
     """Nobody relays this session's producer on the shared database: remove its rows at the end."""
     yield
-    conn = await asyncpg.connect(pl_settings.pg_dsn)
+    conn = await asyncpg.connect(pl_settings.service_dsn)
     await conn.execute("DELETE FROM outbox WHERE producer = $1", pl_settings.outbox_producer)
     await conn.close()
 

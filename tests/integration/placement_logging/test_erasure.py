@@ -42,11 +42,13 @@ async def _log(api, c, text: str = SECRET) -> str:
 
 async def _hits(pg, text: str) -> list[str]:
     """Tables of placement logging, the key store and the outbox that hold `text` anywhere."""
-    tables = [r["table_name"] for r in await pg.fetch(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
-        " AND table_type = 'BASE TABLE' AND (table_name LIKE 'pl\\_%' OR table_name IN ('outbox', 'data_keys'))")]
-    return [t for t in tables if await pg.fetchval(
-        f"SELECT count(*) FROM {t} x WHERE position($1 in x::text) > 0", text)]
+    tables = [(r["table_schema"], r["table_name"]) for r in await pg.fetch(
+        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND"
+        " ((table_schema = 'placement_logging' AND (table_name LIKE 'pl\\_%' OR table_name = 'outbox'))"
+        " OR (table_schema = 'keys' AND table_name = 'data_keys'))")]
+    assert len(tables) > 3, tables
+    return [t for schema, t in tables if await pg.fetchval(
+        f"SELECT count(*) FROM {schema}.{t} x WHERE position($1 in x::text) > 0", text)]
 
 
 async def _relay(pool, pl_settings, producer) -> None:
@@ -58,7 +60,7 @@ async def test_a_student_is_erased_once_by_their_own_institution(api, pl_setting
     c = await make_cohort(api, pl_settings)
     other = bearer(pl_settings, Role.COORDINATOR, new_id("coord"), new_id("inst"))
     entry_id = await _log(api, c)
-    pool = await create_pool(stack.pg_dsn)
+    pool = await create_pool(pl_settings.service_dsn)
     try:
         await _relay(pool, pl_settings, producer)  # the entry reaches Kafka sealed under the student's key
         body = {"subject_kind": "student", "subject_id": c.student}

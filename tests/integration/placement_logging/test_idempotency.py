@@ -45,7 +45,7 @@ async def test_same_key_with_another_payload_is_422(api, cohort, pg):
 
 async def test_retry_while_the_first_is_in_flight_is_409(api, cohort, pg, pl_settings):
     body, key = entry(cohort.placement, cohort.start), idem()
-    blocker = await asyncpg.connect(pl_settings.pg_dsn)
+    blocker = await asyncpg.connect(pl_settings.service_dsn)
     tx = blocker.transaction()
     await tx.start()
     await blocker.execute("SELECT pg_advisory_xact_lock($1)", student_lock(cohort.student))  # hold the student

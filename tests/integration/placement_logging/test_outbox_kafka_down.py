@@ -16,7 +16,7 @@ from werkplek_common.outbox import OutboxRelay
 from werkplek_common.settings import REPO_ROOT
 from werkplek_events import TimeEntryLogged, topic_for
 
-from tests.integration.own_stack import free_port
+from tests.integration.own_stack import free_ports
 from tests.support import eventually, read_until
 
 from .conftest import entry, idem
@@ -34,9 +34,9 @@ def private_kafka(stack):
     data = REPO_ROOT / ".data" / f"pl-kafka-{uuid.uuid4().hex[:8]}"
     # below the ephemeral range, and the broker's metrics port too (its default, Kafka's + 2, was
     # sometimes another process's client port: "port ... needed by kafka_metrics is already taken")
-    port = free_port()
+    port, controller, metrics = free_ports(3)  # three different ones: two listeners on one port stop the broker
     env = {**os.environ, "WERKPLEK_DATA": str(data), "WERKPLEK_KAFKA_PORT": str(port),
-           "WERKPLEK_KAFKA_CONTROLLER_PORT": str(free_port()), "WERKPLEK_KAFKA_METRICS_PORT": str(free_port())}
+           "WERKPLEK_KAFKA_CONTROLLER_PORT": str(controller), "WERKPLEK_KAFKA_METRICS_PORT": str(metrics)}
     env.pop("WERKPLEK_KAFKA_BOOTSTRAP", None)
     _kafka("up", env)
     yield env, f"127.0.0.1:{port}"
