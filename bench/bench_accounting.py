@@ -134,14 +134,14 @@ async def run_engine(cfg: AccountingSettings, ends: dict[TopicPartition, int], *
     has published every output). Returns (records, seconds from the first fetch)."""
     accountant = Accountant(cfg, rebuild=rebuild)
     pool = await asyncpg.create_pool(cfg.service_dsn, min_size=2, max_size=6)
-    producer = new_producer(cfg.kafka_bootstrap, cfg.accounting_app_id, linger_ms=2)
+    producer = new_producer(cfg.kafka_bootstrap, cfg.consumer_group, linger_ms=2)
     await producer.start()
     stop = asyncio.Event()
     programmes = accountant.catalogue.table()
     reader = asyncio.create_task(programmes.run(cfg.kafka_bootstrap, stop, Outage("kafka", logging.getLogger())))
     await programmes.wait_ready(stop)
     engine = accountant.engine(accountant.store(pool))
-    relay = None if rebuild else OutboxRelay(pool, producer, cfg.accounting_outbox_producer)
+    relay = None if rebuild else OutboxRelay(pool, producer, cfg.outbox_producer)
     relay_task = asyncio.create_task(relay.run()) if relay else None
     consumer = new_consumer(cfg.kafka_bootstrap, accountant.options(), None)
     await consumer.start()
@@ -150,7 +150,7 @@ async def run_engine(cfg: AccountingSettings, ends: dict[TopicPartition, int], *
         t0 = time.perf_counter()
         n = await replay_to_end(engine, consumer, ends, batch_max=cfg.accounting_batch_max)
         while relay and await pool.fetchval("SELECT count(*) FROM outbox WHERE producer = $1",  # noqa: ASYNC110
-                                            cfg.accounting_outbox_producer):
+                                            cfg.outbox_producer):
             await asyncio.sleep(0.01)  # polling the database until the relay has published every output
         return n, time.perf_counter() - t0
     finally:
@@ -189,7 +189,7 @@ async def seed_students(pool: asyncpg.Pool, group: str, prog: str, students: lis
 
 
 def start_worker(group: str, extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "WERKPLEK_ACCOUNTING_APP_ID": group, "WERKPLEK_ACCOUNTING_OUTBOX_PRODUCER": group,
+    env = {**os.environ, "WERKPLEK_CONSUMER_GROUP": group, "WERKPLEK_OUTBOX_PRODUCER": group,
            "WERKPLEK_METRICS_PORT": "0", "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "WARNING",
            "WERKPLEK_ACCOUNTING_AS_OF": AS_OF.isoformat(), **(extra or {})}
     log = open(ROOT / "bench" / "out" / f"{group}.log", "ab")  # the child keeps it
@@ -302,7 +302,7 @@ async def main() -> dict[str, Any]:
     tag = uuid.uuid4().hex[:8]
     prog, group = f"bench-prog-{tag}", f"bench-ha-{tag}"
     students = [f"bench-{tag}-{i}" for i in range(STUDENTS)]
-    bench_cfg = cfg.model_copy(update={"accounting_app_id": group, "accounting_outbox_producer": group})
+    bench_cfg = cfg.model_copy(update={"consumer_group": group, "outbox_producer": group})
     before_setup = await ends_of(cfg.kafka_bootstrap, tps)
     await seed_offsets(pool, group, before_setup)
     await seed_offsets(pool, group + "-rebuild", before_setup)
@@ -341,7 +341,7 @@ async def main() -> dict[str, Any]:
         await produce_fast(cfg.kafka_bootstrap, [encode(logged(students[j % STUDENTS], 30 + j % 50), source="/bench")
                                                  for j in range(first, min(extra, first + 100_000))])
     ends_c = await ends_of(cfg.kafka_bootstrap, tps)
-    n_c, secs_c = await run_engine(bench_cfg.model_copy(update={"accounting_app_id": group + "-rebuild"}),
+    n_c, secs_c = await run_engine(bench_cfg.model_copy(update={"consumer_group": group + "-rebuild"}),
                                    ends_c, rebuild=True)
     say(f"(c) rebuild: {n_c:,} records in {secs_c:.2f}s = {n_c / secs_c:,.0f} events/s")
     say(f"(d) peak RSS: worker owning {RSS_STUDENTS:,} students, one new entry each")

@@ -60,8 +60,8 @@ async def seed(pool: asyncpg.Pool, tag: str) -> list[tuple[uuid.UUID, str]]:
 
 
 def start_worker(group: str, tag: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "WERKPLEK_DECISIONS_GROUP": group, "WERKPLEK_OUTBOX_PRODUCER": f"bench-dec-{tag}",
-           "WERKPLEK_WORKER_METRICS_PORT": str(port), "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "WERKPLEK_DECISIONS_CONSUMER_GROUP": group, "WERKPLEK_OUTBOX_PRODUCER": f"bench-dec-{tag}",
+           "WERKPLEK_METRICS_PORT": str(port), "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "WARNING"}
     log = open(ROOT / "bench" / "out" / f"{group}.log", "ab")  # the child keeps it
     return subprocess.Popen([sys.executable, "-m", "werkplek_placement_logging", "worker"], env=env, stdout=log,
                             stderr=subprocess.STDOUT)

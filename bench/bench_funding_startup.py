@@ -59,7 +59,7 @@ class FundingWorker:
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env, self.log = env, log
         self.proc: subprocess.Popen[bytes] | None = None
-        self.port = int(env["WERKPLEK_REPORTS_METRICS_PORT"])
+        self.port = int(env["WERKPLEK_METRICS_PORT"])
 
     def start(self) -> float:
         out = self.log.open("ab")
@@ -171,10 +171,10 @@ async def main() -> dict[str, Any]:
     await produce_fast(cfg.kafka_bootstrap, [encode(e, source="/bench") for e in base])
     tag = story.inst
     groups = [f"bench-fr-{tag}", f"bench-fr-{tag}-members"]
-    env = {"WERKPLEK_REPORTS_GROUP_ID": groups[0], "WERKPLEK_REPORTS_MEMBERS_GROUP": groups[1],
-           "WERKPLEK_REPORTS_OUTBOX_PRODUCER": f"bench-fr-{tag}",
+    env = {"WERKPLEK_CONSUMER_GROUP": groups[0], "WERKPLEK_MEMBERS_CONSUMER_GROUP": groups[1],
+           "WERKPLEK_OUTBOX_PRODUCER": f"bench-fr-{tag}",
            "WERKPLEK_REPORTS_INSTITUTIONS": json.dumps([story.inst]),
-           "WERKPLEK_REPORTS_METRICS_PORT": str(free_port()), "WERKPLEK_LOG_LEVEL": "WARNING",
+           "WERKPLEK_METRICS_PORT": str(free_port()), "WERKPLEK_LOG_LEVEL": "WARNING",
            "WERKPLEK_LOG_JSON": "false"}
     log = ROOT / "bench" / "out" / "funding-startup-worker.log"
     log.parent.mkdir(parents=True, exist_ok=True)

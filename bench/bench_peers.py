@@ -203,7 +203,7 @@ async def main() -> int:
     prog, students = programme_of(tag), students_of(tag, STUDENTS)
     catalogue = catalogue_of(prog)
     group = f"peers-{tag}-engine"
-    bench_cfg = cfg.model_copy(update={"accounting_app_id": group, "accounting_outbox_producer": group})
+    bench_cfg = cfg.model_copy(update={"consumer_group": group, "outbox_producer": group})
     pg_port = urlsplit(cfg.pg_dsn).port or 5432
     tps = await input_partitions(cfg.kafka_bootstrap)
     before = await ends_of(cfg.kafka_bootstrap, tps)

@@ -50,13 +50,14 @@ def services(stack: Stack, cfg: CommonSettings, log_dir: Path) -> list[ServicePr
               "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "INFO", "WERKPLEK_METRICS_PORT": "0"}
     placement = {**common, "WERKPLEK_API_PORT": stack.placement_url.rsplit(":", 1)[1],
                  "WERKPLEK_OUTBOX_PRODUCER": stack.placement_producer,
-                 "WERKPLEK_DECISIONS_GROUP": stack.placement_group, "WERKPLEK_VIEWS_GROUP": stack.views_group,
-                 "WERKPLEK_WORKER_METRICS_PORT": "0", **placement_oidc_env(AppStackSettings())}
-    placement_worker = {**placement, "WERKPLEK_WORKER_METRICS_PORT": str(stack.metrics_ports["placement_worker"])}
+                 "WERKPLEK_DECISIONS_CONSUMER_GROUP": stack.placement_group,
+                 "WERKPLEK_VIEWS_CONSUMER_GROUP": stack.views_group,
+                 "WERKPLEK_METRICS_PORT": "0", **placement_oidc_env(AppStackSettings())}
+    placement_worker = {**placement, "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["placement_worker"])}
     mentor = {**common, "WERKPLEK_MENTOR_API_PORT": stack.mentor_url.rsplit(":", 1)[1],
-              "WERKPLEK_MENTOR_PUBLIC_BASE_URL": stack.mentor_url, "WERKPLEK_MENTOR_CONSUMER_GROUP": stack.mentor_group,
-              "WERKPLEK_MENTOR_DEV_SOURCES": "[]", "WERKPLEK_MENTOR_NOTIFIER_GROUP": stack.notifier_group,
-              "WERKPLEK_MENTOR_PROGRESS_APP_ID": stack.progress_group,
+              "WERKPLEK_MENTOR_PUBLIC_BASE_URL": stack.mentor_url, "WERKPLEK_CONSUMER_GROUP": stack.mentor_group,
+              "WERKPLEK_MENTOR_DEV_SOURCES": "[]", "WERKPLEK_NOTIFIER_CONSUMER_GROUP": stack.notifier_group,
+              "WERKPLEK_PROGRESS_CONSUMER_GROUP": stack.progress_group,
               "WERKPLEK_MENTOR_PROGRESS_WEB_PORT": str(free_port()),
               # requests for entries pending a few seconds (mentors with a tool but no endpoint get none)
               "WERKPLEK_MENTOR_BATCH_MIN_AGE_S": "2", "WERKPLEK_MENTOR_BATCH_INTERVAL_S": "1",
@@ -64,13 +65,13 @@ def services(stack: Stack, cfg: CommonSettings, log_dir: Path) -> list[ServicePr
     mentor_worker = {**mentor, "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["mentor_worker"])}
     notifier = {**mentor, "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["mentor_notifier"])}
     progress = {**mentor, "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["outcome_progress"])}
-    accounting = {**common, "WERKPLEK_ACCOUNTING_APP_ID": stack.accounting_group,
-                  "WERKPLEK_ACCOUNTING_OUTBOX_PRODUCER": stack.accounting_group,
+    accounting = {**common, "WERKPLEK_CONSUMER_GROUP": stack.accounting_group,
+                  "WERKPLEK_OUTBOX_PRODUCER": stack.accounting_group,
                   "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["hour_accounting"])}
-    reports = {**common, "WERKPLEK_REPORTS_GROUP_ID": stack.reports_group,
-               "WERKPLEK_REPORTS_MEMBERS_GROUP": stack.members_group,
-               "WERKPLEK_REPORTS_OUTBOX_PRODUCER": stack.reports_group,
-               "WERKPLEK_REPORTS_METRICS_PORT": str(stack.metrics_ports["funding_reports"]),
+    reports = {**common, "WERKPLEK_CONSUMER_GROUP": stack.reports_group,
+               "WERKPLEK_MEMBERS_CONSUMER_GROUP": stack.members_group,
+               "WERKPLEK_OUTBOX_PRODUCER": stack.reports_group,
+               "WERKPLEK_METRICS_PORT": str(stack.metrics_ports["funding_reports"]),
                "WERKPLEK_REPORTS_INSTITUTIONS": json.dumps([stack.institution, stack.long_institution]),
                "WERKPLEK_REPORTS_SNAPSHOT_EVERY": "never"}
 

@@ -90,7 +90,7 @@ async def progress_worker(stack: CommonSettings, log_dir: Path) -> Worker:
 
     app_id = f"test-progress-{uuid.uuid4().hex[:8]}"
     await start_groups_at_end(stack.kafka_bootstrap, [app_id], CONSUMED)
-    env = {"WERKPLEK_MENTOR_PROGRESS_APP_ID": app_id, "WERKPLEK_MENTOR_PROGRESS_OUTBOX_PRODUCER": app_id,
+    env = {"WERKPLEK_PROGRESS_CONSUMER_GROUP": app_id, "WERKPLEK_PROGRESS_OUTBOX_PRODUCER": app_id,
            "WERKPLEK_METRICS_PORT": "0", "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "WARNING"}
     return Worker(["werkplek_mentor_feedback", "progress"], env, log_dir / f"{app_id}.log",
                   bootstrap=stack.kafka_bootstrap, inputs=list(CONSUMED),

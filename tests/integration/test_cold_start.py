@@ -28,11 +28,11 @@ from tests.support import dsn_of, eventually
 OUTAGE_S = 30.0
 QUIET_LINES = 25  # a worker's whole log over a 30 s outage (it used to write thousands of lines)
 WORKERS = {  # name -> (python -m arguments, the environment variable of its metrics port)
-    "placement_worker": (["werkplek_placement_logging", "worker"], "WERKPLEK_WORKER_METRICS_PORT"),
+    "placement_worker": (["werkplek_placement_logging", "worker"], "WERKPLEK_METRICS_PORT"),
     "hour_accounting": (["werkplek_hour_accounting", "worker"], "WERKPLEK_METRICS_PORT"),
     "mentor_worker": (["werkplek_mentor_feedback", "worker"], "WERKPLEK_METRICS_PORT"),
     "outcome_progress": (["werkplek_mentor_feedback", "progress"], "WERKPLEK_METRICS_PORT"),
-    "funding_reports": (["werkplek_funding_reports", "worker"], "WERKPLEK_REPORTS_METRICS_PORT"),
+    "funding_reports": (["werkplek_funding_reports", "worker"], "WERKPLEK_METRICS_PORT"),
 }
 
 
@@ -44,8 +44,7 @@ def own() -> Iterator[OwnStack]:
 
 def processes(own: OwnStack, log_dir: Path) -> tuple[list[ServiceProcess], dict[str, int], str]:
     common = {**own.env, "WERKPLEK_DATA_DIR": str(own.data), "WERKPLEK_LOG_JSON": "false",
-              "WERKPLEK_LOG_LEVEL": "WARNING", "WERKPLEK_METRICS_PORT": "0", "WERKPLEK_REPORTS_METRICS_PORT": "0",
-              "WERKPLEK_WORKER_METRICS_PORT": "0", "WERKPLEK_MENTOR_DEV_SOURCES": "[]",
+              "WERKPLEK_LOG_LEVEL": "WARNING", "WERKPLEK_METRICS_PORT": "0", "WERKPLEK_MENTOR_DEV_SOURCES": "[]",
               "WERKPLEK_ACCOUNTING_SESSION_TIMEOUT_S": "6"}
     api_port = free_port()
     procs = [ServiceProcess("placement_api", ["werkplek_placement_logging", "api"],

@@ -59,8 +59,7 @@ def _wait_for(path: Path, pattern: str, proc: subprocess.Popen[bytes], timeout: 
 def test_sigterm_stops_the_worker_after_its_broker_died(own: OwnStack, command: str, tmp_path: Path) -> None:
     own.kafka("up")
     log = tmp_path / "worker.log"
-    env = {**own.env, "WERKPLEK_LOG_LEVEL": "INFO", "WERKPLEK_LOG_JSON": "false", "WERKPLEK_METRICS_PORT": "0",
-           "WERKPLEK_WORKER_METRICS_PORT": "0", "WERKPLEK_REPORTS_METRICS_PORT": "0"}
+    env = {**own.env, "WERKPLEK_LOG_LEVEL": "INFO", "WERKPLEK_LOG_JSON": "false", "WERKPLEK_METRICS_PORT": "0"}
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", *command.split()], env=env, cwd=REPO_ROOT, stdout=out,
                                 stderr=subprocess.STDOUT)

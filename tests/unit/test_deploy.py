@@ -400,7 +400,7 @@ def test_hour_accounting_scales_on_lag_up_to_its_partitions(rendered: list[Doc])
     assert scaled["spec"]["scaleTargetRef"]["name"] == "hour-accounting"
     assert scaled["spec"]["maxReplicaCount"] <= min(partitions)
     assert [t["type"] for t in scaled["spec"]["triggers"]] == ["kafka"]
-    app_id = _settings_of("werkplek_hour_accounting").model_fields["accounting_app_id"].default
+    app_id = _settings_of("werkplek_hour_accounting").model_fields["consumer_group"].default
     assert scaled["spec"]["triggers"][0]["metadata"]["consumerGroup"] == app_id  # the consumer group
 
 
@@ -737,15 +737,15 @@ def test_kafka_users_are_in_step_with_the_code_and_the_registry() -> None:
     writers = [topic_name(e) for c in k8s.CLIENTS for e in c.writes]
     assert sorted(writers) == sorted(t.name for t in TOPICS), "every registry topic has exactly one writer"
     for c in k8s.CLIENTS:
-        cfg = {"placement-logging-worker": ("werkplek_placement_logging", "decisions_group"),
-               "mentor-feedback-worker": ("werkplek_mentor_feedback", "mentor_consumer_group"),
-               "mentor-feedback-notifier": ("werkplek_mentor_feedback", "mentor_notifier_group"),
-               "outcome-progress": ("werkplek_mentor_feedback", "mentor_progress_app_id"),
-               "hour-accounting": ("werkplek_hour_accounting", "accounting_app_id"),
-               "funding-reports": ("werkplek_funding_reports", "reports_group_id")}[c.user]
+        cfg = {"placement-logging-worker": ("werkplek_placement_logging", "decisions_consumer_group"),
+               "mentor-feedback-worker": ("werkplek_mentor_feedback", "consumer_group"),
+               "mentor-feedback-notifier": ("werkplek_mentor_feedback", "notifier_consumer_group"),
+               "outcome-progress": ("werkplek_mentor_feedback", "progress_consumer_group"),
+               "hour-accounting": ("werkplek_hour_accounting", "consumer_group"),
+               "funding-reports": ("werkplek_funding_reports", "consumer_group")}[c.user]
         assert c.group == _settings_of(cfg[0]).model_fields[cfg[1]].default, c.user
     (reports,) = [c for c in k8s.CLIENTS if c.user == "funding-reports"]
-    members = _settings_of("werkplek_funding_reports").model_fields["reports_members_group"].default
+    members = _settings_of("werkplek_funding_reports").model_fields["members_consumer_group"].default
     assert reports.more_groups == (members,), "the members stage's group has its ACL too"
 
 

@@ -3,12 +3,14 @@ nothing else in the code base reads `os.environ`."""
 
 from __future__ import annotations
 
+import os
 import ssl
+from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from werkplek_events.topics import DLQ_RETENTION_DAYS
 
@@ -60,6 +62,24 @@ class CommonSettings(BaseSettings):
     pg_statement_timeout_s: float = SessionLimits.statement_timeout_s
     pg_idle_in_transaction_s: float = SessionLimits.idle_in_transaction_s
     outbox_lease_s: float = LEASE_S  # a paused relay holds up its replicas' relays at most this long
+    # One name for one thing in every service (docs/adr/0009): `consumer_group`, `outbox_producer`,
+    # `metrics_port` (and `<part>_consumer_group` where a service runs several consumers). A deployment
+    # that still sets a variable of the old names keeps working: field -> the old variables, read only
+    # when the new one is not set.
+    LEGACY_ENV: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_env(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not cls.LEGACY_ENV:
+            return data
+        for field, names in cls.LEGACY_ENV.items():
+            if field in data:
+                continue
+            value = next((os.environ[n] for n in names if n in os.environ), None)
+            if value is not None:
+                data = {**data, field: value}
+        return data
 
     @property
     def service_dsn(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import ClassVar
 
@@ -9,11 +10,16 @@ from werkplek_common.settings import CommonSettings
 
 
 class AccountingSettings(CommonSettings):
+    # the variables of these settings before 2026-12-02, still read (werkplek_common.settings)
+    LEGACY_ENV: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "consumer_group": ("WERKPLEK_ACCOUNTING_APP_ID",),
+        "outbox_producer": ("WERKPLEK_ACCOUNTING_OUTBOX_PRODUCER",),
+    }
     SERVICE: ClassVar[str] = "hour_accounting"  # its PostgreSQL role and schema (docs/adr/0009)
     hour_accounting_pg_dsn: str = ""  # its own DSN; "" : WERKPLEK_PG_DSN signed in as the role `hour_accounting`
     metrics_port: int = 9102
-    accounting_app_id: str = "werkplek-hour-accounting"  # the consumer group (KEDA scales on its lag)
-    accounting_outbox_producer: str = "hour_accounting"  # outbox rows this worker's relay publishes
+    consumer_group: str = "werkplek-hour-accounting"  # the consumer group (KEDA scales on its lag)
+    outbox_producer: str = "hour_accounting"  # outbox rows this worker's relay publishes
     accounting_as_of: date | None = None  # fixed "today" for tests and replays; None: the UTC date
     # records per getmany: one evaluation per student per batch, so a backlog is worked through in few
     # large batches; memory stays bounded by the fetch size and the two settings below

@@ -22,20 +22,20 @@ class Accountant:
     def __init__(self, cfg: AccountingSettings, *, rebuild: bool = False) -> None:
         self.cfg, self.rebuild = cfg, rebuild
         self.catalogue = ProgrammeCatalogue()
-        self.processor = Accounting(cfg.accounting_app_id, self.catalogue.programmes, self.today, rebuild=rebuild)
+        self.processor = Accounting(cfg.consumer_group, self.catalogue.programmes, self.today, rebuild=rebuild)
 
     def today(self) -> date:
         return self.cfg.accounting_as_of or datetime.now(UTC).date()
 
     def options(self) -> Options:
         cfg = self.cfg
-        return Options(group=cfg.accounting_app_id, batch_max=cfg.accounting_batch_max,
+        return Options(group=cfg.consumer_group, batch_max=cfg.accounting_batch_max,
                        fetch_wait_ms=cfg.accounting_fetch_wait_ms, partition_fetch_mb=cfg.accounting_fetch_partition_mb,
                        session_timeout_s=cfg.accounting_session_timeout_s)
 
     def store(self, pool: asyncpg.Pool) -> Store:
-        producer = None if self.rebuild else self.cfg.accounting_outbox_producer
-        return Store(pool, self.cfg.accounting_app_id, self.processor, outbox_producer=producer)
+        producer = None if self.rebuild else self.cfg.outbox_producer
+        return Store(pool, self.cfg.consumer_group, self.processor, outbox_producer=producer)
 
     def engine(self, store: Store) -> Engine[Any]:
         return Engine(store, self.processor, hot_capacity=self.cfg.accounting_hot_students,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo
@@ -13,6 +14,13 @@ from werkplek_common.settings import CommonSettings
 
 
 class MentorFeedbackSettings(CommonSettings):
+    # the variables of these settings before 2026-12-02, still read (werkplek_common.settings)
+    LEGACY_ENV: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "consumer_group": ("WERKPLEK_MENTOR_CONSUMER_GROUP",),
+        "progress_consumer_group": ("WERKPLEK_MENTOR_PROGRESS_APP_ID",),
+        "progress_outbox_producer": ("WERKPLEK_MENTOR_PROGRESS_OUTBOX_PRODUCER",),
+        "notifier_consumer_group": ("WERKPLEK_MENTOR_NOTIFIER_GROUP",),
+    }
     SERVICE: ClassVar[str] = "mentor_feedback"  # its PostgreSQL role and schema (docs/adr/0009)
     mentor_feedback_pg_dsn: str = ""  # its own DSN; "" : WERKPLEK_PG_DSN signed in as the role `mentor_feedback`
     mentor_api_host: str = "127.0.0.1"
@@ -46,12 +54,12 @@ class MentorFeedbackSettings(CommonSettings):
     mentor_outbound_max_attempts: int = 10
     mentor_outbound_timeout_s: float = 10.0
     mentor_outbound_poll_s: float = 1.0
-    mentor_consumer_group: str = "mentor-feedback"
+    consumer_group: str = "mentor-feedback"
     mentor_oidc_issuer: str = DEV_ISSUER
     mentor_oidc_audience: str = DEV_AUDIENCE
     mentor_oidc_jwks_url: str | None = None  # the institution's IdP; the dev IdP's JWKS file when unset
-    mentor_progress_app_id: str = "werkplek-outcome-progress"  # the progress worker's consumer group
-    mentor_progress_outbox_producer: str = "outcome_progress"  # its outbox rows, published by its relay
+    progress_consumer_group: str = "werkplek-outcome-progress"  # the progress worker's consumer group
+    progress_outbox_producer: str = "outcome_progress"  # its outbox rows, published by its relay
     mentor_simulator_rate_per_s: float = 2.0
     mentor_timezone: str = "Europe/Brussels"  # mentors' and coordinators' local time (digest day, expiry times)
     # Mail (the notifier process). Locally the SMTP server is Mailpit (infra/mailpit), whose port
@@ -71,7 +79,7 @@ class MentorFeedbackSettings(CommonSettings):
     mentor_mail_max_attempts: int = 12
     mentor_mail_poll_s: float = 1.0
     mentor_mail_batch: int = 20
-    mentor_notifier_group: str = "mentor-feedback-notifier"
+    notifier_consumer_group: str = "mentor-feedback-notifier"
     # Early warnings: the coordinators' digest of yesterday goes out at this local hour; a mentor whose
     # hours are pending for more than `reminder_after_days` is reminded, at most every `reminder_every_days`.
     mentor_digest_hour: int = 7

@@ -47,7 +47,7 @@ async def _gauges(pool: asyncpg.Pool, stop: asyncio.Event) -> None:
 
 
 def build(cfg: MentorFeedbackSettings) -> Worker:
-    group, producer = cfg.mentor_notifier_group, f"{SERVICE}-notifier"
+    group, producer = cfg.notifier_consumer_group, f"{SERVICE}-notifier"
     worker = Worker(group, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.service_dsn, metrics_port=cfg.metrics_port,
                     metrics_host=cfg.metrics_host, pool_size=4, limits=cfg.pg_limits, lease_s=cfg.outbox_lease_s)
     worker.consumer(NotifierProcessor(group, cfg), Options(group=group), outbox_producer=producer)

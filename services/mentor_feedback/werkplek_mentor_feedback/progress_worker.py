@@ -78,10 +78,10 @@ class OutcomeProgress(Processor[State]):
 
 
 async def run_progress(cfg: MentorFeedbackSettings) -> int:
-    worker = Worker(cfg.mentor_progress_app_id, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.service_dsn,
+    worker = Worker(cfg.progress_consumer_group, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.service_dsn,
                     metrics_port=cfg.metrics_port, metrics_host=cfg.metrics_host, limits=cfg.pg_limits,
                     lease_s=cfg.outbox_lease_s)
-    worker.consumer(OutcomeProgress(cfg.mentor_progress_app_id), Options(group=cfg.mentor_progress_app_id),
-                    outbox_producer=cfg.mentor_progress_outbox_producer)
-    worker.relay(cfg.mentor_progress_outbox_producer)
+    worker.consumer(OutcomeProgress(cfg.progress_consumer_group), Options(group=cfg.progress_consumer_group),
+                    outbox_producer=cfg.progress_outbox_producer)
+    worker.relay(cfg.progress_outbox_producer)
     return await worker.run()

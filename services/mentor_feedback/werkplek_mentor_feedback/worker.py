@@ -18,10 +18,10 @@ from .sources import ensure_dev_sources, link_key
 
 
 def build(cfg: MentorFeedbackSettings) -> Worker:
-    worker = Worker(cfg.mentor_consumer_group, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.service_dsn,
+    worker = Worker(cfg.consumer_group, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.service_dsn,
                     metrics_port=cfg.metrics_port, metrics_host=cfg.metrics_host, limits=cfg.pg_limits,
                     lease_s=cfg.outbox_lease_s, pool_size=10)
-    worker.consumer(Projection(cfg.mentor_consumer_group), Options(group=cfg.mentor_consumer_group, batch_max=2000),
+    worker.consumer(Projection(cfg.consumer_group), Options(group=cfg.consumer_group, batch_max=2000),
                     outbox_producer=SERVICE)
     worker.relay(SERVICE)
 

@@ -3,6 +3,7 @@ identity provider; production sets oidc_issuer, oidc_audience and oidc_jwks_url.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,6 +17,12 @@ SERVICE = "placement_logging"
 
 
 class Settings(CommonSettings):
+    # the variables of these settings before 2026-12-02, still read (werkplek_common.settings)
+    LEGACY_ENV: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "decisions_consumer_group": ("WERKPLEK_DECISIONS_GROUP",),
+        "views_consumer_group": ("WERKPLEK_VIEWS_GROUP",),
+        "metrics_port": ("WERKPLEK_WORKER_METRICS_PORT",),
+    }
     SERVICE: ClassVar[str] = SERVICE  # its PostgreSQL role and schema (docs/adr/0009)
     placement_logging_pg_dsn: str = ""  # its own DSN; "" : WERKPLEK_PG_DSN signed in as the role `placement_logging`
     api_host: str = "127.0.0.1"
@@ -42,9 +49,9 @@ class Settings(CommonSettings):
     personal_reads_retention_days: int = 730  # the log of staff reads of personal data (docs/privacy.md)
     outbox_producer: str = SERVICE
     event_source: str = "/werkplek/placement-logging"
-    decisions_group: str = "placement_logging-decisions"
-    views_group: str = "placement_logging-views"  # share and outcome progress into the student's read models
-    worker_metrics_port: int = 0  # 0: no /metrics listener for the worker
+    decisions_consumer_group: str = "placement_logging-decisions"
+    views_consumer_group: str = "placement_logging-views"  # share and outcome progress into the student's read models
+    metrics_port: int = 0  # 0: no /metrics listener for the worker
     backlog_refresh_s: float = 5.0
     relay_nudge_s: float = 0.01  # at most one NOTIFY to the relay per interval per process; 0: one per write
     student_institution_ttl_s: float = 30.0  # how long a student's institution is remembered for the token check

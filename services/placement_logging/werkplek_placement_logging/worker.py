@@ -27,12 +27,13 @@ def _retention(cfg: Settings) -> list[Rule]:
 
 
 def build(cfg: Settings) -> Worker:
-    worker = Worker(cfg.decisions_group, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.service_dsn,
-                    metrics_port=cfg.worker_metrics_port, metrics_host=cfg.metrics_host, limits=cfg.pg_limits,
+    worker = Worker(cfg.decisions_consumer_group, kafka_bootstrap=cfg.kafka_bootstrap, pg_dsn=cfg.service_dsn,
+                    metrics_port=cfg.metrics_port, metrics_host=cfg.metrics_host, limits=cfg.pg_limits,
                     lease_s=cfg.outbox_lease_s, pool_size=4)
-    worker.consumer(Decisions(cfg.decisions_group), Options(group=cfg.decisions_group, batch_max=5_000),
+    worker.consumer(Decisions(cfg.decisions_consumer_group),
+                    Options(group=cfg.decisions_consumer_group, batch_max=5_000),
                     outbox_producer=cfg.outbox_producer)
-    worker.consumer(Views(cfg.views_group), Options(group=cfg.views_group, batch_max=5_000),
+    worker.consumer(Views(cfg.views_consumer_group), Options(group=cfg.views_consumer_group, batch_max=5_000),
                     outbox_producer=cfg.outbox_producer)
     worker.relay(cfg.outbox_producer)
 

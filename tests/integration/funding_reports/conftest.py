@@ -44,9 +44,9 @@ StartWorker = Callable[..., Awaitable[Running]]
 def worker_settings(stack: CommonSettings, institutions: Sequence[str], **kw: Any) -> Settings:
     tag = uuid.uuid4().hex[:10]
     base: dict[str, Any] = {"kafka_bootstrap": stack.kafka_bootstrap, "pg_dsn": stack.pg_dsn,
-                            "reports_group_id": f"test-reports-{tag}", "reports_members_group": f"test-members-{tag}",
-                            "reports_outbox_producer": f"test-reports-{tag}",
-                            "reports_institutions": frozenset(institutions), "reports_metrics_port": 0,
+                            "consumer_group": f"test-reports-{tag}", "members_consumer_group": f"test-members-{tag}",
+                            "outbox_producer": f"test-reports-{tag}",
+                            "reports_institutions": frozenset(institutions), "metrics_port": 0,
                             "reports_snapshot_every": "never"}
     return Settings.model_validate({**base, **kw})
 
@@ -81,8 +81,8 @@ async def start_worker(stack) -> AsyncIterator[StartWorker]:
 async def commit_ends(bootstrap: str, cfg: Settings) -> None:
     """A fresh test group would handle (and send to the DLQ) every record already on the shared broker,
     other tests' included; start it where a long-running worker would be instead."""
-    await start_groups_at_end(bootstrap, [cfg.reports_members_group], STUDENT_TOPICS)
-    await start_groups_at_end(bootstrap, [cfg.reports_group_id], [MEMBERS_TOPIC])
+    await start_groups_at_end(bootstrap, [cfg.members_consumer_group], STUDENT_TOPICS)
+    await start_groups_at_end(bootstrap, [cfg.consumer_group], [MEMBERS_TOPIC])
 
 
 async def send(producer, events: Sequence[Event]) -> None:

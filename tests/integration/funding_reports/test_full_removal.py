@@ -76,8 +76,8 @@ async def test_a_fully_removed_student_leaves_the_reports_and_a_rebuild_keeps_th
 
     # a rebuild: both stages from scratch, from before the test's first record, on the same topics
     cfg = worker_settings(stack, [story.inst])
-    await start_groups_at(stack.kafka_bootstrap, [cfg.reports_members_group], start)
-    await start_groups_at_end(stack.kafka_bootstrap, [cfg.reports_group_id], [MEMBERS_TOPIC])
+    await start_groups_at(stack.kafka_bootstrap, [cfg.members_consumer_group], start)
+    await start_groups_at_end(stack.kafka_bootstrap, [cfg.consumer_group], [MEMBERS_TOPIC])
     published = await end_offsets(stack.kafka_bootstrap, [REPORTS])
     await start_worker([story.inst], cfg=cfg)
 

@@ -55,7 +55,7 @@ async def test_a_report_id_that_does_not_fit_quarantines_that_report_only(stack,
     # its report of the year and of the year its cohort closes (success is reported then): both ids overflow
     assert quarantined("ValidationError") == before + 2
     # one report set aside, not the unit: the runtime quarantined no key of either stage
-    groups = [worker.cfg.reports_group_id, worker.cfg.reports_members_group]
+    groups = [worker.cfg.consumer_group, worker.cfg.members_consumer_group]
     assert await pg.fetchval("SELECT count(*) FROM runtime_quarantine WHERE consumer_group = ANY($1)", groups) == 0
 
     # more input for the quarantined programme, sent first (so recomputed no later than the other):

@@ -85,9 +85,9 @@ async def test_two_workers_one_killed_mid_stream_every_report_right_versions_onl
 
 
 def start(cfg: Settings, port: int, log: Path) -> Worker:
-    env = {"WERKPLEK_REPORTS_GROUP_ID": cfg.reports_group_id,
-           "WERKPLEK_REPORTS_MEMBERS_GROUP": cfg.reports_members_group,
-           "WERKPLEK_REPORTS_OUTBOX_PRODUCER": cfg.reports_outbox_producer, "WERKPLEK_REPORTS_METRICS_PORT": str(port),
+    env = {"WERKPLEK_CONSUMER_GROUP": cfg.consumer_group,
+           "WERKPLEK_MEMBERS_CONSUMER_GROUP": cfg.members_consumer_group,
+           "WERKPLEK_OUTBOX_PRODUCER": cfg.outbox_producer, "WERKPLEK_METRICS_PORT": str(port),
            "WERKPLEK_REPORTS_INSTITUTIONS": json.dumps(sorted(cfg.reports_institutions)),
            "WERKPLEK_REPORTS_SNAPSHOT_EVERY": "never", "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "WARNING"}
     return Worker(["werkplek_funding_reports", "worker"], env, log).start()

@@ -41,8 +41,8 @@ class WorkerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
-        env = {**os.environ, "WERKPLEK_ACCOUNTING_APP_ID": self.app_id, "WERKPLEK_ACCOUNTING_AS_OF": AS_OF.isoformat(),
-               "WERKPLEK_ACCOUNTING_OUTBOX_PRODUCER": self.app_id, "WERKPLEK_METRICS_PORT": "0",
+        env = {**os.environ, "WERKPLEK_CONSUMER_GROUP": self.app_id, "WERKPLEK_ACCOUNTING_AS_OF": AS_OF.isoformat(),
+               "WERKPLEK_OUTBOX_PRODUCER": self.app_id, "WERKPLEK_METRICS_PORT": "0",
                "WERKPLEK_LOG_JSON": "false", "WERKPLEK_LOG_LEVEL": "WARNING", **self.env}
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen([sys.executable, "-m", "werkplek_hour_accounting", self.command],

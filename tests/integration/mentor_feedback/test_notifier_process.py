@@ -27,7 +27,7 @@ REQUESTS = topic_for(ConfirmationRequested).name
 def notifier(cfg, group: str, smtp: int, log_dir) -> ServiceProcess:
     env = {"WERKPLEK_KAFKA_BOOTSTRAP": cfg.kafka_bootstrap, "WERKPLEK_PG_DSN": cfg.pg_dsn,
            "WERKPLEK_DATA_DIR": str(cfg.data_dir), "WERKPLEK_LOG_JSON": "false", "WERKPLEK_METRICS_PORT": "0",
-           "WERKPLEK_MENTOR_NOTIFIER_GROUP": group, "WERKPLEK_MENTOR_SMTP_PORT": str(smtp),
+           "WERKPLEK_NOTIFIER_CONSUMER_GROUP": group, "WERKPLEK_MENTOR_SMTP_PORT": str(smtp),
            "WERKPLEK_MENTOR_MAIL_BASE_DELAY_S": "0.2", "WERKPLEK_MENTOR_MAIL_MAX_DELAY_S": "1",
            "WERKPLEK_MENTOR_MAIL_POLL_S": "0.1", "WERKPLEK_MENTOR_SMTP_TIMEOUT_S": "2"}
 

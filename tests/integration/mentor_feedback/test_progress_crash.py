@@ -78,7 +78,7 @@ async def test_kill_9_mid_stream_then_restart_every_progress_equals_the_fold(sta
     with await progress_worker(stack, tmp_path) as worker:
         await _crash_and_recover(worker, producer, pg, events, expected)
         assert worker.proc is not None and worker.proc.poll() is None, worker.output()
-        producer_id = worker.env["WERKPLEK_MENTOR_PROGRESS_OUTBOX_PRODUCER"]
+        producer_id = worker.env["WERKPLEK_PROGRESS_OUTBOX_PRODUCER"]
 
         async def relayed() -> bool:  # stopped before, the rows wait for its next start: not on the topic yet
             return await pg.fetchval("SELECT count(*) FROM outbox WHERE producer = $1", producer_id) == 0

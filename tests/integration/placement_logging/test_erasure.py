@@ -240,8 +240,9 @@ async def test_the_worker_process_finishes_an_erasure_the_api_left_half_done(api
     erasure_id = uuid.UUID(half.json()["erasure_id"])
     tag = uuid.uuid4().hex[:8]
     env = {**os.environ, "WERKPLEK_OUTBOX_PRODUCER": pl_settings.outbox_producer, "WERKPLEK_LOG_LEVEL": "WARNING",
-           "WERKPLEK_DECISIONS_GROUP": f"pl-erasure-{tag}", "WERKPLEK_VIEWS_GROUP": f"pl-erasure-views-{tag}",
-           "WERKPLEK_WORKER_METRICS_PORT": "0"}
+           "WERKPLEK_DECISIONS_CONSUMER_GROUP": f"pl-erasure-{tag}",
+           "WERKPLEK_VIEWS_CONSUMER_GROUP": f"pl-erasure-views-{tag}",
+           "WERKPLEK_METRICS_PORT": "0"}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "werkplek_placement_logging", "worker", env=env,
                                                 cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

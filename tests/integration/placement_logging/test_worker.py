@@ -23,9 +23,9 @@ async def test_worker_applies_a_confirmation_once(api, cohort, pg, producer, sta
     r = await api.post("/v1/me/entries", json=body, headers={**cohort.student_auth, **idem()})
     assert r.status_code == 201
     cfg = Settings(outbox_producer=f"pl-worker-{uuid.uuid4().hex[:8]}",
-                   decisions_group=f"pl-worker-test-{uuid.uuid4().hex[:8]}")
+                   decisions_consumer_group=f"pl-worker-test-{uuid.uuid4().hex[:8]}")
     # the shared broker holds every decision other tests published: start this group after them
-    await start_groups_at_end(stack.kafka_bootstrap, [cfg.decisions_group], decisions.TOPICS)
+    await start_groups_at_end(stack.kafka_bootstrap, [cfg.decisions_consumer_group], decisions.TOPICS)
     principal = f"test-{uuid.uuid4().hex[:8]}"
     await pg.executemany("INSERT INTO pl_idempotency (principal, key, fingerprint, status_code, headers, body,"
                          " created_at) VALUES ($1, $2, '', 201, '{}', '', now() - $3::interval)",
