@@ -575,7 +575,7 @@ FLOWS: dict[str, tuple[set[str], set[str]]] = {
     "mentor-feedback-worker": ({"prometheus:metrics"}, {"kafka", "postgres", "internet:443"}),
     "mentor-feedback-notifier": ({"prometheus:metrics"}, {"kafka", "postgres", "internet:465,587"}),
     "outcome-progress": ({"prometheus:metrics"}, {"kafka", "postgres"}),
-    "funding-reports": ({"prometheus:metrics"}, {"kafka"}),
+    "funding-reports": ({"prometheus:metrics"}, {"kafka", "postgres"}),  # both stages' state (docs/adr/0005)
     "migrate": (set(), {"postgres"}),
 }
 PRIVATE = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"}
@@ -624,6 +624,18 @@ def network_problems(docs: list[Doc]) -> list[str]:
     if len(dns) != 1:
         problems.append("no single dns egress policy")
     return problems
+
+
+def test_the_database_admits_every_workload_that_may_reach_it(rendered: list[Doc]) -> None:
+    """The other end of the "postgres" flows above: the database's own policy (CloudNativePG's pods)
+    admits exactly the workloads allowed to send to it (the notifier and funding reports were once
+    allowed out but not in)."""
+    (policy,) = [d for d in _of_kind(rendered, "NetworkPolicy")
+                 if d["spec"]["podSelector"].get("matchLabels") == {"cnpg.io/cluster": "werkplek-pg"}]
+    admitted = {v for rule in policy["spec"]["ingress"] for peer in rule.get("from", [])
+                for expr in peer.get("podSelector", {}).get("matchExpressions", [])
+                if expr["key"] == "app.kubernetes.io/name" for v in expr["values"]}
+    assert admitted == {w for w, (_, out) in FLOWS.items() if "postgres" in out}
 
 
 def test_network_is_denied_by_default_then_opened_per_workload(rendered: list[Doc]) -> None:
