@@ -11,17 +11,17 @@
 # Sizes: BENCH_STUDENTS/BENCH_ENTRIES as bench_accounting.py; by default a 500,000-record rebuild and
 # small (d)/(e) (their figures are not compared here).
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+HERE="$(cd "$(dirname "$0")/.." && pwd)"  # not ROOT: infra/lib.sh, sourced below, sets ROOT to its own checkout
 REV="${1:?usage: bench/pair_accounting.sh REV [RUNS]}"
 RUNS="${2:-2}"
-SHORT="$(git -C "$ROOT" rev-parse --short "$REV")"
-BEFORE="$ROOT/.data/pair/$SHORT"
-OUT="$ROOT/bench/out/pair_accounting.jsonl"
+SHORT="$(git -C "$HERE" rev-parse --short "$REV")"
+BEFORE="$HERE/.data/pair/$SHORT"
+OUT="$HERE/bench/out/pair_accounting.jsonl"
 export BENCH_REBUILD_EVENTS="${BENCH_REBUILD_EVENTS:-500000}" BENCH_RSS_STUDENTS="${BENCH_RSS_STUDENTS:-2000}" BENCH_FRESH_S="${BENCH_FRESH_S:-5}"
-mkdir -p "$ROOT/bench/out" "$ROOT/.data/pair"
-[ -d "$BEFORE" ] || git -C "$ROOT" worktree add --detach "$BEFORE" "$REV" >/dev/null
+mkdir -p "$HERE/bench/out" "$HERE/.data/pair"
+[ -d "$BEFORE" ] || git -C "$HERE" worktree add --detach "$BEFORE" "$REV" >/dev/null
 [ -x "$BEFORE/.venv/bin/python" ] || (cd "$BEFORE" && bash infra/install.sh)
-bash "$ROOT/infra/install.sh"
+bash "$HERE/infra/install.sh"
 mkdir -p "$BEFORE/bench/out"
 
 one() {  # one() LABEL CHECKOUT KAFKA_PORT PG_PORT PROM_PORT
@@ -35,15 +35,15 @@ one() {  # one() LABEL CHECKOUT KAFKA_PORT PG_PORT PROM_PORT
     bash infra/postgres/postgres.sh wipe >/dev/null
     trap 'bash infra/down.sh >/dev/null 2>&1' EXIT
     bash infra/up.sh >/dev/null || die "the $label bench stack did not start (logs under $WERKPLEK_DATA)"
-    .venv/bin/python "$ROOT/bench/accounting_cpu.py" "$dir/bench/bench_accounting.py" \
-      | tee "$ROOT/bench/out/pair_accounting_$label.log" | sed -n 's/^ACCOUNTING_CPU //p' \
+    .venv/bin/python "$HERE/bench/accounting_cpu.py" "$dir/bench/bench_accounting.py" \
+      | tee "$HERE/bench/out/pair_accounting_$label.log" | sed -n 's/^ACCOUNTING_CPU //p' \
       | python3 -c "import json,sys; d=json.load(sys.stdin); d['label']='$label'; print(json.dumps(d))" >>"$OUT" )
 }
 
 : >"$OUT"
 for i in $(seq "$RUNS"); do
   echo "[pair] run $i: this checkout (load $(cut -d' ' -f1 /proc/loadavg))"
-  one after "$ROOT" 39092 55434 39090
+  one after "$HERE" 39092 55434 39090
   echo "[pair] run $i: $SHORT (load $(cut -d' ' -f1 /proc/loadavg))"
   one before "$BEFORE" 49092 55444 49090
 done
