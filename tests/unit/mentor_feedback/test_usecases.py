@@ -11,8 +11,6 @@ driver and no web framework."""
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -46,6 +44,7 @@ from werkplek_mentor_feedback.ports import AlreadyAnswered, StoredAnswer
 from werkplek_mentor_feedback.requesting import RequestPolicy, form_batch_requests, link_request
 from werkplek_mentor_feedback.usecases import Accepted, Reason, ReceiveWebhook, Refusal, Replayed, receive_webhook
 
+from ..imports import import_refusing
 from .factories import message, signed
 
 NOW = 1_780_000_000.0
@@ -390,13 +389,5 @@ async def test_a_reminder_links_all_of_a_mentors_pending_entries_or_none():
 def test_the_use_case_modules_import_no_driver_and_no_web_framework(module: str):
     """Imported in a fresh interpreter that refuses asyncpg, FastAPI and Starlette: an import of any of
     them, direct or through another module, fails it."""
-    code = (
-        "import sys\n"
-        "class Refuse:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in {'asyncpg', 'fastapi', 'starlette'}:\n"
-        "            raise ImportError(f'{name} imported')\n"
-        "sys.meta_path.insert(0, Refuse())\n"
-        f"import werkplek_mentor_feedback.{module}\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    done = import_refusing(f"werkplek_mentor_feedback.{module}")
     assert done.returncode == 0, done.stderr[-2000:]

@@ -9,8 +9,6 @@ web framework."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from datetime import date, time, timedelta
 from typing import Any
@@ -65,6 +63,7 @@ from werkplek_placement_logging.usecases.registry import Reason as RegistryReaso
 from werkplek_placement_logging.usecases.registry import Refusal as RegistryRefusal
 from werkplek_placement_logging.usecases.registry import Stored
 
+from ..imports import import_refusing
 from .fake_uow import NOW, FakeLedger, FakeRegistry, LedgerData
 
 CLOCK = Clock(ZoneInfo("Europe/Brussels"), timedelta(minutes=5))
@@ -477,26 +476,11 @@ async def test_a_pilot_names_every_field_at_fault():
 def test_the_use_case_modules_import_no_driver_and_no_web_framework(module: str):
     """Imported in a fresh interpreter that refuses asyncpg, FastAPI and Starlette: an import of any of
     them, direct or through another module, fails it."""
-    code = (
-        "import sys\n"
-        "class Refuse:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in {'asyncpg', 'fastapi', 'starlette'}:\n"
-        "            raise ImportError(f'{name} imported')\n"
-        "sys.meta_path.insert(0, Refuse())\n"
-        f"import werkplek_placement_logging.{module}\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    done = import_refusing(f"werkplek_placement_logging.{module}")
     assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_the_import_check_refuses_a_driver():
     """The check itself: the adapter imports asyncpg, so it fails there."""
-    code = ("import sys\n"
-            "class Refuse:\n"
-            "    def find_spec(self, name, path=None, target=None):\n"
-            "        if name.split('.')[0] in {'asyncpg'}:\n"
-            "            raise ImportError(f'{name} imported')\n"
-            "sys.meta_path.insert(0, Refuse())\n"
-            "import werkplek_placement_logging.uow_pg\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    done = import_refusing("werkplek_placement_logging.uow_pg", frozenset({"asyncpg"}))
     assert done.returncode != 0 and "asyncpg imported" in done.stderr
